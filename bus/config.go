@@ -1,0 +1,165 @@
+package bus
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Env reads configuration from environment variables and collects every
+// problem, so a misconfigured service reports all of them at once at start.
+type Env struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+// NewEnv reads the process environment.
+func NewEnv() *Env { return &Env{lookup: os.LookupEnv} }
+
+// NewEnvFrom reads from a map (tests, `maria demo`).
+func NewEnvFrom(m map[string]string) *Env {
+	return &Env{lookup: func(k string) (string, bool) { v, ok := m[k]; return v, ok }}
+}
+
+// String returns the variable or def when unset or empty.
+func (e *Env) String(name, def string) string {
+	if v, ok := e.lookup(name); ok && strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v)
+	}
+	return def
+}
+
+// Required returns the variable or records an error naming it.
+func (e *Env) Required(name, why string) string {
+	v := e.String(name, "")
+	if v == "" {
+		e.errs = append(e.errs, fmt.Errorf("%s is required (%s)", name, why))
+	}
+	return v
+}
+
+// Int parses an integer variable within [lo, hi].
+func (e *Env) Int(name string, def, lo, hi int) int {
+	s := e.String(name, "")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: want an integer in [%d, %d]", name, s, lo, hi))
+		return def
+	}
+	return n
+}
+
+// Duration parses a Go duration ("30s", "5m") that must be positive.
+func (e *Env) Duration(name string, def time.Duration) time.Duration {
+	s := e.String(name, "")
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: want a positive duration like 30s or 5m", name, s))
+		return def
+	}
+	return d
+}
+
+// Bool parses true/false/1/0.
+func (e *Env) Bool(name string, def bool) bool {
+	s := e.String(name, "")
+	if s == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: want true or false", name, s))
+		return def
+	}
+	return b
+}
+
+// OneOf returns the variable if it is one of the allowed values.
+func (e *Env) OneOf(name, def string, allowed ...string) string {
+	v := e.String(name, def)
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	e.errs = append(e.errs, fmt.Errorf("%s=%q: want one of %s", name, v, strings.Join(allowed, ", ")))
+	return def
+}
+
+// Addr validates a host:port listen address.
+func (e *Env) Addr(name, def string) string {
+	v := e.String(name, def)
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: want host:port such as :3000", name, v))
+		return def
+	}
+	return v
+}
+
+// Fail records a custom validation error.
+func (e *Env) Fail(err error) { e.errs = append(e.errs, err) }
+
+// Err returns every problem found, or nil.
+func (e *Env) Err() error {
+	if len(e.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("configuration: %w", errors.Join(e.errs...))
+}
+
+// Config is what every service shares: where the bus is and how to log.
+type Config struct {
+	// HTTPAddr serves /healthz, /readyz, /metrics and ingress' Slack endpoints.
+	HTTPAddr string
+	// NATSURL empty → start an embedded nats-server with JetStream in DataDir.
+	NATSURL   string
+	NATSCreds string
+	DataDir   string
+	// EmbeddedListen is where the embedded server accepts clients so that
+	// operator tools (maria tail, maria streams) can attach to a running
+	// `maria run`; "-" disables listening (in-process only).
+	EmbeddedListen string
+	// Replicas of each stream: 1 embedded, 3 on a cluster.
+	Replicas int
+	LogLevel string
+	// ServiceName names this process in logs and connection names.
+	ServiceName string
+}
+
+// LoadConfig reads the shared configuration.
+func LoadConfig(env *Env) Config {
+	c := Config{
+		HTTPAddr:       env.Addr("MARIA_HTTP_ADDR", ":3000"),
+		NATSURL:        env.String("NATS_URL", ""),
+		NATSCreds:      env.String("NATS_CREDS", ""),
+		DataDir:        env.String("MARIA_DATA_DIR", "./data"),
+		EmbeddedListen: env.String("MARIA_NATS_LISTEN", "127.0.0.1:4222"),
+		LogLevel:       env.OneOf("MARIA_LOG_LEVEL", "info", "trace", "debug", "info", "warn", "error"),
+		ServiceName:    env.String("MARIA_SERVICE_NAME", "maria"),
+	}
+	c.Replicas = env.Int("MARIA_STREAM_REPLICAS", 1, 1, 5)
+	if c.NATSCreds != "" {
+		if _, err := os.Stat(c.NATSCreds); err != nil {
+			env.Fail(fmt.Errorf("NATS_CREDS=%q: %w", c.NATSCreds, err))
+		}
+	}
+	if c.NATSURL == "" && c.Replicas != 1 {
+		env.Fail(errors.New("MARIA_STREAM_REPLICAS must be 1 with the embedded server (NATS_URL empty)"))
+	}
+	if c.EmbeddedListen != "-" {
+		if _, _, err := net.SplitHostPort(c.EmbeddedListen); err != nil {
+			env.Fail(fmt.Errorf("MARIA_NATS_LISTEN=%q: want host:port or -", c.EmbeddedListen))
+		}
+	}
+	return c
+}

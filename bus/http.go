@@ -1,0 +1,105 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+)
+
+// ReadyCheck reports whether a dependency is usable.
+type ReadyCheck func(ctx context.Context) error
+
+// HTTP is the one HTTP server of a process: /healthz, /readyz, /metrics, and
+// whatever routes services add (ingress' /slack/*).
+type HTTP struct {
+	Mux    *http.ServeMux
+	mu     sync.Mutex
+	checks map[string]ReadyCheck
+	srv    *http.Server
+	log    zerolog.Logger
+}
+
+// NewHTTP builds the server with health and metrics routes.
+func NewHTTP(log zerolog.Logger) *HTTP {
+	h := &HTTP{Mux: http.NewServeMux(), checks: map[string]ReadyCheck{}, log: log}
+	h.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	h.Mux.HandleFunc("GET /readyz", h.readyz)
+	h.Mux.Handle("GET /metrics", promhttp.Handler())
+	return h
+}
+
+// AddCheck registers a readiness check under name.
+func (h *HTTP) AddCheck(name string, c ReadyCheck) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.checks[name] = c
+}
+
+func (h *HTTP) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	h.mu.Lock()
+	names := make([]string, 0, len(h.checks))
+	for n := range h.checks {
+		names = append(names, n)
+	}
+	checks := make(map[string]ReadyCheck, len(h.checks))
+	for n, c := range h.checks {
+		checks[n] = c
+	}
+	h.mu.Unlock()
+	sort.Strings(names)
+	out := map[string]string{}
+	ok := true
+	for _, n := range names {
+		if err := checks[n](ctx); err != nil {
+			out[n] = err.Error()
+			ok = false
+		} else {
+			out[n] = "ok"
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"ready": ok, "checks": out})
+}
+
+// Serve listens on addr until ctx ends, then shuts down gracefully.
+// ready, if not nil, receives the bound address (useful with ":0").
+func (h *HTTP) Serve(ctx context.Context, addr string, ready chan<- string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	h.srv = &http.Server{Handler: h.Mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second}
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	h.log.Info().Str("addr", ln.Addr().String()).Msg("http listening")
+	errc := make(chan error, 1)
+	go func() { errc <- h.srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return h.srv.Shutdown(sctx)
+	}
+}

@@ -1,0 +1,44 @@
+package bus
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Metrics of the shared runtime. Labels stay low-cardinality: processor
+// names and subject stages (maria.in.mention), never team or channel ids.
+var (
+	metricPublished = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "maria_bus_published_total",
+		Help: "Messages published to JetStream by subject stage and outcome (ok, duplicate, error).",
+	}, []string{"stage", "outcome"})
+	metricHandled = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "maria_processor_messages_total",
+		Help: "Messages handled by processor, subject stage and outcome (ack, nak, term, dead_letter).",
+	}, []string{"processor", "stage", "outcome"})
+	metricRedelivered = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "maria_processor_redelivered_total",
+		Help: "Messages received with a delivery count above one.",
+	}, []string{"processor"})
+	metricHandlerSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "maria_processor_handler_seconds",
+		Help:    "Handler latency by processor.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 14),
+	}, []string{"processor"})
+	metricDeadLetters = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "maria_dead_letters_total",
+		Help: "Messages dead-lettered by stream, consumer and cause (permanent, max_deliver, invalid, advisory).",
+	}, []string{"stream", "consumer", "cause"})
+	metricInFlight = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "maria_processor_in_flight",
+		Help: "Messages being handled right now.",
+	}, []string{"processor"})
+	metricConsumerPending = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "maria_consumer_pending",
+		Help: "Messages in the stream not yet delivered to the consumer (lag).",
+	}, []string{"stream", "consumer"})
+	metricConsumerAckPending = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "maria_consumer_ack_pending",
+		Help: "Messages delivered to the consumer and not yet acknowledged.",
+	}, []string{"stream", "consumer"})
+)

@@ -1,0 +1,174 @@
+// Package app wires Maria's services into one process. `maria run` uses it,
+// and so do the end-to-end tests and `maria demo`, so they exercise exactly
+// the production wiring.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/mariahq/maria/bus"
+)
+
+// Factory builds a service from the shared dependencies. It reads its own
+// configuration from d.Env; problems are collected and reported together.
+type Factory func(ctx context.Context, d bus.Deps) (bus.Service, error)
+
+var (
+	regMu    sync.Mutex
+	registry = map[string]Factory{}
+)
+
+// Register adds a service under name (called from init in this package).
+func Register(name string, f Factory) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("app: service registered twice: " + name)
+	}
+	registry[name] = f
+}
+
+// Services lists registered service names, sorted.
+func Services() []string {
+	regMu.Lock()
+	defer regMu.Unlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Options control Start.
+type Options struct {
+	// Services to start; empty means all.
+	Services []string
+	// Env is the configuration source (default: the process environment).
+	Env *bus.Env
+	// LogOutput defaults to stderr.
+	LogOutput io.Writer
+	// HTTPReady, if set, receives the bound HTTP address.
+	HTTPReady chan<- string
+}
+
+// Running is a started process: its bus and a way to wait for the end.
+type Running struct {
+	Bus  *bus.Bus
+	HTTP *bus.HTTP
+	done chan error
+}
+
+// Wait blocks until every service returned after ctx was cancelled.
+func (r *Running) Wait() error { return <-r.done }
+
+// Start connects the bus, declares streams, builds the selected services and
+// runs them until ctx ends. Configuration errors are returned before anything runs.
+func Start(ctx context.Context, o Options) (*Running, error) {
+	env := o.Env
+	if env == nil {
+		env = bus.NewEnv()
+	}
+	cfg := bus.LoadConfig(env)
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	out := o.LogOutput
+	if out == nil {
+		out = os.Stderr
+	}
+	log := bus.NewLogger(out, cfg.LogLevel, cfg.ServiceName)
+
+	names := o.Services
+	if len(names) == 0 {
+		names = Services()
+	}
+	regMu.Lock()
+	factories := make([]Factory, len(names))
+	for i, n := range names {
+		f, ok := registry[n]
+		if !ok {
+			regMu.Unlock()
+			return nil, fmt.Errorf("unknown service %q (known: %v)", n, Services())
+		}
+		factories[i] = f
+	}
+	regMu.Unlock()
+
+	connectCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	b, err := bus.Connect(connectCtx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.EnsureStreams(connectCtx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	h := bus.NewHTTP(log)
+	h.AddCheck("nats", b.Ready)
+	deps := bus.Deps{Bus: b, HTTP: h, Env: env, Log: log}
+
+	services := make([]bus.Service, 0, len(factories))
+	var buildErrs []error
+	for i, f := range factories {
+		svcLog := log.With().Str("component", names[i]).Logger()
+		d := deps
+		d.Log = svcLog
+		s, err := f(connectCtx, d)
+		if err != nil {
+			buildErrs = append(buildErrs, fmt.Errorf("%s: %w", names[i], err))
+			continue
+		}
+		services = append(services, s)
+	}
+	if err := env.Err(); err != nil {
+		buildErrs = append(buildErrs, err)
+	}
+	if len(buildErrs) > 0 {
+		b.Close()
+		return nil, errors.Join(buildErrs...)
+	}
+
+	r := &Running{Bus: b, HTTP: h, done: make(chan error, 1)}
+	runCtx, stop := context.WithCancel(ctx)
+	errc := make(chan error, len(services)+2)
+	var wg sync.WaitGroup
+	start := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error().Err(err).Str("component", name).Msg("service stopped with error")
+				errc <- fmt.Errorf("%s: %w", name, err)
+				stop() // one service failing takes the process down: let the supervisor restart it
+			}
+		}()
+	}
+	start("http", func(c context.Context) error { return h.Serve(c, cfg.HTTPAddr, o.HTTPReady) })
+	start("dlq-watcher", b.WatchMaxDeliveries)
+	for i, s := range services {
+		start(names[i], s.Run)
+	}
+	log.Info().Strs("services", names).Str("nats", b.ClientURL()).Msg("maria running")
+	go func() {
+		wg.Wait()
+		stop()
+		b.Close()
+		close(errc)
+		var errs []error
+		for e := range errc {
+			errs = append(errs, e)
+		}
+		log.Info().Msg("maria stopped")
+		r.done <- errors.Join(errs...)
+	}()
+	return r, nil
+}

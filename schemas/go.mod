@@ -1,0 +1,3 @@
+module github.com/mariahq/maria/schemas
+
+go 1.26.0

@@ -1,0 +1,325 @@
+package schemas
+
+// Event types. The suffix is the payload version: a breaking change to a
+// payload gets a new type (".v2") published alongside the old one until every
+// consumer moved; additive changes keep the version.
+const (
+	// From ingress (maria.in.<kind>.<team>.<channel>).
+	TypeSlackMessage   = "slack.message.v1"
+	TypeSlackMention   = "slack.mention.v1"
+	TypeSlackCommand   = "slack.command.v1"
+	TypeSlackAction    = "slack.action.v1"
+	TypeSlackFile      = "slack.file.v1"
+	TypeSlackReaction  = "slack.reaction.v1"
+	TypeSlackAssistant = "slack.assistant.v1"
+
+	// Commands for egress (maria.out.<team>.<channel>).
+	TypeOutPost         = "out.post.v1"
+	TypeOutUpdate       = "out.update.v1"
+	TypeOutEphemeral    = "out.ephemeral.v1"
+	TypeOutRespond      = "out.respond.v1"
+	TypeOutStreamStart  = "out.stream.start.v1"
+	TypeOutStreamAppend = "out.stream.append.v1"
+	TypeOutStreamStop   = "out.stream.stop.v1"
+	TypeOutStatus       = "out.status.v1"
+	TypeOutPrompts      = "out.prompts.v1"
+	TypeOutTitle        = "out.title.v1"
+	TypeOutReact        = "out.react.v1"
+	TypeOutUpload       = "out.upload.v1"
+
+	// ERP.
+	TypeERPCommand = "erp.command.v1"
+	TypeERPResult  = "erp.result.v1"
+	TypeERPQuery   = "erp.query.v1"
+	TypeERPReply   = "erp.reply.v1"
+
+	// Storage and delivery.
+	TypeStoredFile = "stored.file.v1"
+	TypeDelivered  = "delivered.v1"
+
+	// Audit trail of ERP writes and confirmation clicks.
+	TypeAudit = "audit.v1"
+)
+
+// SlackFile describes a file attached to a Slack message.
+type SlackFile struct {
+	ID         string `json:"id"`
+	Name       string `json:"name,omitempty"`
+	Title      string `json:"title,omitempty"`
+	Mimetype   string `json:"mimetype,omitempty"`
+	Filetype   string `json:"filetype,omitempty"`
+	Size       int64  `json:"size,omitempty"`
+	URLPrivate string `json:"url_private,omitempty"`
+	// URLPrivateDownload is preferred for downloads when present.
+	URLPrivateDownload string `json:"url_private_download,omitempty"`
+}
+
+// SlackMessage is a message or an app_mention (types slack.message.v1 and
+// slack.mention.v1). Edits and deletions arrive as messages with Subtype
+// "message_changed" / "message_deleted" and the affected ts in PreviousTS.
+type SlackMessage struct {
+	EventID     string      `json:"event_id,omitempty"`
+	TS          string      `json:"ts"`
+	ThreadTS    string      `json:"thread_ts,omitempty"`
+	Text        string      `json:"text"`
+	ChannelType string      `json:"channel_type,omitempty" jsonschema:"enum=,enum=im,enum=mpim,enum=channel,enum=group,enum=app_home"`
+	Subtype     string      `json:"subtype,omitempty"`
+	PreviousTS  string      `json:"previous_ts,omitempty"`
+	BotID       string      `json:"bot_id,omitempty"`
+	Files       []SlackFile `json:"files,omitempty"`
+	// Mentioned is true when the text mentions the bot user.
+	Mentioned bool `json:"mentioned,omitempty"`
+}
+
+// SlackCommand is a slash command (slack.command.v1).
+type SlackCommand struct {
+	Command     string `json:"command"`
+	Text        string `json:"text"`
+	ResponseURL string `json:"response_url,omitempty"`
+	TriggerID   string `json:"trigger_id,omitempty"`
+	UserName    string `json:"user_name,omitempty"`
+	ChannelName string `json:"channel_name,omitempty"`
+}
+
+// SlackAction is one block_actions button click (slack.action.v1).
+type SlackAction struct {
+	ActionID    string `json:"action_id"`
+	BlockID     string `json:"block_id,omitempty"`
+	Value       string `json:"value,omitempty"`
+	MessageTS   string `json:"message_ts,omitempty"`
+	ResponseURL string `json:"response_url,omitempty"`
+	TriggerID   string `json:"trigger_id,omitempty"`
+}
+
+// SlackFileShared is a file shared with Maria (slack.file.v1).
+type SlackFileShared struct {
+	EventID string    `json:"event_id,omitempty"`
+	TS      string    `json:"ts,omitempty"`
+	File    SlackFile `json:"file"`
+}
+
+// SlackReaction is a reaction_added event (slack.reaction.v1).
+type SlackReaction struct {
+	EventID  string `json:"event_id,omitempty"`
+	Reaction string `json:"reaction"`
+	ItemTS   string `json:"item_ts"`
+	ItemUser string `json:"item_user,omitempty"`
+}
+
+// SlackAssistant is an assistant pane event (slack.assistant.v1):
+// assistant_thread_started or assistant_thread_context_changed.
+type SlackAssistant struct {
+	EventID string `json:"event_id,omitempty"`
+	Event   string `json:"event" jsonschema:"enum=assistant_thread_started,enum=assistant_thread_context_changed"`
+	// Context is the channel the user was looking at when opening the pane.
+	ContextChannel string `json:"context_channel,omitempty"`
+	ContextTeam    string `json:"context_team,omitempty"`
+}
+
+// OutPost posts a message (out.post.v1). Blocks is Slack Block Kit JSON.
+type OutPost struct {
+	Text     string `json:"text"`
+	Blocks   []any  `json:"blocks,omitempty"`
+	ThreadTS string `json:"thread_ts,omitempty"`
+	// Ref names the message so later commands (update) can address it before
+	// its Slack ts is known; egress resolves refs to ts.
+	Ref string `json:"ref,omitempty"`
+}
+
+// OutUpdate edits a message (out.update.v1) addressed by TS or by Ref.
+type OutUpdate struct {
+	TS     string `json:"ts,omitempty"`
+	Ref    string `json:"ref,omitempty"`
+	Text   string `json:"text"`
+	Blocks []any  `json:"blocks,omitempty"`
+}
+
+// OutEphemeral posts a message only User can see (out.ephemeral.v1).
+type OutEphemeral struct {
+	User     string `json:"user"`
+	Text     string `json:"text"`
+	Blocks   []any  `json:"blocks,omitempty"`
+	ThreadTS string `json:"thread_ts,omitempty"`
+}
+
+// OutRespond answers through a slash command or action response_url (out.respond.v1).
+type OutRespond struct {
+	ResponseURL     string `json:"response_url"`
+	Text            string `json:"text"`
+	Blocks          []any  `json:"blocks,omitempty"`
+	ResponseType    string `json:"response_type,omitempty" jsonschema:"enum=,enum=ephemeral,enum=in_channel"`
+	ReplaceOriginal bool   `json:"replace_original,omitempty"`
+}
+
+// OutStream drives chat streaming: start (out.stream.start.v1), append
+// (out.stream.append.v1) and stop (out.stream.stop.v1). Ref ties the three
+// together; egress resolves it to the streamed message's ts.
+type OutStream struct {
+	Ref       string `json:"ref"`
+	ThreadTS  string `json:"thread_ts,omitempty"`
+	Markdown  string `json:"markdown_text,omitempty"`
+	Blocks    []any  `json:"blocks,omitempty"`
+	Recipient string `json:"recipient_user_id,omitempty"`
+	TeamID    string `json:"recipient_team_id,omitempty"`
+}
+
+// OutStatus sets the assistant thread status line (out.status.v1); empty clears it.
+type OutStatus struct {
+	ThreadTS string `json:"thread_ts"`
+	Status   string `json:"status"`
+}
+
+// OutPrompts sets assistant suggested prompts (out.prompts.v1).
+type OutPrompts struct {
+	ThreadTS string   `json:"thread_ts"`
+	Title    string   `json:"title,omitempty"`
+	Prompts  []Prompt `json:"prompts"`
+}
+
+// Prompt is one suggested prompt.
+type Prompt struct {
+	Title   string `json:"title"`
+	Message string `json:"message"`
+}
+
+// OutTitle sets the assistant thread title (out.title.v1).
+type OutTitle struct {
+	ThreadTS string `json:"thread_ts"`
+	Title    string `json:"title"`
+}
+
+// OutReact adds a reaction (out.react.v1).
+type OutReact struct {
+	TS   string `json:"ts"`
+	Name string `json:"name"`
+}
+
+// OutUpload uploads a file through the external upload flow (out.upload.v1).
+// Content is inline (base64 in JSON) and bounded by the stream's max message size.
+type OutUpload struct {
+	Filename string `json:"filename"`
+	Title    string `json:"title,omitempty"`
+	Content  []byte `json:"content"`
+	ThreadTS string `json:"thread_ts,omitempty"`
+	Comment  string `json:"initial_comment,omitempty"`
+}
+
+// ERPCommand is a confirmed ERP write (erp.command.v1), executed exactly once.
+type ERPCommand struct {
+	Op     string         `json:"op" jsonschema:"enum=create,enum=write"`
+	Model  string         `json:"model"`
+	IDs    []int64        `json:"ids,omitempty"`
+	Values map[string]any `json:"values"`
+	// ProposalID is the proposal the user confirmed.
+	ProposalID string `json:"proposal_id,omitempty"`
+	// ConfirmedBy is the Slack user who clicked Confirm.
+	ConfirmedBy string `json:"confirmed_by"`
+}
+
+// ERPResult is the outcome of an ERPCommand (erp.result.v1).
+type ERPResult struct {
+	CommandID string  `json:"command_id"`
+	Op        string  `json:"op"`
+	Model     string  `json:"model"`
+	OK        bool    `json:"ok"`
+	IDs       []int64 `json:"ids,omitempty"`
+	URL       string  `json:"url,omitempty"`
+	Error     string  `json:"error,omitempty"`
+	// Kind classifies Error: "access", "validation", "unavailable", "internal".
+	Kind       string `json:"kind,omitempty"`
+	ProposalID string `json:"proposal_id,omitempty"`
+}
+
+// ERPQuery is a read request on maria.erp.query (request/reply, erp.query.v1).
+type ERPQuery struct {
+	Method string   `json:"method" jsonschema:"enum=search_read,enum=read,enum=search_count,enum=fields_get,enum=name_search"`
+	Model  string   `json:"model"`
+	Domain []any    `json:"domain,omitempty"`
+	Fields []string `json:"fields,omitempty"`
+	IDs    []int64  `json:"ids,omitempty"`
+	Limit  int      `json:"limit,omitempty"`
+	Offset int      `json:"offset,omitempty"`
+	Order  string   `json:"order,omitempty"`
+	// Name is the text for name_search.
+	Name string `json:"name,omitempty"`
+}
+
+// ERPReply answers an ERPQuery (erp.reply.v1). Exactly one of Records, Count,
+// Fields or Error is meaningful.
+type ERPReply struct {
+	Records []map[string]any `json:"records,omitempty"`
+	Count   *int64           `json:"count,omitempty"`
+	Fields  map[string]any   `json:"fields,omitempty"`
+	Error   string           `json:"error,omitempty"`
+	// Kind classifies Error: "refused" (allow-list, bad domain), "access",
+	// "validation", "unavailable", "internal".
+	Kind   string `json:"kind,omitempty"`
+	Cached bool   `json:"cached,omitempty"`
+	// BaseURL lets readers build links to records: BaseURL + "/odoo/<model>/<id>".
+	BaseURL string `json:"base_url,omitempty"`
+}
+
+// StoredFile announces a file stored in object storage (stored.file.v1).
+type StoredFile struct {
+	FileID      string `json:"file_id"`
+	Name        string `json:"name,omitempty"`
+	Backend     string `json:"backend" jsonschema:"enum=nats,enum=aws"`
+	Bucket      string `json:"bucket"`
+	Key         string `json:"key"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	TS          string `json:"ts,omitempty"`
+}
+
+// Delivered records that egress executed a command (delivered.v1).
+type Delivered struct {
+	CommandID   string `json:"command_id"`
+	CommandType string `json:"command_type"`
+	TS          string `json:"ts,omitempty"`
+	Ref         string `json:"ref,omitempty"`
+	Text        string `json:"text,omitempty"`
+}
+
+// Audit records an ERP write or a confirmation click (audit.v1).
+type Audit struct {
+	Action  string `json:"action" jsonschema:"enum=confirm,enum=cancel,enum=erp_write"`
+	Actor   string `json:"actor"`
+	Model   string `json:"model,omitempty"`
+	Op      string `json:"op,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
+}
+
+// PayloadTypes maps every event type to a zero value of its payload, so
+// tooling (JSON Schema generation, decoders in `maria tail`) can enumerate them.
+func PayloadTypes() map[string]any {
+	return map[string]any{
+		TypeSlackMessage:    SlackMessage{},
+		TypeSlackMention:    SlackMessage{},
+		TypeSlackCommand:    SlackCommand{},
+		TypeSlackAction:     SlackAction{},
+		TypeSlackFile:       SlackFileShared{},
+		TypeSlackReaction:   SlackReaction{},
+		TypeSlackAssistant:  SlackAssistant{},
+		TypeOutPost:         OutPost{},
+		TypeOutUpdate:       OutUpdate{},
+		TypeOutEphemeral:    OutEphemeral{},
+		TypeOutRespond:      OutRespond{},
+		TypeOutStreamStart:  OutStream{},
+		TypeOutStreamAppend: OutStream{},
+		TypeOutStreamStop:   OutStream{},
+		TypeOutStatus:       OutStatus{},
+		TypeOutPrompts:      OutPrompts{},
+		TypeOutTitle:        OutTitle{},
+		TypeOutReact:        OutReact{},
+		TypeOutUpload:       OutUpload{},
+		TypeERPCommand:      ERPCommand{},
+		TypeERPResult:       ERPResult{},
+		TypeERPQuery:        ERPQuery{},
+		TypeERPReply:        ERPReply{},
+		TypeStoredFile:      StoredFile{},
+		TypeDelivered:       Delivered{},
+		TypeAudit:           Audit{},
+	}
+}
