@@ -15,18 +15,12 @@ replace github.com/mariahq/maria/processors => ../../processors
 replace github.com/mariahq/maria/tests => ../../tests
 
 require (
-	github.com/mariahq/maria/bus v0.0.0-00010101000000-000000000000
-	github.com/mariahq/maria/processors v0.0.0-00010101000000-000000000000
-)
-
-require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
-	github.com/mariahq/maria/schemas v0.0.0-00010101000000-000000000000 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
 	github.com/minio/highwayhash v1.0.4 // indirect
@@ -45,4 +39,12 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+)
+
+require (
+	github.com/mariahq/maria/bus v0.0.0-00010101000000-000000000000
+	github.com/mariahq/maria/egress v0.0.0-00010101000000-000000000000
+	github.com/mariahq/maria/ingress v0.0.0-00010101000000-000000000000
+	github.com/mariahq/maria/processors v0.0.0-00010101000000-000000000000
+	github.com/mariahq/maria/schemas v0.0.0-00010101000000-000000000000
 )
