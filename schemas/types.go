@@ -1,5 +1,7 @@
 package schemas
 
+import "fmt"
+
 // Event types. The suffix is the payload version: a breaking change to a
 // payload gets a new type (".v2") published alongside the old one until every
 // consumer moved; additive changes keep the version.
@@ -322,4 +324,13 @@ func PayloadTypes() map[string]any {
 		TypeDelivered:       Delivered{},
 		TypeAudit:           Audit{},
 	}
+}
+
+// OdooRecordURL is the link to one Odoo record, understood by every Odoo
+// version Maria supports: <base>/web#id=<id>&model=<model>&view_type=form.
+func OdooRecordURL(base, model string, id int64) string {
+	for len(base) > 0 && base[len(base)-1] == '/' {
+		base = base[:len(base)-1]
+	}
+	return fmt.Sprintf("%s/web#id=%d&model=%s&view_type=form", base, id, model)
 }
