@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 10s
 
-.PHONY: all build run demo test test-short lint fmt bench deps tools clean
+.PHONY: all build run demo test test-short lint fmt bench deps tools clean schemas
 
 all: build
 
@@ -46,3 +46,6 @@ tools:
 
 clean:
 	rm -rf bin data
+
+schemas: ## regenerate schemas/jsonschema/*.json from the Go types
+	$(GO) test ./schemas -run TestJSONSchemasMatchGoTypes -update
