@@ -89,6 +89,11 @@ var Consumers = []ConsumerSpec{
 		AckWait: 60 * time.Second, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 16},
 	{Durable: "storage-files", Stream: StreamIn, FilterSubjects: []string{InKindFilter(KindFile)},
 		AckWait: 2 * time.Minute, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 16},
+	// Thread history: every inbound message and every delivered reply.
+	{Durable: "storage-history-in", Stream: StreamIn, FilterSubjects: []string{InKindFilter(KindMessage), InKindFilter(KindMention), InKindFilter(KindCommand)},
+		AckWait: 30 * time.Second, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 256},
+	{Durable: "storage-history-out", Stream: StreamDelivered, FilterSubjects: []string{SubjectDeliveredAll},
+		AckWait: 30 * time.Second, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 256},
 }
 
 // ConsumerByName returns a declared consumer spec.

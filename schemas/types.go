@@ -1,6 +1,9 @@
 package schemas
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Event types. The suffix is the payload version: a breaking change to a
 // payload gets a new type (".v2") published alongside the old one until every
@@ -41,6 +44,10 @@ const (
 
 	// Audit trail of ERP writes and confirmation clicks.
 	TypeAudit = "audit.v1"
+
+	// Thread history (request/reply on maria.history.query, plain JSON bodies).
+	TypeHistoryQuery = "history.query.v1"
+	TypeHistoryReply = "history.reply.v1"
 )
 
 // SlackFile describes a file attached to a Slack message.
@@ -293,6 +300,34 @@ type Audit struct {
 	Outcome string `json:"outcome,omitempty"`
 }
 
+// HistoryQuery asks the storage processor for a thread's history
+// (request/reply on maria.history.query, history.query.v1; the body is this
+// JSON, not an envelope). Limit defaults to 50 turns, at most 500: the
+// newest turns are returned, oldest first.
+type HistoryQuery struct {
+	Team     string `json:"team,omitempty"`
+	Channel  string `json:"channel" jsonschema:"minLength=1"`
+	ThreadTS string `json:"thread_ts" jsonschema:"minLength=1"`
+	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=0,maximum=500"`
+}
+
+// HistoryTurn is one message of a thread as it reads now (edits applied,
+// streamed chunks joined, deleted messages left out).
+type HistoryTurn struct {
+	TS   string    `json:"ts"`
+	User string    `json:"user,omitempty"`
+	Role string    `json:"role" jsonschema:"enum=user,enum=assistant"`
+	Text string    `json:"text"`
+	Time time.Time `json:"time"`
+}
+
+// HistoryReply answers a HistoryQuery (history.reply.v1). Error is set, and
+// Turns empty, when the query was invalid or the store unavailable.
+type HistoryReply struct {
+	Turns []HistoryTurn `json:"turns"`
+	Error string        `json:"error,omitempty"`
+}
+
 // PayloadTypes maps every event type to a zero value of its payload, so
 // tooling (JSON Schema generation, decoders in `maria tail`) can enumerate them.
 func PayloadTypes() map[string]any {
@@ -323,6 +358,8 @@ func PayloadTypes() map[string]any {
 		TypeStoredFile:      StoredFile{},
 		TypeDelivered:       Delivered{},
 		TypeAudit:           Audit{},
+		TypeHistoryQuery:    HistoryQuery{},
+		TypeHistoryReply:    HistoryReply{},
 	}
 }
 
