@@ -1,6 +1,8 @@
 package bus
 
 import (
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
@@ -42,3 +44,30 @@ var (
 		Help: "Messages delivered to the consumer and not yet acknowledged.",
 	}, []string{"stream", "consumer"})
 )
+
+// subjectStage is the low-cardinality part of a subject used as a metric
+// label and span name: never a team, channel or record id.
+//
+//	maria.in.mention.T1.C1     → maria.in.mention
+//	maria.out.T1.C1            → maria.out
+//	maria.delivered.T1.C1      → maria.delivered
+//	maria.stored.file.T1.C1    → maria.stored.file
+//	maria.erp.command.sale.order → maria.erp.command
+//	maria.dlq.MARIA_IN.ai      → maria.dlq.MARIA_IN
+//	maria.audit.confirm        → maria.audit.confirm
+//
+// Other subjects keep their first two tokens.
+func subjectStage(s string) string {
+	t := strings.SplitN(s, ".", 4)
+	if len(t) < 3 || t[0] != "maria" {
+		if len(t) >= 2 {
+			return t[0] + "." + t[1]
+		}
+		return s
+	}
+	switch t[1] {
+	case "out", "delivered":
+		return t[0] + "." + t[1]
+	}
+	return t[0] + "." + t[1] + "." + t[2]
+}

@@ -250,18 +250,23 @@ func handleOne(ctx context.Context, b *Bus, p *Processor, log zerolog.Logger, ra
 		metricRedelivered.WithLabelValues(p.Name).Inc()
 	}
 	mlog := log.With().Str("subject", raw.Subject()).Uint64("seq", meta.Sequence.Stream).Uint64("delivery", meta.NumDelivered).Logger()
+	sctx, span := startProcessSpan(ExtractTrace(ctx, raw.Headers()), p.Name, raw.Subject(), meta.NumDelivered)
+	if tid := TraceID(sctx); tid != "" {
+		mlog = mlog.With().Str("trace_id", tid).Logger()
+	}
 
 	env, err := schemas.Decode(raw.Data())
 	if err != nil {
 		deadLetter(ctx, b, p, mlog, raw, meta, "invalid", err)
+		endProcessSpan(span, "dead_letter", err)
 		return
 	}
+	annotateProcessSpan(span, env)
 	mlog = mlog.With().Str("correlation_id", env.CorrelationID).Str("msg_id", env.ID).Str("type", env.Type).Logger()
 	m := &Msg{Subject: raw.Subject(), Header: raw.Headers(), Env: env, Delivery: meta.NumDelivered,
 		Sequence: meta.Sequence.Stream, Log: mlog, raw: raw, bus: b, proc: p.Name}
 
-	hctx := ExtractTrace(ctx, raw.Headers())
-	hctx = mlog.WithContext(hctx)
+	hctx := mlog.WithContext(sctx)
 	hctx, cancel := context.WithCancel(hctx)
 	heartbeatDone := make(chan struct{})
 	go func() {
@@ -287,18 +292,22 @@ func handleOne(ctx context.Context, b *Bus, p *Processor, log zerolog.Logger, ra
 
 	switch {
 	case herr == nil:
-		if err := raw.DoubleAck(ctx); err != nil {
-			// The work is done but the ack was lost: the message will be
-			// redelivered and the handler's idempotency must absorb it.
+		// A plain ack: DoubleAck stalled 5 s on a lost confirmation about
+		// once per 2,000 messages in BenchmarkProcessorThroughput, and a lost
+		// ack costs only a redelivery that the handler's idempotency absorbs.
+		if err := raw.Ack(); err != nil {
 			mlog.Warn().Err(err).Msg("ack failed")
 		}
 		metricHandled.WithLabelValues(p.Name, stage, "ack").Inc()
+		endProcessSpan(span, "ack", nil)
 	case IsPermanent(herr):
 		mlog.Warn().Err(herr).Msg("permanent failure")
 		deadLetter(ctx, b, p, mlog, raw, meta, "permanent", herr)
+		endProcessSpan(span, "dead_letter", herr)
 	case int(meta.NumDelivered) >= p.MaxDeliver:
 		mlog.Warn().Err(herr).Msg("retries exhausted")
 		deadLetter(ctx, b, p, mlog, raw, meta, "max_deliver", fmt.Errorf("after %d deliveries: %w", meta.NumDelivered, herr))
+		endProcessSpan(span, "dead_letter", herr)
 	default:
 		delay, ok := RetryDelay(herr)
 		if !ok {
@@ -313,6 +322,7 @@ func handleOne(ctx context.Context, b *Bus, p *Processor, log zerolog.Logger, ra
 			mlog.Warn().Err(err).Msg("nak failed; AckWait will redeliver")
 		}
 		metricHandled.WithLabelValues(p.Name, stage, "nak").Inc()
+		endProcessSpan(span, "nak", herr)
 	}
 }
 

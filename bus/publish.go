@@ -18,11 +18,15 @@ import (
 // timeouts) are retried with the same id until ctx ends, which is safe
 // precisely because of that dedup.
 func (b *Bus) Publish(ctx context.Context, subject string, env *schemas.Envelope) (*jetstream.PubAck, error) {
+	ctx, span := startPublishSpan(ctx, subject, env)
 	msg, err := EnvelopeMsg(ctx, subject, env)
 	if err != nil {
+		endPublishSpan(span, false, err)
 		return nil, err
 	}
-	return b.PublishMsg(ctx, msg)
+	ack, err := b.PublishMsg(ctx, msg)
+	endPublishSpan(span, ack != nil && ack.Duplicate, err)
+	return ack, err
 }
 
 // EnvelopeMsg encodes env as a NATS message with Maria's headers.
@@ -95,19 +99,4 @@ func isPermanentPublishErr(err error) bool {
 		}
 	}
 	return errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, nats.ErrBadSubject)
-}
-
-// subjectStage is the low-cardinality part of a subject used as a metric
-// label: maria.in.mention.T1.C1 → maria.in.mention.
-func subjectStage(s string) string {
-	dots := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			dots++
-			if dots == 3 {
-				return s[:i]
-			}
-		}
-	}
-	return s
 }

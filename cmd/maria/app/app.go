@@ -85,6 +85,17 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		out = os.Stderr
 	}
 	log := bus.NewLogger(out, cfg.LogLevel, cfg.ServiceName)
+	// Tracing from the standard OTEL_* variables; off (no-op) when unset.
+	shutdownTracing, err := bus.SetupTracing(log.WithContext(ctx), cfg.ServiceName)
+	if err != nil {
+		return nil, err
+	}
+	tracingHandedOver := false
+	defer func() {
+		if !tracingHandedOver {
+			_ = shutdownTracing(context.WithoutCancel(ctx))
+		}
+	}()
 
 	names := o.Services
 	if len(names) == 0 {
@@ -138,6 +149,7 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	}
 
 	r := &Running{Bus: b, HTTP: h, done: make(chan error, 1)}
+	tracingHandedOver = true
 	runCtx, stop := context.WithCancel(ctx)
 	errc := make(chan error, len(services)+2)
 	var wg sync.WaitGroup
@@ -162,6 +174,11 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		wg.Wait()
 		stop()
 		b.Close()
+		flushCtx, cancelFlush := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := shutdownTracing(flushCtx); err != nil {
+			log.Warn().Err(err).Msg("tracing shutdown")
+		}
+		cancelFlush()
 		close(errc)
 		var errs []error
 		for e := range errc {

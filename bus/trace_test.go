@@ -1,0 +1,414 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/schemas"
+	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/grpc"
+)
+
+// inMemoryTracing turns bus tracing on with a synchronous in-memory exporter
+// for the duration of the test.
+func inMemoryTracing(t *testing.T) (*tracetest.InMemoryExporter, *sdktrace.TracerProvider) {
+	t.Helper()
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	bus.SetTracerProvider(tp)
+	t.Cleanup(func() { bus.SetTracerProvider(nil); _ = tp.Shutdown(context.Background()) })
+	return exp, tp
+}
+
+func traceIDOf(t *testing.T, h nats.Header) string {
+	t.Helper()
+	tp := h.Get(schemas.HeaderTraceparent)
+	parts := strings.Split(tp, "-")
+	if len(parts) != 4 || len(parts[1]) != 32 {
+		t.Fatalf("bad traceparent %q in %v", tp, h)
+	}
+	return parts[1]
+}
+
+func spanNamed(spans tracetest.SpanStubs, name string) (tracetest.SpanStub, bool) {
+	for _, s := range spans {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return tracetest.SpanStub{}, false
+}
+
+func attr(s tracetest.SpanStub, key string) (attribute.Value, bool) {
+	for _, kv := range s.Attributes {
+		if string(kv.Key) == key {
+			return kv.Value, true
+		}
+	}
+	return attribute.Value{}, false
+}
+
+// relay is a processor that forwards every inbound message to maria.out,
+// like the AI answering a question.
+func relay(name string) bus.Processor {
+	return bus.Processor{Name: name, Stream: schemas.StreamIn, Subjects: []string{schemas.InKindFilter(schemas.KindMessage)},
+		Handle: func(ctx context.Context, m *bus.Msg) error {
+			// An external call inside the handler: child of the process span.
+			_, span := bus.StartSpan(ctx, "fake external.call", attribute.String("maria.test", "1"))
+			bus.EndSpan(span, nil)
+			_, err := m.Publish(ctx, schemas.OutSubject(m.Env.Team, m.Env.Channel), "answer", schemas.TypeOutPost, schemas.OutPost{Text: "hi"})
+			return err
+		}}
+}
+
+func runProcessor(t *testing.T, b *bus.Bus, p bus.Processor) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- bus.Run(ctx, b, p) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func TestTraceCrossesProcessorHop(t *testing.T) {
+	exp, tp := inMemoryTracing(t)
+	b := bustest.New(t)
+	out := bustest.Subscribe(t, b, schemas.SubjectOutAll)
+	runProcessor(t, b, relay("relay"))
+
+	// The ingress side: a request span, then a publish under it.
+	ctx, root := tp.Tracer("test-ingress").Start(context.Background(), "ingress POST /slack/events")
+	env := envelope(t, "Ev-trace-1", "hello")
+	if _, err := b.Publish(ctx, schemas.InSubject(schemas.KindMessage, "T1", "C1"), env); err != nil {
+		t.Fatal(err)
+	}
+	root.End()
+	want := root.SpanContext().TraceID().String()
+
+	bustest.Eventually(t, 10*time.Second, func() bool { return len(out()) == 1 }, "the child on maria.out")
+	child := out()[0]
+	if got := traceIDOf(t, child.Header); got != want {
+		t.Fatalf("child trace id %s, want the ingress trace %s", got, want)
+	}
+
+	// The process span ends after the ack, which happens after the child is published.
+	bustest.Eventually(t, 5*time.Second, func() bool {
+		_, ok := spanNamed(exp.GetSpans(), "relay process")
+		return ok
+	}, "relay process span")
+	spans := exp.GetSpans()
+	pubIn, ok := spanNamed(spans, "publish maria.in.message")
+	if !ok {
+		t.Fatalf("no producer span for maria.in.message in %v", names(spans))
+	}
+	proc, _ := spanNamed(spans, "relay process")
+	pubOut, ok := spanNamed(spans, "publish maria.out")
+	if !ok {
+		t.Fatalf("no producer span for maria.out in %v", names(spans))
+	}
+	call, ok := spanNamed(spans, "fake external.call")
+	if !ok {
+		t.Fatalf("no external call span in %v", names(spans))
+	}
+	for _, s := range []tracetest.SpanStub{pubIn, proc, pubOut, call} {
+		if s.SpanContext.TraceID().String() != want {
+			t.Errorf("span %q in trace %s, want %s", s.Name, s.SpanContext.TraceID(), want)
+		}
+	}
+	if pubIn.Parent.SpanID() != root.SpanContext().SpanID() {
+		t.Errorf("publish span's parent is not the ingress span")
+	}
+	if proc.Parent.SpanID() != pubIn.SpanContext.SpanID() || !proc.Parent.IsRemote() {
+		t.Errorf("process span's parent %v, want the remote publish span %v", proc.Parent.SpanID(), pubIn.SpanContext.SpanID())
+	}
+	if pubOut.Parent.SpanID() != proc.SpanContext.SpanID() || call.Parent.SpanID() != proc.SpanContext.SpanID() {
+		t.Errorf("child publish and external call must be children of the process span")
+	}
+	if proc.SpanKind != trace.SpanKindConsumer || pubIn.SpanKind != trace.SpanKindProducer || call.SpanKind != trace.SpanKindClient {
+		t.Errorf("span kinds: process %v, publish %v, call %v", proc.SpanKind, pubIn.SpanKind, call.SpanKind)
+	}
+	for key, want := range map[string]string{
+		"messaging.system":           "nats",
+		"messaging.destination.name": "maria.in.message.T1.C1",
+		"maria.correlation_id":       env.CorrelationID,
+		"maria.outcome":              "ack",
+	} {
+		if v, ok := attr(proc, key); !ok || v.AsString() != want {
+			t.Errorf("process span %s = %v, want %q", key, v.String(), want)
+		}
+	}
+	if v, ok := attr(proc, "messaging.nats.delivery_count"); !ok || v.AsInt64() != 1 {
+		t.Errorf("delivery count attribute = %v", v.String())
+	}
+	// The child's body still carries the correlation id: logs and traces join.
+	cenv, err := schemas.Decode(child.Data)
+	if err != nil || cenv.CorrelationID != env.CorrelationID {
+		t.Fatalf("child correlation %v, %v", cenv, err)
+	}
+}
+
+func names(spans tracetest.SpanStubs) []string {
+	var n []string
+	for _, s := range spans {
+		n = append(n, s.Name)
+	}
+	return n
+}
+
+func TestProcessSpanRecordsFailureAndDeadLetter(t *testing.T) {
+	exp, _ := inMemoryTracing(t)
+	b := bustest.New(t)
+	runProcessor(t, b, bus.Processor{Name: "broken", Stream: schemas.StreamIn, Subjects: []string{schemas.InKindFilter(schemas.KindMessage)},
+		Handle: func(context.Context, *bus.Msg) error { return bus.Permanent(errors.New("cannot parse")) }})
+	publish(t, b, "Ev-trace-dl", "x")
+	bustest.Eventually(t, 10*time.Second, func() bool {
+		_, ok := spanNamed(exp.GetSpans(), "broken process")
+		return ok
+	}, "process span")
+	s, _ := spanNamed(exp.GetSpans(), "broken process")
+	if v, _ := attr(s, "maria.outcome"); v.AsString() != "dead_letter" {
+		t.Errorf("outcome %q, want dead_letter", v.AsString())
+	}
+	if s.Status.Code.String() != "Error" || !strings.Contains(s.Status.Description, "cannot parse") {
+		t.Errorf("status %v", s.Status)
+	}
+}
+
+// With tracing off (the default) the bus records nothing and adds no
+// traceparent of its own, but passes an incoming one through unchanged, so
+// a traced upstream keeps its trace across an untraced Maria.
+func TestTracingOffByDefault(t *testing.T) {
+	for _, k := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_TRACES_EXPORTER", "OTEL_SDK_DISABLED"} {
+		t.Setenv(k, "")
+	}
+	before := otel.GetTracerProvider()
+	shutdown, err := bus.SetupTracing(context.Background(), "maria-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = shutdown(context.Background()) }()
+	if bus.TracingEnabled() {
+		t.Fatal("tracing enabled without any OTEL exporter configured")
+	}
+	if otel.GetTracerProvider() != before {
+		t.Fatal("SetupTracing replaced the global provider while off")
+	}
+	ctx, span := bus.StartSpan(context.Background(), "slack chat.postMessage")
+	if span.IsRecording() || span.SpanContext().IsValid() || bus.TraceID(ctx) != "" {
+		t.Fatal("StartSpan recorded a span while tracing is off")
+	}
+	bus.EndSpan(span, errors.New("ignored"))
+
+	b := bustest.New(t)
+	out := bustest.Subscribe(t, b, schemas.SubjectOutAll)
+	in := bustest.Subscribe(t, b, schemas.SubjectInAll)
+	runProcessor(t, b, relay("relay-off"))
+
+	publish(t, b, "Ev-untraced", "hello") // no trace in ctx
+	upstream := "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	ctx = bus.WithTrace(context.Background(), bus.TraceContext{Traceparent: upstream})
+	if _, err := b.Publish(ctx, schemas.InSubject(schemas.KindMessage, "T1", "C1"), envelope(t, "Ev-upstream", "hello")); err != nil {
+		t.Fatal(err)
+	}
+	bustest.Eventually(t, 10*time.Second, func() bool { return len(out()) == 2 }, "two children")
+	for _, m := range in() {
+		id := m.Header.Get(schemas.HeaderMsgID)
+		tp := m.Header.Get(schemas.HeaderTraceparent)
+		if id == "Ev-untraced" && tp != "" {
+			t.Errorf("untraced publish got traceparent %q", tp)
+		}
+		if id == "Ev-upstream" && tp != upstream {
+			t.Errorf("upstream traceparent changed to %q", tp)
+		}
+	}
+	var passed int
+	for _, m := range out() {
+		if tp := m.Header.Get(schemas.HeaderTraceparent); tp == "" {
+			continue
+		} else if traceIDOf(t, m.Header) == "4bf92f3577b34da6a3ce929d0e0e4736" {
+			passed++
+		} else {
+			t.Errorf("unexpected traceparent %q", tp)
+		}
+	}
+	if passed != 1 {
+		t.Errorf("%d children carry the upstream trace, want 1", passed)
+	}
+}
+
+func TestTracingFromEnv(t *testing.T) {
+	cases := []struct {
+		env      map[string]string
+		enabled  bool
+		protocol string
+		err      string
+	}{
+		{env: nil},
+		{env: map[string]string{"OTEL_SERVICE_NAME": "x"}},
+		{env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, enabled: true, protocol: "http/protobuf"},
+		{env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/v1/traces"}, enabled: true, protocol: "http/protobuf"},
+		{env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, enabled: true, protocol: "grpc"},
+		{env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}, enabled: true, protocol: "grpc"},
+		{env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_TRACES_EXPORTER": "none"}},
+		{env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SDK_DISABLED": "true"}},
+		{env: map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, err: "OTEL_TRACES_EXPORTER"},
+		{env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, err: "OTEL_EXPORTER_OTLP_PROTOCOL"},
+	}
+	for _, c := range cases {
+		s, err := bus.TracingFromEnv(func(k string) (string, bool) { v, ok := c.env[k]; return v, ok })
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%v: error %v, want one naming %s", c.env, err, c.err)
+			}
+			continue
+		}
+		if err != nil || s.Enabled != c.enabled || s.Protocol != c.protocol {
+			t.Errorf("%v: got %+v, %v; want enabled=%v protocol=%q", c.env, s, err, c.enabled, c.protocol)
+		}
+	}
+}
+
+// otlpHTTPCollector records what an OTLP/HTTP exporter posts.
+type otlpHTTPCollector struct {
+	mu     sync.Mutex
+	bodies [][]byte
+	paths  []string
+}
+
+func (c *otlpHTTPCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	c.mu.Lock()
+	c.bodies = append(c.bodies, body)
+	c.paths = append(c.paths, r.URL.Path)
+	c.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.WriteHeader(http.StatusOK)
+}
+
+func (c *otlpHTTPCollector) contains(s string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, b := range c.bodies {
+		if strings.Contains(string(b), s) {
+			return true
+		}
+	}
+	return false
+}
+
+// SetupTracing with an OTLP/HTTP endpoint exports the bus' spans there, with
+// the service name, and the shutdown flushes them and turns tracing off.
+func TestSetupTracingExportsOTLPHTTP(t *testing.T) {
+	col := &otlpHTTPCollector{}
+	srv := httptest.NewServer(col)
+	defer srv.Close()
+	t.Setenv("OTEL_TRACES_EXPORTER", "")
+	t.Setenv("OTEL_SDK_DISABLED", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL)
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	t.Setenv("OTEL_SERVICE_NAME", "")
+	t.Setenv("OTEL_TRACES_SAMPLER", "always_on")
+	shutdown, err := bus.SetupTracing(context.Background(), "maria-otlp-http-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bus.TracingEnabled() {
+		t.Fatal("tracing not enabled with an endpoint")
+	}
+	b := bustest.New(t)
+	publish(t, b, "Ev-otlp-http", "hello")
+	if err := shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if bus.TracingEnabled() {
+		t.Fatal("tracing still on after shutdown")
+	}
+	if !col.contains("publish maria.in.message") || !col.contains("maria-otlp-http-test") {
+		t.Fatalf("collector did not receive the publish span with the service name (paths %v)", col.paths)
+	}
+	if col.paths[0] != "/v1/traces" {
+		t.Fatalf("posted to %s, want /v1/traces", col.paths[0])
+	}
+}
+
+type grpcCollector struct {
+	collectortrace.UnimplementedTraceServiceServer
+	mu    sync.Mutex
+	names []string
+}
+
+func (g *grpcCollector) Export(_ context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, rs := range req.ResourceSpans {
+		for _, ss := range rs.ScopeSpans {
+			for _, s := range ss.Spans {
+				g.names = append(g.names, s.Name)
+			}
+		}
+	}
+	return &collectortrace.ExportTraceServiceResponse{}, nil
+}
+
+func TestSetupTracingExportsOTLPGRPC(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	col := &grpcCollector{}
+	collectortrace.RegisterTraceServiceServer(gs, col)
+	go func() { _ = gs.Serve(ln) }()
+	defer gs.Stop()
+	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
+	t.Setenv("OTEL_SDK_DISABLED", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+ln.Addr().String())
+	t.Setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+	t.Setenv("OTEL_TRACES_SAMPLER", "always_on")
+	shutdown, err := bus.SetupTracing(context.Background(), "maria-otlp-grpc-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, span := bus.StartSpan(context.Background(), "odoo execute_kw")
+	if !span.IsRecording() || bus.TraceID(ctx) == "" {
+		t.Fatal("StartSpan did not record with tracing on")
+	}
+	bus.EndSpan(span, nil)
+	if err := shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	if len(col.names) != 1 || col.names[0] != "odoo execute_kw" {
+		t.Fatalf("collector got %v", col.names)
+	}
+}
+
+func TestSetupTracingRejectsUnknownExporter(t *testing.T) {
+	t.Setenv("OTEL_SDK_DISABLED", "")
+	t.Setenv("OTEL_TRACES_EXPORTER", "jaeger")
+	if _, err := bus.SetupTracing(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "OTEL_TRACES_EXPORTER") {
+		t.Fatalf("err = %v", err)
+	}
+	if bus.TracingEnabled() {
+		t.Fatal("tracing enabled after a configuration error")
+	}
+}
