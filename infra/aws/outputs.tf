@@ -1,0 +1,42 @@
+output "images_bucket" {
+  description = "MARIA_IMAGES_BUCKET"
+  value       = aws_s3_bucket.files["images"].bucket
+}
+
+output "docs_bucket" {
+  description = "MARIA_DOCS_BUCKET"
+  value       = aws_s3_bucket.files["docs"].bucket
+}
+
+output "dynamodb_table" {
+  description = "MARIA_DYNAMODB_TABLE"
+  value       = aws_dynamodb_table.maria.name
+}
+
+output "region" {
+  description = "AWS_REGION"
+  value       = var.region
+}
+
+output "storage_role_arn" {
+  description = "IRSA role for the maria-storage service account (eks.amazonaws.com/role-arn)"
+  value       = aws_iam_role.storage.arn
+}
+
+output "external_secrets_role_arn" {
+  description = "IRSA role for the maria-external-secrets service account"
+  value       = aws_iam_role.external_secrets.arn
+}
+
+output "kms_key_arn" {
+  description = "Key encrypting the buckets, the table and the secrets"
+  value       = aws_kms_key.maria.arn
+}
+
+output "secret_names" {
+  description = "Secrets Manager secrets to fill in (values are never managed by Terraform)"
+  value = concat(
+    [for s in aws_secretsmanager_secret.app : s.name],
+    [for s in aws_secretsmanager_secret.nats : s.name],
+  )
+}

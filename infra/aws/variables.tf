@@ -1,0 +1,64 @@
+variable "region" {
+  description = "AWS region for every resource (AWS_REGION of the services)."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "environment" {
+  description = "Environment name, part of every resource name (prod, staging, ...)."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z0-9-]{2,16}$", var.environment))
+    error_message = "environment: 2-16 lowercase letters, digits or dashes."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of bucket, table, role and secret names; bucket names are global, so make it yours."
+  type        = string
+  default     = "maria"
+}
+
+variable "retention_days" {
+  description = "Days objects (current versions) are kept; matches MARIA_STORAGE_RETENTION (default 90 days) of the storage processor."
+  type        = number
+  default     = 90
+  validation {
+    condition     = var.retention_days >= 1
+    error_message = "retention_days must be at least 1."
+  }
+}
+
+variable "noncurrent_version_retention_days" {
+  description = "Days an overwritten or deleted object version stays recoverable."
+  type        = number
+  default     = 30
+}
+
+variable "kubernetes_namespace" {
+  description = "Namespace of the Maria deployments (infra/k8s)."
+  type        = string
+  default     = "maria"
+}
+
+variable "eks_oidc_provider_arn" {
+  description = "ARN of the EKS cluster's IAM OIDC provider (IRSA). The storage role trusts only maria-storage's service account through it."
+  type        = string
+}
+
+variable "eks_oidc_provider_url" {
+  description = "Issuer URL of that OIDC provider without https:// (oidc.eks.<region>.amazonaws.com/id/<id>)."
+  type        = string
+}
+
+variable "services" {
+  description = "Maria services that get their own NATS credentials secret (infra/nats users)."
+  type        = set(string)
+  default     = ["ingress", "egress", "ai", "erp", "storage"]
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}
