@@ -1,0 +1,219 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/schemas"
+)
+
+// downloader fetches Slack files with the bot token.
+type downloader struct {
+	client  *http.Client
+	token   string
+	hosts   []string
+	max     int64
+	timeout time.Duration
+	tmpDir  string
+}
+
+// download is a file spooled to a temporary file while hashing it.
+type download struct {
+	File   *os.File
+	Size   int64
+	SHA256 string
+	Head   []byte
+}
+
+// Close removes the temporary file.
+func (d *download) Close() {
+	if d == nil || d.File == nil {
+		return
+	}
+	name := d.File.Name()
+	_ = d.File.Close()
+	_ = os.Remove(name)
+}
+
+func newDownloader(c Config) *downloader {
+	d := &downloader{token: c.BotToken, hosts: c.FileHosts, max: c.MaxFileBytes, timeout: c.DownloadTimeout, tmpDir: c.TempDir}
+	d.client = &http.Client{
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: 30 * time.Second,
+			MaxIdleConnsPerHost:   4,
+			IdleConnTimeout:       90 * time.Second,
+		},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("too many redirects")
+			}
+			// The token only ever goes to allowed hosts (Go also drops it
+			// across domains; this is explicit).
+			if !d.allowed(req.URL) {
+				req.Header.Del("Authorization")
+			}
+			return nil
+		},
+	}
+	return d
+}
+
+// allowed reports whether the bot token may be sent to u: its host must be
+// listed (exactly, or under a "*.domain" entry) and the scheme https, or
+// http for a loopback host (the Slack simulator in tests).
+func (d *downloader) allowed(u *url.URL) bool {
+	host := strings.ToLower(u.Hostname())
+	ok := false
+	for _, h := range d.hosts {
+		if h == strings.ToLower(u.Host) || h == host ||
+			(strings.HasPrefix(h, "*.") && strings.HasSuffix(host, h[1:])) {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		if host == "localhost" {
+			return true
+		}
+		ip := net.ParseIP(host)
+		return ip != nil && ip.IsLoopback()
+	}
+	return false
+}
+
+// fetch downloads f into a temporary file. Errors are classified for the
+// runtime: bus.Permanent for what a retry cannot fix (too large, refused
+// access, gone), retryable for the rest.
+func (d *downloader) fetch(ctx context.Context, f schemas.SlackFile, progress func()) (*download, error) {
+	if d.max > 0 && f.Size > d.max {
+		return nil, bus.Permanent(refuse("file %s is %d bytes, over the %d-byte limit (MARIA_STORAGE_MAX_FILE_BYTES)", f.ID, f.Size, d.max))
+	}
+	raw := f.URLPrivateDownload
+	if raw == "" {
+		raw = f.URLPrivate
+	}
+	if raw == "" {
+		return nil, bus.Permanent(refuse("file %s has no url_private to download", f.ID))
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil, bus.Permanent(refuse("file %s: url_private is not an absolute URL", f.ID))
+	}
+	if !d.allowed(u) {
+		return nil, bus.Permanent(refuse("file %s: refusing to send the bot token to %s://%s (not in MARIA_STORAGE_FILE_HOSTS)", f.ID, u.Scheme, u.Host))
+	}
+	if d.token == "" {
+		return nil, bus.Permanent(refuse("file %s: SLACK_BOT_TOKEN is not set, cannot download", f.ID))
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, bus.Permanent(fmt.Errorf("file %s: build request: %w", f.ID, err))
+	}
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	resp, err := d.client.Do(req)
+	if err != nil {
+		// url.Error carries the URL (no token: that is in a header).
+		return nil, bus.Retry(fmt.Errorf("file %s: download: %w", f.ID, err))
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusOK:
+	case resp.StatusCode == http.StatusTooManyRequests:
+		after := 30 * time.Second
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			after = time.Duration(s) * time.Second
+		}
+		return nil, bus.RetryAfter(fmt.Errorf("file %s: download rate limited (HTTP 429)", f.ID), after)
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return nil, bus.Permanent(refuse("file %s: Slack refused the download (HTTP %d): the bot token lacks access (files:read?)", f.ID, resp.StatusCode))
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		return nil, bus.Permanent(refuse("file %s: no longer exists (HTTP %d)", f.ID, resp.StatusCode))
+	case resp.StatusCode >= 500:
+		return nil, bus.Retry(fmt.Errorf("file %s: download failed (HTTP %d)", f.ID, resp.StatusCode))
+	default:
+		return nil, bus.Permanent(refuse("file %s: unexpected HTTP %d from the file URL", f.ID, resp.StatusCode))
+	}
+	if d.max > 0 && resp.ContentLength > d.max {
+		return nil, bus.Permanent(refuse("file %s is %d bytes, over the %d-byte limit (MARIA_STORAGE_MAX_FILE_BYTES)", f.ID, resp.ContentLength, d.max))
+	}
+
+	tmp, err := os.CreateTemp(d.tmpDir, "maria-file-*")
+	if err != nil {
+		return nil, bus.Retry(fmt.Errorf("file %s: temporary file: %w", f.ID, err))
+	}
+	out := &download{File: tmp}
+	h := sha256.New()
+	head := &headWriter{max: sniffLen}
+	pw := &progressWriter{every: 5 * time.Second, fn: progress, last: time.Now()}
+	body := io.Reader(resp.Body)
+	if d.max > 0 {
+		body = io.LimitReader(resp.Body, d.max+1)
+	}
+	n, err := io.Copy(io.MultiWriter(tmp, h, head, pw), body)
+	if err != nil {
+		out.Close()
+		return nil, bus.Retry(fmt.Errorf("file %s: download interrupted after %d bytes: %w", f.ID, n, err))
+	}
+	if d.max > 0 && n > d.max {
+		out.Close()
+		return nil, bus.Permanent(refuse("file %s exceeds the %d-byte limit (MARIA_STORAGE_MAX_FILE_BYTES) while downloading (declared %d bytes)", f.ID, d.max, f.Size))
+	}
+	if resp.ContentLength >= 0 && n != resp.ContentLength {
+		out.Close()
+		return nil, bus.Retry(fmt.Errorf("file %s: got %d of %d bytes", f.ID, n, resp.ContentLength))
+	}
+	out.Size, out.SHA256, out.Head = n, hex.EncodeToString(h.Sum(nil)), head.b
+	return out, nil
+}
+
+// headWriter keeps the first max bytes written.
+type headWriter struct {
+	b   []byte
+	max int
+}
+
+func (w *headWriter) Write(p []byte) (int, error) {
+	if room := w.max - len(w.b); room > 0 {
+		w.b = append(w.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// progressWriter calls fn at most every `every` while bytes flow, so a long
+// download keeps its JetStream delivery alive.
+type progressWriter struct {
+	every time.Duration
+	fn    func()
+	last  time.Time
+}
+
+func (w *progressWriter) Write(p []byte) (int, error) {
+	if w.fn != nil && time.Since(w.last) >= w.every {
+		w.last = time.Now()
+		w.fn()
+	}
+	return len(p), nil
+}
