@@ -1,0 +1,351 @@
+package ai
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/schemas"
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// turn is one question to answer.
+type turn struct {
+	text, user, team, channel string
+	// threadTS is where the answer goes; empty for slash commands (a new
+	// channel message, no memory).
+	threadTS string
+	// prefix precedes a posted (non-streamed) answer.
+	prefix string
+}
+
+// answer runs a turn at most once to completion: a turn record (KV,
+// keyed by the event id) makes a redelivered, already answered event a
+// no-op. An attempt that failed half-way (the bus was unreachable) is
+// released and the next delivery answers afresh in a new message: its
+// commands use keys scoped by the delivery number, so they never collide
+// with the partial output of the failed attempt.
+func (p *Processor) answer(ctx context.Context, m *bus.Msg, q turn) error {
+	key := "turn-" + m.Env.ID
+	_, done, err := p.turns.Begin(ctx, key)
+	switch {
+	case errors.Is(err, bus.ErrInFlight):
+		return bus.RetryAfter(err, 15*time.Second)
+	case err != nil:
+		return bus.Retry(err)
+	case done:
+		metricEvents.WithLabelValues(eventLabel(m.Env.Type), "duplicate").Inc()
+		return nil
+	}
+	scope := ""
+	if m.Delivery > 1 {
+		scope = fmt.Sprintf("d%d-", m.Delivery)
+	}
+	if err := p.runTurn(ctx, m, q, scope); err != nil {
+		if rerr := p.turns.Release(context.WithoutCancel(ctx), key); rerr != nil {
+			m.Log.Warn().Err(rerr).Msg("ai: release turn claim")
+		}
+		if bus.IsPermanent(err) {
+			return err
+		}
+		return bus.Retry(err)
+	}
+	if err := p.turns.Finish(ctx, key, map[string]any{"answered": p.now().UTC()}); err != nil {
+		m.Log.Warn().Err(err).Msg("ai: record finished turn")
+	}
+	return nil
+}
+
+func eventLabel(typ string) string {
+	switch typ {
+	case schemas.TypeSlackMention:
+		return "mention"
+	case schemas.TypeSlackMessage:
+		return "message"
+	case schemas.TypeSlackCommand:
+		return "command"
+	}
+	return "other"
+}
+
+// turnResult is what a successful conversation produced.
+type turnResult struct {
+	notes []string
+	// compact asks to save memory trimmed harder (after a context-length error).
+	compact bool
+}
+
+func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn, scope string) error {
+	out := schemas.OutSubject(q.team, q.channel)
+	if over, err := p.budgets.Exceeded(ctx, q.team, q.user); err != nil {
+		return err
+	} else if over != "" {
+		metricBudgetRefusals.WithLabelValues(over).Inc()
+		metricEvents.WithLabelValues(eventLabel(m.Env.Type), "over_budget").Inc()
+		if q.threadTS == "" {
+			_, err = m.Publish(ctx, out, scope+"budget", schemas.TypeOutEphemeral, schemas.OutEphemeral{User: q.user, Text: budgetText(over)})
+		} else {
+			_, err = m.Publish(ctx, out, scope+"budget", schemas.TypeOutPost, schemas.OutPost{Text: budgetText(over), ThreadTS: q.threadTS})
+		}
+		return err
+	}
+	setStatus := func(key, status string) error {
+		if q.threadTS == "" {
+			return nil
+		}
+		_, err := m.Publish(ctx, out, scope+key, schemas.TypeOutStatus, schemas.OutStatus{ThreadTS: q.threadTS, Status: status})
+		return err
+	}
+	if err := setStatus("status-thinking", "is thinking…"); err != nil {
+		return err
+	}
+
+	memKey := ""
+	mem := &Thread{}
+	if q.threadTS != "" {
+		memKey = ThreadKey(q.team, q.channel, q.threadTS)
+		var err error
+		if mem, _, err = p.mem.Load(ctx, memKey); err != nil {
+			return err
+		}
+	}
+	st := &streamer{m: m, subject: out, scope: scope, ref: "ai-" + schemas.StableID(m.Env.ID, scope)[:20],
+		threadTS: q.threadTS, user: q.user, team: q.team, prefix: q.prefix,
+		flushChars: p.cfg.StreamFlushChars, flushEvery: p.cfg.StreamFlushInterval, now: p.now}
+	tools := newToolRunner(p.erp, p.proposer(m, q, scope), q.user)
+
+	res, err := p.converse(ctx, m, q, mem, st, tools, setStatus)
+	var le *LLMError
+	if err != nil && !errors.As(err, &le) {
+		return err // the bus or KV failed: retry the whole turn later
+	}
+	if le != nil {
+		if le.Kind == FailCanceled {
+			return le // shutting down: another replica takes it
+		}
+		metricFailures.WithLabelValues(string(le.Kind)).Inc()
+		metricEvents.WithLabelValues(eventLabel(m.Env.Type), "ai_unavailable").Inc()
+		m.Log.Warn().Err(le).Str("kind", string(le.Kind)).Msg("ai: answering with an apology")
+		sep := ""
+		if st.Text() != "" {
+			sep = "\n\n"
+		}
+		if err := st.Write(ctx, sep+apologyText(le)); err != nil {
+			return err
+		}
+		if err := st.Finish(ctx, nil); err != nil {
+			return err
+		}
+		return setStatus("status-clear", "")
+	}
+
+	if strings.TrimSpace(st.Text()) == "" {
+		if err := st.Write(ctx, "I couldn't put together an answer to that. Could you rephrase the question?"); err != nil {
+			return err
+		}
+	}
+	if err := st.Finish(ctx, linkBlocks(tools.Links())); err != nil {
+		return err
+	}
+	if err := setStatus("status-clear", ""); err != nil {
+		return err
+	}
+	if memKey == "" {
+		return nil
+	}
+	now := p.now().UTC()
+	entries := []Entry{{ID: m.Env.ID + "/q", Role: RoleUser, User: q.user, Text: q.text, At: now}}
+	for i, n := range res.notes {
+		entries = append(entries, Entry{ID: fmt.Sprintf("%s/n%d", m.Env.ID, i), Role: RoleNote, Text: n, At: now})
+	}
+	entries = append(entries, Entry{ID: m.Env.ID + "/a", Role: RoleAssistant, Text: st.Text(), At: now})
+	budget := 0
+	if res.compact {
+		budget = p.cfg.MemoryTokens / 2
+	}
+	if err := p.mem.Append(ctx, memKey, budget, entries...); err != nil {
+		// The answer is out; losing this turn's memory is better than answering twice.
+		m.Log.Warn().Err(err).Msg("ai: save thread memory")
+	}
+	return nil
+}
+
+// converse runs the model ↔ tools loop, streaming text as it comes.
+func (p *Processor) converse(ctx context.Context, m *bus.Msg, q turn, mem *Thread, st *streamer, tools *toolRunner,
+	setStatus func(key, status string) error) (*turnResult, error) {
+	res := &turnResult{}
+	msgs := buildMessages(p.now(), q.user, mem, q.text)
+	defs := ToolDefinitions()
+	contextRetried := false
+	for round := 0; ; round++ {
+		req := openai.ChatCompletionRequest{
+			Model:               p.cfg.Model,
+			Messages:            msgs,
+			Tools:               defs,
+			ParallelToolCalls:   true,
+			MaxCompletionTokens: p.cfg.MaxAnswerTokens,
+		}
+		last := round >= p.cfg.MaxToolRounds
+		if last {
+			req.ToolChoice = "none" // enough tool rounds: answer with what you have
+		}
+		var pubErr error
+		comp, err := p.model.Stream(ctx, req, func(d string) {
+			if pubErr == nil {
+				pubErr = st.Write(ctx, d)
+			}
+		})
+		if pubErr != nil {
+			return nil, pubErr
+		}
+		if err != nil {
+			var le *LLMError
+			if errors.As(err, &le) && le.Kind == FailContextLength && !contextRetried {
+				contextRetried = true
+				res.compact = true
+				trimmed := *mem
+				trimmed.Entries = append([]Entry(nil), mem.Entries...)
+				trimmed.Trim(max(p.cfg.MemoryTokens/4, 50))
+				m.Log.Info().Msg("ai: context too long; retrying with trimmed memory")
+				msgs = buildMessages(p.now(), q.user, &trimmed, q.text)
+				round = -1
+				continue
+			}
+			if le == nil {
+				le = &LLMError{Kind: FailNetwork, Err: err}
+			}
+			return nil, le
+		}
+		p.countUsage(ctx, m, q, msgs, comp)
+		if len(comp.ToolCalls) == 0 || last {
+			return res, nil
+		}
+		msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: comp.Content, ToolCalls: comp.ToolCalls})
+		if err := setStatus(fmt.Sprintf("status-tools-%d", round), toolStatus(comp.ToolCalls)); err != nil {
+			return nil, err
+		}
+		outcomes, err := runTools(ctx, tools, comp.ToolCalls)
+		if err != nil {
+			return nil, err
+		}
+		for i, call := range comp.ToolCalls {
+			msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleTool, ToolCallID: call.ID,
+				Name: call.Function.Name, Content: outcomes[i].Content})
+			res.notes = append(res.notes, outcomes[i].Note)
+		}
+		if err := setStatus(fmt.Sprintf("status-thinking-%d", round), "is thinking…"); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// runTools executes parallel tool calls concurrently; results keep the
+// calls' order.
+func runTools(ctx context.Context, r *toolRunner, calls []openai.ToolCall) ([]toolOutcome, error) {
+	outs := make([]toolOutcome, len(calls))
+	errs := make([]error, len(calls))
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = r.Run(ctx, c)
+		}()
+	}
+	wg.Wait()
+	return outs, errors.Join(errs...)
+}
+
+// toolStatus is the thread status while tools run: "is looking up sale.order…".
+func toolStatus(calls []openai.ToolCall) string {
+	seen := map[string]bool{}
+	var models []string
+	writes := false
+	for _, c := range calls {
+		if c.Function.Name == ToolCreate || c.Function.Name == ToolWrite {
+			writes = true
+		}
+		var a struct {
+			Model string `json:"model"`
+		}
+		if json.Unmarshal([]byte(c.Function.Arguments), &a) == nil && modelName.MatchString(a.Model) && !seen[a.Model] {
+			seen[a.Model] = true
+			models = append(models, a.Model)
+		}
+	}
+	what := strings.Join(models, ", ")
+	if what == "" {
+		what = "the ERP"
+	}
+	if writes {
+		return "is preparing a change to " + what + "…"
+	}
+	return "is looking up " + what + "…"
+}
+
+// countUsage records tokens in metrics and budgets. Servers that do not
+// report usage are charged an estimate.
+func (p *Processor) countUsage(ctx context.Context, m *bus.Msg, q turn, msgs []openai.ChatCompletionMessage, c *Completion) {
+	prompt, completion := c.Usage.PromptTokens, c.Usage.CompletionTokens
+	if prompt == 0 && completion == 0 {
+		for _, msg := range msgs {
+			prompt += EstimateTokens(msg.Content) + 4
+		}
+		completion = EstimateTokens(c.Content)
+		for _, tc := range c.ToolCalls {
+			completion += EstimateTokens(tc.Function.Arguments) + 4
+		}
+	}
+	metricTokens.WithLabelValues(p.cfg.Model, "prompt").Add(float64(prompt))
+	metricTokens.WithLabelValues(p.cfg.Model, "completion").Add(float64(completion))
+	if err := p.budgets.Add(ctx, q.team, q.user, prompt+completion); err != nil {
+		m.Log.Warn().Err(err).Msg("ai: count tokens against budgets")
+	}
+}
+
+// proposer stores a create/write as a proposal and posts it with buttons.
+func (p *Processor) proposer(m *bus.Msg, q turn, scope string) ProposeFunc {
+	return func(ctx context.Context, callID string, cmd schemas.ERPCommand) (string, error) {
+		id := schemas.StableID(m.Env.ID, scope, "proposal", callID)
+		cmd.ProposalID = id
+		prop, err := p.proposals.Create(ctx, &Proposal{ID: id, Status: ProposalPending, Command: cmd, User: q.user,
+			Team: q.team, Channel: q.channel, ThreadTS: q.threadTS, Ref: "proposal-" + id[:20], Created: p.now().UTC(),
+			CorrelationID: m.Env.CorrelationID})
+		if err != nil {
+			return "", err
+		}
+		post := schemas.OutPost{Text: ProposalText(prop), Blocks: ProposalBlocks(prop), ThreadTS: q.threadTS, Ref: prop.Ref}
+		if _, err := m.Publish(ctx, schemas.OutSubject(q.team, q.channel), scope+"proposal-"+callID, schemas.TypeOutPost, post); err != nil {
+			return "", err
+		}
+		metricEvents.WithLabelValues(eventLabel(m.Env.Type), "proposal_posted").Inc()
+		return id, nil
+	}
+}
+
+// linkBlocks lists the Odoo records an answer is about, with links.
+func linkBlocks(links []RecordLink) []any {
+	if len(links) == 0 {
+		return nil
+	}
+	const maxLinks = 10
+	var parts []string
+	for i, l := range links {
+		if i == maxLinks {
+			parts = append(parts, fmt.Sprintf("and %d more", len(links)-maxLinks))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("<%s|%s>", l.URL, slackEscape(l.Label)))
+	}
+	return []any{contextBlock("Odoo: " + strings.Join(parts, " · "))}
+}
+
+// slackEscape escapes the characters Slack's mrkdwn treats as control.
+func slackEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "|", "¦").Replace(s)
+}

@@ -1,0 +1,89 @@
+// Package ai is Maria's AI processor: it answers questions addressed to
+// Maria in Slack with an OpenAI-compatible chat model that reaches the Odoo
+// ERP only through tools. Reads go to the ERP query service
+// (maria.erp.query); writes only become proposals that the asking user must
+// confirm with a click, after which a command goes to maria.erp.command.<model>.
+//
+// The processor keeps per-thread memory and daily token budgets in
+// JetStream KV buckets, streams answers to egress (out.stream.*), and
+// publishes a short, honest apology instead of looping when the AI service
+// cannot be reached.
+package ai
+
+import (
+	"errors"
+	"net/url"
+	"time"
+
+	"github.com/mariahq/maria/bus"
+)
+
+// DefaultModel is used when OPENAI_MODEL is unset.
+const DefaultModel = "gpt-4o-mini"
+
+// Config is the AI processor's configuration (see README.md, section AI).
+type Config struct {
+	// APIKey authenticates to the OpenAI-compatible API; may be empty for
+	// local servers (OPENAI_BASE_URL set).
+	APIKey string
+	// BaseURL of the API, e.g. http://127.0.0.1:8080/v1; empty → OpenAI's.
+	BaseURL string
+	Model   string
+	// Timeout bounds every API call attempt.
+	Timeout time.Duration
+	// MaxToolRounds bounds model ↔ tool round trips per turn.
+	MaxToolRounds int
+	// MaxRetries bounds retries of one API call on 429 rate limits and 5xx.
+	MaxRetries int
+	// MaxRetryWait caps a single wait, whatever Retry-After says.
+	MaxRetryWait time.Duration
+	// ERPTimeout bounds one request to the ERP query service.
+	ERPTimeout time.Duration
+	// MemoryTokens bounds the thread memory fed back to the model.
+	MemoryTokens int
+	// UserDailyTokens and TeamDailyTokens are daily budgets; 0 = unlimited.
+	UserDailyTokens int
+	TeamDailyTokens int
+	// MaxAnswerTokens bounds one completion (max_completion_tokens); 0 = server default.
+	MaxAnswerTokens int
+	// StreamFlushChars and StreamFlushInterval batch streamed text.
+	StreamFlushChars    int
+	StreamFlushInterval time.Duration
+	// Concurrency is how many threads one replica answers at once.
+	Concurrency int
+	// ProposalTTL is how long a proposal can be confirmed.
+	ProposalTTL time.Duration
+}
+
+// LoadConfig reads the AI configuration from env; problems are recorded in
+// env (env.Err reports them all together).
+func LoadConfig(env *bus.Env) Config {
+	c := Config{
+		APIKey:              env.String("OPENAI_API_KEY", ""),
+		BaseURL:             env.String("OPENAI_BASE_URL", ""),
+		Model:               env.String("OPENAI_MODEL", DefaultModel),
+		Timeout:             env.Duration("MARIA_AI_TIMEOUT", 60*time.Second),
+		MaxToolRounds:       env.Int("MARIA_AI_MAX_TOOL_ROUNDS", 5, 1, 20),
+		MaxRetries:          env.Int("MARIA_AI_MAX_RETRIES", 3, 0, 10),
+		MaxRetryWait:        env.Duration("MARIA_AI_MAX_RETRY_WAIT", 20*time.Second),
+		ERPTimeout:          env.Duration("MARIA_AI_ERP_TIMEOUT", 15*time.Second),
+		MemoryTokens:        env.Int("MARIA_AI_MEMORY_TOKENS", 3000, 200, 1_000_000),
+		UserDailyTokens:     env.Int("MARIA_AI_USER_DAILY_TOKENS", 200_000, 0, 1<<31-1),
+		TeamDailyTokens:     env.Int("MARIA_AI_TEAM_DAILY_TOKENS", 2_000_000, 0, 1<<31-1),
+		MaxAnswerTokens:     env.Int("MARIA_AI_MAX_ANSWER_TOKENS", 1500, 0, 1_000_000),
+		StreamFlushChars:    env.Int("MARIA_AI_STREAM_FLUSH_CHARS", 200, 1, 1<<20),
+		StreamFlushInterval: env.Duration("MARIA_AI_STREAM_FLUSH_INTERVAL", 300*time.Millisecond),
+		Concurrency:         env.Int("MARIA_AI_CONCURRENCY", 8, 1, 256),
+		ProposalTTL:         env.Duration("MARIA_AI_PROPOSAL_TTL", 7*24*time.Hour),
+	}
+	if c.APIKey == "" && c.BaseURL == "" {
+		env.Fail(errors.New("ai: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (an OpenAI-compatible server such as a local model or the simulator)"))
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			env.Fail(errors.New("ai: OPENAI_BASE_URL must be an http(s) URL such as http://127.0.0.1:8080/v1"))
+		}
+	}
+	return c
+}

@@ -1,0 +1,58 @@
+package ai
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mariahq/maria/schemas"
+	"github.com/nats-io/nats.go"
+)
+
+// ERPQuerier runs one read against the ERP. Failures the model should hear
+// about (refused, access, unavailable) come back in the reply's Error/Kind;
+// the returned error is only for the caller's own context ending.
+type ERPQuerier interface {
+	Query(ctx context.Context, q schemas.ERPQuery) (*schemas.ERPReply, error)
+}
+
+// NATSQuerier asks the ERP query service on maria.erp.query: the request
+// body is a JSON schemas.ERPQuery, the reply body a JSON schemas.ERPReply.
+type NATSQuerier struct {
+	NC      *nats.Conn
+	Timeout time.Duration
+}
+
+// Query sends q and waits for the reply, bounded by Timeout.
+func (n *NATSQuerier) Query(ctx context.Context, q schemas.ERPQuery) (*schemas.ERPReply, error) {
+	body, err := json.Marshal(q)
+	if err != nil {
+		return &schemas.ERPReply{Error: "could not encode the query: " + err.Error(), Kind: "refused"}, nil
+	}
+	timeout := n.Timeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	msg, err := n.NC.RequestWithContext(rctx, schemas.SubjectERPQuery, body)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("erp query: %w", ctx.Err())
+		}
+		switch {
+		case errors.Is(err, nats.ErrNoResponders):
+			return &schemas.ERPReply{Error: "the ERP query service is not running", Kind: "unavailable"}, nil
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+			return &schemas.ERPReply{Error: fmt.Sprintf("the ERP did not answer within %s", timeout), Kind: "unavailable"}, nil
+		}
+		return &schemas.ERPReply{Error: "the ERP query service could not be reached", Kind: "unavailable"}, nil
+	}
+	var r schemas.ERPReply
+	if err := json.Unmarshal(msg.Data, &r); err != nil {
+		return &schemas.ERPReply{Error: "the ERP query service sent an unreadable reply", Kind: "internal"}, nil
+	}
+	return &r, nil
+}

@@ -1,0 +1,258 @@
+package ai
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Memory roles.
+const (
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	// RoleNote is a summarized tool result or ERP outcome.
+	RoleNote = "note"
+)
+
+// Entry is one remembered item of a thread.
+type Entry struct {
+	// ID makes appends idempotent: a redelivered turn does not add twice.
+	ID   string    `json:"id"`
+	Role string    `json:"role"`
+	User string    `json:"user,omitempty"`
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
+}
+
+// Thread is the memory of one Slack thread.
+type Thread struct {
+	// Summary condenses entries trimmed to stay within the token budget.
+	Summary string  `json:"summary,omitempty"`
+	Entries []Entry `json:"entries"`
+	// Context is the channel the user looked at when opening the assistant pane.
+	Context string    `json:"context,omitempty"`
+	Updated time.Time `json:"updated"`
+}
+
+// EstimateTokens approximates a text's token count: about four bytes per
+// token for English and JSON, never less than one word per token.
+func EstimateTokens(s string) int {
+	if s == "" {
+		return 0
+	}
+	byBytes := (len(s) + 3) / 4
+	words := len(strings.Fields(s))
+	return max(byBytes, words)
+}
+
+// Tokens estimates the prompt cost of the whole thread memory.
+func (t *Thread) Tokens() int {
+	n := EstimateTokens(t.Summary) + EstimateTokens(t.Context)
+	for _, e := range t.Entries {
+		n += EstimateTokens(e.Text) + 4 // per-message overhead
+	}
+	return n
+}
+
+// Trim folds the oldest entries into the running summary until the thread
+// fits budget tokens; the summary itself is bounded to a fifth of the budget
+// (its oldest part is dropped). The last entry is always kept. It returns
+// how many entries were folded.
+func (t *Thread) Trim(budget int) int {
+	folded := 0
+	for len(t.Entries) > 1 && t.Tokens() > budget {
+		e := t.Entries[0]
+		t.Entries = t.Entries[1:]
+		t.Summary = joinSummary(t.Summary, summarizeEntry(e))
+		folded++
+	}
+	maxSummary := budget / 5 * 4 // chars
+	if len(t.Summary) > maxSummary {
+		s := t.Summary[len(t.Summary)-maxSummary:]
+		for len(s) > 0 && !utf8Start(s[0]) {
+			s = s[1:]
+		}
+		t.Summary = "…" + s
+	}
+	// A single huge entry still must not blow the budget.
+	if len(t.Entries) == 1 && t.Tokens() > budget {
+		room := max(budget*4-len(t.Summary)-len(t.Context)-16, 64)
+		t.Entries[0].Text = truncate(t.Entries[0].Text, room)
+	}
+	metricMemoryTrims.Add(float64(folded))
+	return folded
+}
+
+func summarizeEntry(e Entry) string {
+	text := strings.Join(strings.Fields(e.Text), " ")
+	switch e.Role {
+	case RoleUser:
+		if e.User != "" {
+			return fmt.Sprintf("<@%s> asked: %s", e.User, truncate(text, 140))
+		}
+		return "user asked: " + truncate(text, 140)
+	case RoleAssistant:
+		return "Maria answered: " + truncate(text, 140)
+	default:
+		return truncate(text, 160)
+	}
+}
+
+func joinSummary(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " | " + b
+}
+
+// Memory stores threads in a JetStream KV bucket, so memory survives
+// restarts and is shared by every replica. Writes use the key's revision
+// (compare-and-set) and retry on conflict.
+type Memory struct {
+	kv     jetstream.KeyValue
+	budget int
+}
+
+// MemoryBucket is the KV bucket holding thread memory.
+const MemoryBucket = "maria_memory"
+
+// OpenMemory opens (or creates) the memory bucket. Threads idle for ttl are forgotten.
+func OpenMemory(ctx context.Context, js jetstream.JetStream, replicas int, budget int, ttl time.Duration) (*Memory, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      MemoryBucket,
+		Description: "maria ai: per-thread conversation memory",
+		TTL:         ttl,
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(1, replicas),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("memory bucket: %w", err)
+	}
+	return &Memory{kv: kv, budget: budget}, nil
+}
+
+// ThreadKey names a thread's memory.
+func ThreadKey(team, channel, threadTS string) string {
+	return kvSafe(team) + "." + kvSafe(channel) + "." + kvSafe(threadTS)
+}
+
+// kvSafe keeps KV key characters valid: [A-Za-z0-9_-], anything else → '_'.
+func kvSafe(s string) string {
+	if s == "" {
+		return "_"
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// Load returns the thread's memory (empty when none) and whether it exists.
+func (m *Memory) Load(ctx context.Context, key string) (*Thread, bool, error) {
+	t, _, found, err := m.get(ctx, key)
+	return t, found, err
+}
+
+func (m *Memory) get(ctx context.Context, key string) (*Thread, uint64, bool, error) {
+	e, err := m.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return &Thread{}, 0, false, nil
+	}
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("memory get: %w", err)
+	}
+	var t Thread
+	if err := json.Unmarshal(e.Value(), &t); err != nil {
+		// A corrupt record must not wedge the thread forever: start over.
+		return &Thread{}, e.Revision(), true, nil
+	}
+	return &t, e.Revision(), true, nil
+}
+
+// Append adds entries not already present (by ID), trims to the budget
+// (or to budget when it is positive and smaller), and saves with CAS.
+func (m *Memory) Append(ctx context.Context, key string, budget int, entries ...Entry) error {
+	if budget <= 0 || budget > m.budget {
+		budget = m.budget
+	}
+	return m.update(ctx, key, func(t *Thread) bool {
+		have := make(map[string]bool, len(t.Entries))
+		for _, e := range t.Entries {
+			have[e.ID] = true
+		}
+		changed := false
+		for _, e := range entries {
+			if e.ID != "" && have[e.ID] {
+				continue
+			}
+			t.Entries = append(t.Entries, e)
+			changed = true
+		}
+		if t.Tokens() > budget {
+			t.Trim(budget)
+			changed = true
+		}
+		return changed
+	})
+}
+
+// SetContext records the channel the user is looking at (assistant pane).
+func (m *Memory) SetContext(ctx context.Context, key, context string) error {
+	return m.update(ctx, key, func(t *Thread) bool {
+		if t.Context == context {
+			return false
+		}
+		t.Context = context
+		return true
+	})
+}
+
+func (m *Memory) update(ctx context.Context, key string, change func(*Thread) bool) error {
+	for attempt := 0; attempt < 10; attempt++ {
+		t, rev, found, err := m.get(ctx, key)
+		if err != nil {
+			return err
+		}
+		if !change(t) {
+			return nil
+		}
+		t.Updated = time.Now().UTC()
+		raw, err := json.Marshal(t)
+		if err != nil {
+			return fmt.Errorf("memory encode: %w", err)
+		}
+		if !found {
+			_, err = m.kv.Create(ctx, key, raw)
+		} else {
+			_, err = m.kv.Update(ctx, key, raw, rev)
+		}
+		if err == nil {
+			return nil
+		}
+		if !isConflict(err) {
+			return fmt.Errorf("memory save: %w", err)
+		}
+		// Another replica saved first: reload and re-apply.
+	}
+	return errors.New("memory save: too many concurrent updates")
+}
+
+func isConflict(err error) bool {
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+		return true
+	}
+	return strings.Contains(err.Error(), "wrong last sequence")
+}

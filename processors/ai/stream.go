@@ -1,0 +1,132 @@
+package ai
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/schemas"
+)
+
+// streamer sends an answer to egress as it is generated.
+//
+// In a thread it publishes out.stream.start (Ref), then out.stream.append
+// with batched markdown (every flushChars characters or flushEvery since the
+// last batch, whichever comes first — never per token), then
+// out.stream.stop with optional blocks. Egress maps this onto Slack's chat
+// streaming, or onto post-then-update where streaming is unavailable.
+// Without a thread (slash commands) it posts the whole answer once with
+// out.post, because Slack streams only into threads.
+//
+// Every command has a distinct key scoped by the attempt (scope), so a
+// republish within one attempt is deduplicated by the stream.
+type streamer struct {
+	m          *bus.Msg
+	subject    string
+	scope      string
+	ref        string
+	threadTS   string
+	user       string
+	team       string
+	prefix     string // post mode: text put before the answer
+	flushChars int
+	flushEvery time.Duration
+	now        func() time.Time
+
+	buf       strings.Builder
+	all       strings.Builder
+	started   bool
+	appends   int
+	lastFlush time.Time
+	stopped   bool
+}
+
+func (s *streamer) postMode() bool { return s.threadTS == "" }
+
+// Write takes a piece of the answer and publishes a batch when due.
+func (s *streamer) Write(ctx context.Context, delta string) error {
+	if delta == "" {
+		return nil
+	}
+	s.all.WriteString(delta)
+	if s.postMode() {
+		return nil
+	}
+	s.buf.WriteString(delta)
+	if s.lastFlush.IsZero() {
+		s.lastFlush = s.now()
+	}
+	if s.buf.Len() >= s.flushChars || s.now().Sub(s.lastFlush) >= s.flushEvery {
+		return s.flush(ctx)
+	}
+	return nil
+}
+
+// Text is everything written so far.
+func (s *streamer) Text() string { return s.all.String() }
+
+// Started reports whether anything reached egress.
+func (s *streamer) Started() bool { return s.started }
+
+func (s *streamer) start(ctx context.Context) error {
+	if s.started {
+		return nil
+	}
+	cmd := schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Recipient: s.user, TeamID: s.team}
+	if _, err := s.m.Publish(ctx, s.subject, s.scope+"stream-start", schemas.TypeOutStreamStart, cmd); err != nil {
+		return fmt.Errorf("stream start: %w", err)
+	}
+	s.started = true
+	return nil
+}
+
+func (s *streamer) flush(ctx context.Context) error {
+	if s.buf.Len() == 0 {
+		return nil
+	}
+	if err := s.start(ctx); err != nil {
+		return err
+	}
+	s.appends++
+	cmd := schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Markdown: s.buf.String()}
+	if _, err := s.m.Publish(ctx, s.subject, fmt.Sprintf("%sappend-%d", s.scope, s.appends), schemas.TypeOutStreamAppend, cmd); err != nil {
+		return fmt.Errorf("stream append: %w", err)
+	}
+	s.buf.Reset()
+	s.lastFlush = s.now()
+	return nil
+}
+
+// Finish sends what is left and ends the message, with blocks (e.g. record
+// links) attached at the end.
+func (s *streamer) Finish(ctx context.Context, blocks []any) error {
+	if s.stopped {
+		return nil
+	}
+	if s.postMode() {
+		text := s.prefix + s.all.String()
+		post := schemas.OutPost{Text: text, Ref: s.ref}
+		if len(blocks) > 0 {
+			post.Blocks = append([]any{section(text)}, blocks...)
+		}
+		if _, err := s.m.Publish(ctx, s.subject, s.scope+"post", schemas.TypeOutPost, post); err != nil {
+			return fmt.Errorf("post answer: %w", err)
+		}
+		s.stopped = true
+		return nil
+	}
+	if err := s.flush(ctx); err != nil {
+		return err
+	}
+	if err := s.start(ctx); err != nil {
+		return err
+	}
+	cmd := schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Blocks: blocks}
+	if _, err := s.m.Publish(ctx, s.subject, s.scope+"stream-stop", schemas.TypeOutStreamStop, cmd); err != nil {
+		return fmt.Errorf("stream stop: %w", err)
+	}
+	s.stopped = true
+	return nil
+}
