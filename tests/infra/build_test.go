@@ -369,11 +369,17 @@ func TestBuildCommandComparisonCatchesDrift(t *testing.T) {
 	}
 	same := func(a []string) bool { return strings.Join(a, "\x00") == strings.Join(want, "\x00") }
 	for name, mutate := range map[string]func(string) string{
-		"no -trimpath":     func(s string) string { return strings.Replace(s, "-trimpath ", "", 1) },
-		"ldflags changed":  func(s string) string { return strings.Replace(s, "LDFLAGS := -s -w", "LDFLAGS := -w", 1) },
-		"other package":    func(s string) string { return strings.Replace(s, "-o bin/maria ./cmd/maria", "-o bin/maria ./cmd/other", 1) },
-		"cgo on":           func(s string) string { return strings.Replace(s, "CGO_ENABLED=0 $(GO) build", "CGO_ENABLED=1 $(GO) build", 1) },
-		"version variable": func(s string) string { return strings.Replace(s, "main.version=$(VERSION)", "main.Version=$(VERSION)", 1) },
+		"no -trimpath":    func(s string) string { return strings.Replace(s, "-trimpath ", "", 1) },
+		"ldflags changed": func(s string) string { return strings.Replace(s, "LDFLAGS := -s -w", "LDFLAGS := -w", 1) },
+		"other package": func(s string) string {
+			return strings.Replace(s, "-o bin/maria ./cmd/maria", "-o bin/maria ./cmd/other", 1)
+		},
+		"cgo on": func(s string) string {
+			return strings.Replace(s, "CGO_ENABLED=0 $(GO) build", "CGO_ENABLED=1 $(GO) build", 1)
+		},
+		"version variable": func(s string) string {
+			return strings.Replace(s, "main.version=$(VERSION)", "main.Version=$(VERSION)", 1)
+		},
 	} {
 		mutated := mutate(makeSrc)
 		if mutated == makeSrc {
