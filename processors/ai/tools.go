@@ -114,7 +114,6 @@ type toolRunner struct {
 	cache map[string]*schemas.ERPReply
 	links []RecordLink
 	seen  map[string]bool
-	notes []string
 }
 
 func newToolRunner(erp ERPQuerier, propose ProposeFunc, user string) *toolRunner {
@@ -306,7 +305,9 @@ func (r *toolRunner) proposal(ctx context.Context, callID, tool string, a toolAr
 	return toolOutcome{Content: string(content), Model: a.Model, Note: truncate(note, maxNoteChars)}, nil
 }
 
-func errOutcome(tool, model, msg string) toolOutcome { return errOutcomeKind(tool, model, msg, "invalid") }
+func errOutcome(tool, model, msg string) toolOutcome {
+	return errOutcomeKind(tool, model, msg, "invalid")
+}
 
 func errOutcomeKind(tool, model, msg, kind string) toolOutcome {
 	content, _ := json.Marshal(map[string]any{"error": msg, "kind": kind})

@@ -16,6 +16,7 @@ package openaisim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -393,7 +394,8 @@ func checkToolHistory(msgs []Message) error {
 			delete(want, msgs[j].ToolCallID)
 		}
 		for id := range want {
-			return fmt.Errorf("An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: %s", id)
+			// OpenAI's own wording, capitalized as the API sends it.
+			return errors.New("An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: " + id)
 		}
 	}
 	return nil
