@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,10 +47,15 @@ type LLMError struct {
 
 func (e *LLMError) Error() string {
 	if e.Status > 0 {
-		return fmt.Sprintf("ai service %s (HTTP %d): %v", e.Kind, e.Status, e.Err)
+		return redactKeys(fmt.Sprintf("ai service %s (HTTP %d): %v", e.Kind, e.Status, e.Err))
 	}
-	return fmt.Sprintf("ai service %s: %v", e.Kind, e.Err)
+	return redactKeys(fmt.Sprintf("ai service %s: %v", e.Kind, e.Err))
 }
+
+// apiKeyLike matches OpenAI-style keys that an error body may echo.
+var apiKeyLike = regexp.MustCompile(`sk-[A-Za-z0-9_\-*]{4,}`)
+
+func redactKeys(s string) string  { return apiKeyLike.ReplaceAllString(s, "sk-[redacted]") }
 func (e *LLMError) Unwrap() error { return e.Err }
 
 func (e *LLMError) retryable() bool {
