@@ -85,8 +85,7 @@ func (s *Service) handleFile(ctx context.Context, m *bus.Msg) error {
 	if err != nil {
 		outcome := "failed"
 		if bus.IsPermanent(err) {
-			outcome = "refused"
-			log.Warn().Err(err).Msg("file refused")
+			outcome = "refused" // the runtime logs it and dead-letters it with err as reason
 		}
 		metricFiles.WithLabelValues(backend, rec.Bucket, outcome).Inc()
 		return err

@@ -38,7 +38,7 @@ func (s *Service) historySpec(durable string, def schemas.ConsumerSpec) schemas.
 func (s *Service) HistoryInProcessor() bus.Processor {
 	spec := s.historySpec("storage-history-in", schemas.ConsumerSpec{Durable: "storage-history-in", Stream: schemas.StreamIn,
 		FilterSubjects: []string{schemas.InKindFilter(schemas.KindMessage), schemas.InKindFilter(schemas.KindMention), schemas.InKindFilter(schemas.KindCommand)},
-		AckWait: 30 * time.Second, MaxDeliver: 5})
+		AckWait:        30 * time.Second, MaxDeliver: 5})
 	p := bus.FromSpec(spec, s.handleInbound)
 	p.Concurrency = s.cfg.Concurrency
 	p.Log = &s.log
@@ -239,7 +239,7 @@ func (s *Service) History(ctx context.Context, q schemas.HistoryQuery) ([]schema
 type badQuery string
 
 func (b badQuery) Error() string { return string(b) }
-func errBadQuery(s string) error  { return badQuery(s) }
+func errBadQuery(s string) error { return badQuery(s) }
 
 // serveHistory registers the maria-history micro service on nc; replicas
 // share the default queue group, so each query is answered once.

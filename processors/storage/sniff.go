@@ -111,7 +111,7 @@ func isPE(head []byte) bool {
 }
 
 var executables = map[string]string{
-	"application/x-elf": "an ELF executable",
+	"application/x-elf":                             "an ELF executable",
 	"application/vnd.microsoft.portable-executable": "a Windows executable",
 	"application/x-mach-binary":                     "a Mach-O executable or Java class",
 }
@@ -129,8 +129,9 @@ func mediaType(t string) string {
 //
 //   - executables (ELF, PE, Mach-O) are refused whatever their name;
 //   - a file declared (by Slack's mimetype, else its name) as an image or a
-//     PDF must be one — an image that is not an image would reach a vision
-//     model, a "PDF" that is not one a document parser;
+//     PDF must be an image or a PDF — anything else under such a name is a
+//     disguise or a broken download (an image named .pdf is fine: the
+//     sniffed type is what is stored and what readers see);
 //   - an HTML page where something else was declared is refused: it is
 //     what a file URL returns when the token lacks access (a login page);
 //   - an empty file is refused.
@@ -159,11 +160,10 @@ func Detect(head []byte, name, declared string) (Content, error) {
 	if what, ok := executables[sniffed]; ok {
 		return Content{}, refuse("content is %s (declared %q, name %q): executables are not stored", what, declaredOr(decl), name)
 	}
+	visual := func(t string) bool { return strings.HasPrefix(t, "image/") || t == "application/pdf" }
 	switch {
-	case strings.HasPrefix(decl, "image/") && !strings.HasPrefix(sniffed, "image/"):
+	case visual(decl) && !visual(sniffed):
 		return Content{}, refuse("declared %s but the content is %s", decl, sniffed)
-	case decl == "application/pdf" && sniffed != "application/pdf":
-		return Content{}, refuse("declared application/pdf but the content is %s", sniffed)
 	case sniffed == "text/html" && decl != "text/html":
 		return Content{}, refuse("got an HTML page instead of the %s file (a login page: does the bot token have files:read?)", declaredOr(decl))
 	}
