@@ -83,8 +83,12 @@ var DefaultBackOff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Sec
 var Consumers = []ConsumerSpec{
 	{Durable: "ai", Stream: StreamIn, FilterSubjects: []string{InKindFilter(KindMention), InKindFilter(KindMessage), InKindFilter(KindCommand), InKindFilter(KindAssistant), InKindFilter(KindAction)},
 		AckWait: 60 * time.Second, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 64},
+	// egress: MaxDeliver is only a backstop. A command waiting behind an
+	// earlier one of its thread, or behind a channel's 429, is nak'd without
+	// failing, and each such delivery counts; egress bounds real failures
+	// itself (MARIA_EGRESS_MAX_ATTEMPTS) and dead-letters with the reason.
 	{Durable: "egress", Stream: StreamOut, FilterSubjects: []string{SubjectOutAll},
-		AckWait: 30 * time.Second, MaxDeliver: 10, BackOff: DefaultBackOff, MaxAckPending: 256},
+		AckWait: 30 * time.Second, MaxDeliver: 100, BackOff: DefaultBackOff, MaxAckPending: 256},
 	{Durable: "erp", Stream: StreamERP, FilterSubjects: []string{SubjectERPCommandAll},
 		AckWait: 60 * time.Second, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 16},
 	{Durable: "storage-files", Stream: StreamIn, FilterSubjects: []string{InKindFilter(KindFile)},
