@@ -175,7 +175,7 @@ func statusError(op string, status int, body string) *Error {
 }
 
 // Sanitize makes a value safe to send: nil becomes false (kolo/xmlrpc sends
-// a nested nil as <value/>, which Python reads as ''), JSON numbers become
+// a nested nil as <value/>, which Python reads as ”), JSON numbers become
 // int64 or float64, and maps/slices are copied recursively.
 func Sanitize(v any) any {
 	switch x := v.(type) {

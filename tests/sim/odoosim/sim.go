@@ -40,6 +40,7 @@ type Server struct {
 	models map[string]*model
 	down   bool
 	slow   time.Duration
+	lag    time.Duration
 	calls  map[string]int
 	denied map[string]bool
 	faults map[string][]*Fault
@@ -88,6 +89,15 @@ func (s *Server) Down(down bool) {
 func (s *Server) Slow(d time.Duration) {
 	s.mu.Lock()
 	s.slow = d
+	s.mu.Unlock()
+}
+
+// LoseAnswers makes the server do the work and then hold the answer for d
+// (0 to stop): a client timing out meanwhile cannot know the call took
+// effect — the case exactly-once writes must reconcile.
+func (s *Server) LoseAnswers(d time.Duration) {
+	s.mu.Lock()
+	s.lag = d
 	s.mu.Unlock()
 }
 
@@ -155,7 +165,7 @@ func (s *Server) Record(model string, id int64) map[string]any {
 func (s *Server) wrap(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
-		down, slow := s.down, s.slow
+		down, slow, lag := s.down, s.slow, s.lag
 		s.mu.Unlock()
 		if slow > 0 {
 			select {
@@ -171,7 +181,22 @@ func (s *Server) wrap(h http.HandlerFunc) http.HandlerFunc {
 			_, _ = io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n")
 			return
 		}
-		h(w, r)
+		if lag <= 0 {
+			h(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h(rec, r)
+		select {
+		case <-time.After(lag):
+		case <-r.Context().Done():
+			return // the client gave up; the work is done all the same
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 	}
 }
 
@@ -187,6 +212,11 @@ func (s *Server) count(r *http.Request) {
 	}
 	if strings.HasSuffix(r.URL.Path, "/object") {
 		s.calls["*"]++
+		if _, params, err := parseCall(r.Body); err == nil && len(params) > 4 {
+			model, _ := params[3].(string)
+			method, _ := params[4].(string)
+			s.calls[model+"."+method]++
+		}
 	}
 }
 

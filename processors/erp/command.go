@@ -1,0 +1,358 @@
+package erp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/processors/erp/odoo"
+	"github.com/mariahq/maria/schemas"
+)
+
+// Command ops.
+const (
+	OpCreate = "create"
+	OpWrite  = "write"
+)
+
+// executed is what the idempotency record stores for a command.
+type executed struct {
+	// Result is the published outcome (nil while Uncertain).
+	Result *schemas.ERPResult `json:"result,omitempty"`
+	// Uncertain: a create was sent but no answer came back (timeout,
+	// connection reset): the next delivery must reconcile before creating.
+	Uncertain bool `json:"uncertain,omitempty"`
+	// Since is when the first attempt started (reconciliation window).
+	Since time.Time `json:"since"`
+}
+
+// Processor is the durable "erp" consumer of maria.erp.command.>.
+func (s *Service) Processor(idem *bus.Idempotency) bus.Processor {
+	spec, _ := schemas.ConsumerByName("erp")
+	p := bus.FromSpec(spec, func(ctx context.Context, m *bus.Msg) error { return s.HandleCommand(ctx, m, idem) })
+	p.Log = &s.log
+	if s.tune != nil {
+		s.tune(&p)
+		s.maxDeliver = p.MaxDeliver
+	}
+	return p
+}
+
+// HandleCommand executes one confirmed write exactly once.
+func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *bus.Idempotency) error {
+	var cmd schemas.ERPCommand
+	if err := decodeStrict(m.Env.Data, &cmd); err != nil {
+		return bus.Permanent(fmt.Errorf("%w: %s data: %v", schemas.ErrInvalidEnvelope, m.Env.Type, err))
+	}
+	if m.Env.Type != schemas.TypeERPCommand {
+		return bus.Permanent(fmt.Errorf("%w: type %q on an ERP command subject, want %s", schemas.ErrInvalidEnvelope, m.Env.Type, schemas.TypeERPCommand))
+	}
+	if subj, err := schemas.ParseSubject(m.Subject); err == nil && cmd.Model != "" && schemas.ERPCommandSubject(cmd.Model) != m.Subject {
+		return bus.Permanent(fmt.Errorf("%w: model %q published on %s (model %s)", schemas.ErrInvalidEnvelope, cmd.Model, m.Subject, subj.Model))
+	}
+	values, err := s.checkCommand(&cmd)
+	if err != nil {
+		// Refused: tell the user and the audit trail, and ack — retrying
+		// the same command can never succeed.
+		res := s.result(m, &cmd, nil, err)
+		metricCommands.WithLabelValues(opLabel(cmd.Op), "refused").Inc()
+		return s.publish(ctx, m, &cmd, res, "refused: "+plainError(err))
+	}
+
+	key := m.Env.ID
+	rec, done, err := idem.Begin(ctx, key)
+	since := time.Now().UTC()
+	reconcile := false
+	switch {
+	case errors.Is(err, bus.ErrInFlight):
+		return bus.RetryAfter(err, 5*time.Second)
+	case err != nil:
+		return bus.Retry(err)
+	case done:
+		var st executed
+		if jerr := json.Unmarshal(rec.Result, &st); jerr != nil {
+			return bus.Permanent(fmt.Errorf("idempotency record of %s: %w", key, jerr))
+		}
+		if !st.Uncertain && st.Result != nil {
+			// Already executed: publish the same outcome again (the
+			// stream drops it if the first publish made it) and ack.
+			metricCommands.WithLabelValues(opLabel(cmd.Op), "duplicate").Inc()
+			m.Log.Info().Str("model", cmd.Model).Msg("command already executed; not repeating it")
+			return s.publish(ctx, m, &cmd, st.Result, outcomeWords(st.Result))
+		}
+		since, reconcile = st.Since, true
+	case rec != nil:
+		// A stale claim taken over: the replica that held it may have
+		// executed the command before dying.
+		since, reconcile = rec.Claimed, true
+	}
+
+	res, err := s.execute(ctx, m, &cmd, values, since, reconcile)
+	if err != nil {
+		// Odoo unavailable: keep the claim marked uncertain when the
+		// create may have happened, release it otherwise, and retry.
+		if cmd.Op == OpCreate && (odoo.MaybeExecuted(err) || reconcile) {
+			if ferr := idem.Finish(ctx, key, executed{Uncertain: true, Since: since}); ferr != nil {
+				m.Log.Warn().Err(ferr).Msg("could not mark command uncertain")
+			}
+		} else if rerr := idem.Release(ctx, key); rerr != nil {
+			m.Log.Warn().Err(rerr).Msg("could not release command claim")
+		}
+		if int(m.Delivery) >= s.maxDeliver {
+			// Last attempt: the user hears it now; operators can re-drive
+			// the dead letter once Odoo is back.
+			res := s.result(m, &cmd, nil, err)
+			if odoo.MaybeExecuted(err) || reconcile {
+				res.Error += ". Odoo did not confirm whether the change was applied; check Odoo before trying again"
+			} else {
+				res.Error += ". The change was not applied"
+			}
+			if perr := s.publish(ctx, m, &cmd, res, "failed: "+res.Error); perr != nil {
+				m.Log.Warn().Err(perr).Msg("could not publish the final failure")
+			}
+		}
+		return bus.Retry(err)
+	}
+	if err := idem.Finish(ctx, key, executed{Result: res, Since: since}); err != nil {
+		// The effect happened; the claim stays pending and goes stale, and
+		// the next delivery reconciles instead of executing again.
+		return bus.Retry(fmt.Errorf("record executed command: %w", err))
+	}
+	s.cache.invalidate(cmd.Model)
+	return s.publish(ctx, m, &cmd, res, outcomeWords(res))
+}
+
+// execute performs the write. A retryable (unavailable) error is returned
+// as an error; every other outcome, success or Odoo's refusal, as a result.
+func (s *Service) execute(ctx context.Context, m *bus.Msg, cmd *schemas.ERPCommand, values map[string]any, since time.Time, reconcile bool) (*schemas.ERPResult, error) {
+	var ids []int64
+	var err error
+	outcome := "ok"
+	switch cmd.Op {
+	case OpCreate:
+		var id int64
+		if reconcile {
+			id, err = s.findCreated(ctx, cmd.Model, values, since)
+			if err != nil {
+				return nil, err
+			}
+			if id != 0 {
+				outcome = "reconciled"
+				m.Log.Info().Str("model", cmd.Model).Int64("id", id).Msg("create found already executed; not repeating it")
+			}
+		}
+		if id == 0 {
+			id, err = s.odoo.Create(ctx, cmd.Model, values)
+		}
+		if err == nil {
+			ids = []int64{id}
+		}
+	case OpWrite:
+		// write assigns absolute values: repeating it after an uncertain
+		// attempt leaves the same state, so no reconciliation is needed.
+		err = s.odoo.Write(ctx, cmd.Model, cmd.IDs, values)
+		ids = cmd.IDs
+	}
+	if err != nil && odoo.IsRetryable(err) {
+		return nil, err
+	}
+	res := s.result(m, cmd, ids, err)
+	if err != nil {
+		outcome = res.Kind
+	}
+	metricCommands.WithLabelValues(opLabel(cmd.Op), outcome).Inc()
+	return res, nil
+}
+
+// findCreated looks for a record an earlier, unconfirmed attempt of this
+// create may have made: created since the first attempt (minus clock
+// slack) with the same identifying values. Floats, texts with markup and
+// relations lists are left out of the match because Odoo may store them
+// differently from how they were sent.
+func (s *Service) findCreated(ctx context.Context, model string, values map[string]any, since time.Time) (int64, error) {
+	domain := []any{[]any{"create_date", ">=", since.Add(-2 * time.Minute).UTC().Format(time.DateTime)}}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch v := values[k].(type) {
+		case string:
+			if v != "" && len(v) <= 200 && !strings.Contains(v, "<") {
+				domain = append(domain, []any{k, "=", v})
+			}
+		case int64:
+			domain = append(domain, []any{k, "=", v})
+		case bool:
+			domain = append(domain, []any{k, "=", v})
+		}
+	}
+	ids, err := s.odoo.Search(ctx, model, domain, odoo.SearchOptions{Limit: 1, Order: "id desc"})
+	if err != nil {
+		if odoo.IsRetryable(err) {
+			return 0, err
+		}
+		// Cannot reconcile (e.g. the model has no create_date): better to
+		// stop than to risk a duplicate.
+		return 0, &odoo.Error{Kind: odoo.KindServer, Op: model + ".search", Message: "cannot check whether an earlier attempt created the record: " + plainError(err)}
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	return ids[0], nil
+}
+
+// checkCommand validates a command against the write allow-list and
+// returns its values ready for the wire.
+func (s *Service) checkCommand(cmd *schemas.ERPCommand) (map[string]any, error) {
+	switch cmd.Op {
+	case OpCreate, OpWrite:
+	default:
+		return nil, refused("op %q is not supported (create, write)", cmd.Op)
+	}
+	if strings.TrimSpace(cmd.ConfirmedBy) == "" {
+		return nil, refused("the command carries no confirmed_by: Maria only executes changes a user confirmed")
+	}
+	if cmd.Model == "" {
+		return nil, refused("model is required")
+	}
+	if !s.cfg.Write.Model(cmd.Model) {
+		return nil, refused("model %s is not open to changes by Maria (allowed: %v)", cmd.Model, s.cfg.Write.Models())
+	}
+	if cmd.Op == OpWrite {
+		if len(cmd.IDs) == 0 {
+			return nil, refused("write needs the ids of the records to change")
+		}
+		if len(cmd.IDs) > s.cfg.MaxLimit {
+			return nil, refused("write changes at most %d records at once", s.cfg.MaxLimit)
+		}
+		for _, id := range cmd.IDs {
+			if id <= 0 {
+				return nil, refused("ids must be positive, got %d", id)
+			}
+		}
+	} else if len(cmd.IDs) > 0 {
+		return nil, refused("create takes no ids")
+	}
+	if len(cmd.Values) == 0 {
+		return nil, refused("values are empty: nothing to %s", cmd.Op)
+	}
+	out := make(map[string]any, len(cmd.Values))
+	for k, v := range cmd.Values {
+		if !fieldRe.MatchString(k) || k == "id" || k == "display_name" {
+			return nil, refused("%q cannot be written", k)
+		}
+		if !s.cfg.Write.Field(cmd.Model, k) {
+			return nil, refused("field %s of %s is not open to changes by Maria", k, cmd.Model)
+		}
+		wv, err := writeValue(k, v)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = wv
+	}
+	return out, nil
+}
+
+// writeValue accepts scalars, null (→ false), a record reference
+// {"id": n, ...} (→ n) and a list of ids (sets a many2many).
+func writeValue(field string, v any) (any, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		if id, ok := odoo.Sanitize(x["id"]).(int64); ok && id > 0 {
+			return id, nil
+		}
+		return nil, refused("field %s: an object value must be a record reference {\"id\": n}", field)
+	case []any:
+		ids := make([]any, 0, len(x))
+		for _, e := range x {
+			id, ok := odoo.Sanitize(e).(int64)
+			if !ok || id <= 0 {
+				return nil, refused("field %s: a list value must be record ids (x2many commands are not supported)", field)
+			}
+			ids = append(ids, id)
+		}
+		return ids, nil
+	case string:
+		if len(x) > 100_000 {
+			return nil, refused("field %s: value too long", field)
+		}
+		return x, nil
+	}
+	s, err := scalar(v)
+	if err != nil {
+		return nil, refused("field %s: %s", field, err.(*RefusedError).Reason)
+	}
+	return s, nil
+}
+
+// result builds the outcome of a command; err nil means success.
+func (s *Service) result(m *bus.Msg, cmd *schemas.ERPCommand, ids []int64, err error) *schemas.ERPResult {
+	res := &schemas.ERPResult{CommandID: m.Env.ID, Op: cmd.Op, Model: cmd.Model, ProposalID: cmd.ProposalID}
+	if err != nil {
+		res.Error, res.Kind = plainError(err), replyKind(err)
+		return res
+	}
+	res.OK, res.IDs = true, ids
+	if len(ids) == 1 && s.cfg.PublicURL != "" {
+		res.URL = schemas.OdooRecordURL(s.cfg.PublicURL, cmd.Model, ids[0])
+	}
+	return res
+}
+
+// publish sends the result (child "result") and the audit record (child
+// "audit"); their ids derive from the command id, so a redelivery that
+// publishes again is deduplicated by the stream.
+func (s *Service) publish(ctx context.Context, m *bus.Msg, cmd *schemas.ERPCommand, res *schemas.ERPResult, outcome string) error {
+	model := cmd.Model
+	if model == "" {
+		model = "_"
+	}
+	if _, err := m.Publish(ctx, schemas.ERPResultSubject(model), "result", schemas.TypeERPResult, res); err != nil {
+		return err
+	}
+	audit := schemas.Audit{Action: "erp_write", Actor: cmd.ConfirmedBy, Model: cmd.Model, Op: cmd.Op,
+		Detail: auditDetail(cmd, res), Outcome: outcome}
+	if _, err := m.Publish(ctx, schemas.AuditSubject("erp_write"), "audit", schemas.TypeAudit, audit); err != nil {
+		return err
+	}
+	return nil
+}
+
+func auditDetail(cmd *schemas.ERPCommand, res *schemas.ERPResult) string {
+	fields := make([]string, 0, len(cmd.Values))
+	for k := range cmd.Values {
+		fields = append(fields, k)
+	}
+	sort.Strings(fields)
+	d := fmt.Sprintf("%s %s fields [%s]", cmd.Op, cmd.Model, strings.Join(fields, ", "))
+	if len(res.IDs) > 0 {
+		d += fmt.Sprintf(" ids %v", res.IDs)
+	} else if len(cmd.IDs) > 0 {
+		d += fmt.Sprintf(" ids %v", cmd.IDs)
+	}
+	if cmd.ProposalID != "" {
+		d += " proposal " + cmd.ProposalID
+	}
+	return d
+}
+
+func outcomeWords(res *schemas.ERPResult) string {
+	if res.OK {
+		return "ok"
+	}
+	return "failed (" + res.Kind + "): " + res.Error
+}
+
+func opLabel(op string) string {
+	if op == OpCreate || op == OpWrite {
+		return op
+	}
+	return "other"
+}
