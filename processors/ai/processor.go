@@ -78,8 +78,14 @@ func New(ctx context.Context, b *bus.Bus, cfg Config, o Options) (*Processor, er
 	if p.proposals, err = OpenProposals(ctx, b.JS, replicas, cfg.ProposalTTL); err != nil {
 		return nil, err
 	}
-	// A claim older than stale belongs to a crashed replica and may be taken over.
-	if p.turns, err = b.Idempotency(ctx, TurnBucket, 7*24*time.Hour, 3*cfg.Timeout); err != nil {
+	// While a handler runs, the runtime keeps its delivery alive
+	// (InProgress), so the same event reaches another replica only after the
+	// first one died, AckWait later: a claim that old is presumed abandoned.
+	stale := time.Minute
+	if spec, ok := schemas.ConsumerByName(ConsumerName); ok && spec.AckWait > 0 {
+		stale = spec.AckWait
+	}
+	if p.turns, err = b.Idempotency(ctx, TurnBucket, 7*24*time.Hour, stale); err != nil {
 		return nil, err
 	}
 	return p, nil

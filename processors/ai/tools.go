@@ -38,7 +38,11 @@ var domainSchema = map[string]any{
 		"anyOf": []any{
 			map[string]any{"type": "string", "enum": []string{"&", "|", "!"}},
 			map[string]any{"type": "array", "minItems": 3, "maxItems": 3,
-				"items": map[string]any{"type": []string{"string", "number", "integer", "boolean", "null", "array"}}},
+				"items": map[string]any{"anyOf": []any{
+					map[string]any{"type": "string"}, map[string]any{"type": "number"}, map[string]any{"type": "boolean"},
+					map[string]any{"type": "null"},
+					map[string]any{"type": "array", "items": map[string]any{"type": []string{"string", "number", "boolean"}}},
+				}}},
 		},
 	},
 }
