@@ -106,7 +106,12 @@ func (b *Budgets) get(ctx context.Context, key string) (int64, uint64, error) {
 }
 
 func (b *Budgets) incr(ctx context.Context, key string, by int64) error {
-	for attempt := 0; attempt < 20; attempt++ {
+	for attempt := 0; attempt < 50; attempt++ {
+		if attempt > 0 {
+			if err := conflictPause(ctx, attempt); err != nil {
+				return fmt.Errorf("budget add: %w", err)
+			}
+		}
 		n, rev, err := b.get(ctx, key)
 		if err != nil {
 			return err

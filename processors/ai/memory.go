@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -217,7 +218,12 @@ func (m *Memory) SetContext(ctx context.Context, key, context string) error {
 }
 
 func (m *Memory) update(ctx context.Context, key string, change func(*Thread) bool) error {
-	for attempt := 0; attempt < 10; attempt++ {
+	for attempt := 0; attempt < 50; attempt++ {
+		if attempt > 0 {
+			if err := conflictPause(ctx, attempt); err != nil {
+				return fmt.Errorf("memory save: %w", err)
+			}
+		}
 		t, rev, found, err := m.get(ctx, key)
 		if err != nil {
 			return err
@@ -255,4 +261,10 @@ func isConflict(err error) bool {
 		return true
 	}
 	return strings.Contains(err.Error(), "wrong last sequence")
+}
+
+// conflictPause spreads out writers that lost a compare-and-set race.
+func conflictPause(ctx context.Context, attempt int) error {
+	d := time.Duration(1+rand.IntN(5*min(attempt, 10))) * time.Millisecond
+	return sleepCtx(ctx, d)
 }
