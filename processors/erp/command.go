@@ -70,7 +70,12 @@ func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *bus.Idemp
 	reconcile := false
 	switch {
 	case errors.Is(err, bus.ErrInFlight):
-		return bus.RetryAfter(err, 5*time.Second)
+		// Someone holds the claim: come back when it would turn stale.
+		wait := 5 * time.Second
+		if rec != nil {
+			wait = min(max(s.cfg.ClaimStale-time.Since(rec.Claimed)+100*time.Millisecond, 100*time.Millisecond), 30*time.Second)
+		}
+		return bus.RetryAfter(err, wait)
 	case err != nil:
 		return bus.Retry(err)
 	case done:

@@ -81,6 +81,9 @@ func LoadConfig(env *bus.Env) Config {
 			c.Odoo.URL = ""
 		}
 	}
+	if c.ClaimStale < 3*c.Odoo.Timeout {
+		env.Fail(fmt.Errorf("MARIA_ERP_CLAIM_STALE=%s must be at least 3×MARIA_ODOO_TIMEOUT (%s): a live write must not look abandoned", c.ClaimStale, 3*c.Odoo.Timeout))
+	}
 	c.PublicURL = strings.TrimRight(env.String("ODOO_PUBLIC_URL", c.Odoo.URL), "/")
 	c.QueryTimeout = env.Duration("MARIA_ERP_QUERY_TIMEOUT", c.Odoo.Timeout+5*time.Second)
 
