@@ -1,0 +1,166 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/mariahq/maria/cmd/maria/ops"
+)
+
+func init() {
+	register("dlq", "dead letters: maria dlq list|show|redrive|purge", cmdDLQ)
+}
+
+const dlqUsage = `usage:
+  maria dlq list    [--stream S] [--consumer C] [--json]
+  maria dlq show    SEQ [--json]
+  maria dlq redrive (SEQ...|--all [--stream S] [--consumer C]) [--yes]
+  maria dlq purge   (SEQ...|--all [--stream S] [--consumer C]) [--yes]
+SEQ is the dead letter's sequence in MARIA_DLQ (see list).`
+
+func cmdDLQ(args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, dlqUsage)
+		return errors.New("missing subcommand")
+	}
+	sub := args[0]
+	switch sub {
+	case "list", "show", "redrive", "purge":
+	default:
+		fmt.Fprintln(os.Stderr, dlqUsage)
+		return fmt.Errorf("unknown subcommand %q", sub)
+	}
+	fs := flag.NewFlagSet("dlq "+sub, flag.ContinueOnError)
+	stream := fs.String("stream", "", "only dead letters of this stream (e.g. MARIA_IN)")
+	consumer := fs.String("consumer", "", "only dead letters of this consumer (e.g. ai)")
+	all := fs.Bool("all", false, "every dead letter (of --stream/--consumer if given)")
+	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	asJSON := fs.Bool("json", false, "print JSON")
+	fs.Usage = func() { fmt.Fprintln(fs.Output(), dlqUsage); fs.PrintDefaults() }
+	pos, err := parseInterleaved(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	ctx, stop := opsContext()
+	defer stop()
+	b, err := connectOps(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	switch sub {
+	case "list":
+		rows, err := ops.ListDLQ(ctx, b.JS, *stream, *consumer)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return ops.JSON(os.Stdout, rows)
+		}
+		ops.PrintDLQ(os.Stdout, rows)
+		return nil
+	case "show":
+		seqs, err := parseSeqs(pos)
+		if err != nil {
+			return err
+		}
+		if len(seqs) != 1 {
+			return errors.New("show takes one sequence number")
+		}
+		d, err := ops.ShowDLQ(ctx, b.JS, seqs[0])
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return ops.JSON(os.Stdout, d)
+		}
+		r := d.Row
+		fmt.Printf("dead letter %d  %s\n  from     %s seq %d, consumer %s\n  subject  %s\n  tried    %d time(s)\n  reason   %s\n\nheaders:\n",
+			r.Seq, r.Time.UTC().Format("2006-01-02T15:04:05.000Z"), r.Stream, r.OrigSeq, r.Consumer, r.Subject, r.Deliveries, r.Reason)
+		for k, vs := range d.Header {
+			for _, v := range vs {
+				fmt.Printf("  %s: %s\n", k, v)
+			}
+		}
+		fmt.Println("\nenvelope:")
+		return ops.JSON(os.Stdout, d.Envelope)
+	case "redrive", "purge":
+		var seqs []uint64
+		switch {
+		case *all && len(pos) > 0:
+			return errors.New("give sequence numbers or --all, not both")
+		case *all:
+			rows, err := ops.ListDLQ(ctx, b.JS, *stream, *consumer)
+			if err != nil {
+				return err
+			}
+			for _, r := range rows {
+				seqs = append(seqs, r.Seq)
+			}
+		default:
+			if seqs, err = parseSeqs(pos); err != nil {
+				return err
+			}
+		}
+		if len(seqs) == 0 {
+			if *all {
+				fmt.Println("no dead letters")
+				return nil
+			}
+			return errors.New("give sequence numbers or --all")
+		}
+		if sub == "purge" {
+			if err := confirm(*yes, fmt.Sprintf("Delete %d dead letter(s) for good?", len(seqs))); err != nil {
+				return err
+			}
+			if *all {
+				n, err := ops.PurgeAllDLQ(ctx, b.JS, *stream, *consumer)
+				if err != nil {
+					return err
+				}
+				fmt.Printf("purged %d dead letter(s)\n", n)
+				return nil
+			}
+			if err := ops.PurgeDLQ(ctx, b.JS, seqs); err != nil {
+				return err
+			}
+			fmt.Printf("purged %d dead letter(s)\n", len(seqs))
+			return nil
+		}
+		if err := confirm(*yes, fmt.Sprintf("Return %d dead letter(s) to processing on their original subjects?", len(seqs))); err != nil {
+			return err
+		}
+		var errs []error
+		var results []ops.RedriveResult
+		for _, s := range seqs {
+			if ctx.Err() != nil {
+				errs = append(errs, fmt.Errorf("interrupted before %d", s))
+				break
+			}
+			res, err := ops.Redrive(ctx, b, s)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			results = append(results, res)
+			if !*asJSON {
+				note := ""
+				if res.Duplicate {
+					note = " (already redriven: duplicate dropped)"
+				}
+				fmt.Printf("redrove %d → %s (%s seq %s)%s\n", s, res.Subject, res.Stream, strconv.FormatUint(res.NewSeq, 10), note)
+			}
+		}
+		if *asJSON {
+			if err := ops.JSON(os.Stdout, results); err != nil {
+				return err
+			}
+		}
+		return errors.Join(errs...)
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+// Package ops is the logic of Maria's operator commands (maria replay, dlq,
+// tail, trace, streams). The cmd_*.go files of the binary only parse flags
+// and call into it, so everything here is testable against an embedded
+// nats-server.
+package ops
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/mariahq/maria/bus"
+)
+
+// Connect reaches the bus an operator command works on:
+//   - NATS_URL (+ NATS_CREDS) when set;
+//   - else the embedded server of a running `maria run`, which listens on
+//     MARIA_NATS_LISTEN (default 127.0.0.1:4222);
+//   - else, nothing listening there, an embedded server started on
+//     MARIA_DATA_DIR itself (in-process only, no listener), so a stopped
+//     deployment's data can be inspected and repaired.
+//
+// It never declares or changes streams.
+func Connect(ctx context.Context, env *bus.Env, logOut io.Writer) (*bus.Bus, error) {
+	cfg := bus.LoadConfig(env)
+	// Operator commands never serve HTTP; a bad MARIA_HTTP_ADDR is not our problem.
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	cfg.ServiceName = "maria-ops"
+	if cfg.NATSURL == "" && cfg.EmbeddedListen != "-" && cfg.EmbeddedListen != "" {
+		d := net.Dialer{Timeout: 500 * time.Millisecond}
+		if c, err := d.DialContext(ctx, "tcp", cfg.EmbeddedListen); err == nil {
+			_ = c.Close()
+			cfg.NATSURL = "nats://" + cfg.EmbeddedListen
+		}
+	}
+	if cfg.NATSURL == "" {
+		cfg.EmbeddedListen = "-"
+	}
+	if logOut == nil {
+		logOut = io.Discard
+	}
+	log := bus.NewLogger(logOut, "warn", cfg.ServiceName)
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	b, err := bus.Connect(cctx, cfg, log)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	return b, nil
+}
+
+// Where describes what Connect reached, for the operator.
+func Where(b *bus.Bus) string {
+	if b.Server != nil {
+		return "embedded server on data dir " + b.Config().DataDir + " (no maria running)"
+	}
+	return b.NC.ConnectedUrlRedacted()
+}

@@ -1,0 +1,502 @@
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/cmd/maria/app"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// SandboxSlackToken replaces the operator's bot token in the sandbox: even a
+// service that ignored dry-run could not act as the real bot.
+const SandboxSlackToken = "xoxb-maria-sandbox"
+
+// Sandbox is an isolated copy of the pipeline: its own embedded nats-server
+// in a temporary directory (an isolated namespace: nothing published there
+// can reach production subscribers), Maria's streams declared there, and the
+// selected services running against it with every side effect disabled.
+type Sandbox struct {
+	Dir    string
+	Server *server.Server
+	Bus    *bus.Bus
+	Slack  *SlackSink
+	Odoo   *OdooGuard
+	// Started lists the services running; Skipped why the others are not.
+	Started []string
+	Skipped map[string]string
+	Env     map[string]string
+
+	cancel context.CancelFunc
+	run    *app.Running
+}
+
+// SandboxOptions tune StartSandbox.
+type SandboxOptions struct {
+	// Environ is the operator's configuration (os.Environ as a map): OpenAI,
+	// Odoo (reads) and tuning variables are copied from it.
+	Environ map[string]string
+	// Services to run; empty means every registered service except ingress
+	// (nothing comes from Slack in a sandbox), skipping those whose
+	// configuration is not satisfiable.
+	Services []string
+	// LogOutput receives the sandbox services' logs (default discarded).
+	LogOutput io.Writer
+}
+
+// SandboxEnv is the sandbox services' configuration: the operator's
+// environment with every way out of the sandbox replaced.
+func SandboxEnv(environ map[string]string, natsURL, dataDir, slackURL, odooURL string) map[string]string {
+	env := make(map[string]string, len(environ)+12)
+	for k, v := range environ {
+		env[k] = v
+	}
+	delete(env, "NATS_CREDS")
+	for k := range env {
+		if strings.HasPrefix(k, "AWS_") {
+			delete(env, k) // storage writes go to the sandbox's NATS, never to the real buckets
+		}
+	}
+	env["NATS_URL"] = natsURL
+	env["MARIA_DATA_DIR"] = dataDir
+	env["MARIA_NATS_LISTEN"] = "-"
+	env["MARIA_STREAM_REPLICAS"] = "1"
+	env["MARIA_HTTP_ADDR"] = "127.0.0.1:0"
+	env["MARIA_SERVICE_NAME"] = "maria-sandbox"
+	env["MARIA_EGRESS_DRY_RUN"] = "true"
+	env["MARIA_STORAGE"] = "nats"
+	env["MARIA_ERP_READ_ONLY"] = "true"
+	env["SLACK_API_URL"] = slackURL
+	env["SLACK_BOT_TOKEN"] = SandboxSlackToken
+	delete(env, "SLACK_APP_TOKEN")
+	if odooURL != "" {
+		// Links in the sandbox's answers still name the real Odoo, so they
+		// compare equal to the original run's.
+		if env["ODOO_PUBLIC_URL"] == "" {
+			env["ODOO_PUBLIC_URL"] = environ["ODOO_URL"]
+		}
+		env["ODOO_URL"] = odooURL
+	}
+	return env
+}
+
+// StartSandbox starts the sandbox server and services. Close it when done.
+func StartSandbox(ctx context.Context, o SandboxOptions) (sb *Sandbox, err error) {
+	dir, err := os.MkdirTemp("", "maria-sandbox-")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox dir: %w", err)
+	}
+	sb = &Sandbox{Dir: dir, Skipped: map[string]string{}}
+	defer func() {
+		if err != nil {
+			sb.Close()
+		}
+	}()
+	sb.Server, err = bus.StartEmbedded(dir, "127.0.0.1:0")
+	if err != nil {
+		return sb, fmt.Errorf("sandbox server: %w", err)
+	}
+	logOut := o.LogOutput
+	if logOut == nil {
+		logOut = io.Discard
+	}
+	cfg := bus.Config{NATSURL: sb.Server.ClientURL(), DataDir: dir, EmbeddedListen: "-", Replicas: 1, ServiceName: "maria-sandbox-replay", LogLevel: "warn"}
+	sb.Bus, err = bus.Connect(ctx, cfg, bus.NewLogger(logOut, "warn", "maria-sandbox"))
+	if err != nil {
+		return sb, fmt.Errorf("sandbox connect: %w", err)
+	}
+	if err := sb.Bus.EnsureStreams(ctx); err != nil {
+		return sb, fmt.Errorf("sandbox streams: %w", err)
+	}
+	if sb.Slack, err = StartSlackSink(); err != nil {
+		return sb, err
+	}
+	odooURL := ""
+	if up := o.Environ["ODOO_URL"]; up != "" {
+		if sb.Odoo, err = StartOdooGuard(up); err != nil {
+			return sb, err
+		}
+		odooURL = sb.Odoo.URL()
+	}
+	sb.Env = SandboxEnv(o.Environ, sb.Server.ClientURL(), dir, sb.Slack.URL(), odooURL)
+
+	names := o.Services
+	auto := len(names) == 0
+	if auto {
+		for _, n := range app.Services() {
+			if n != "ingress" {
+				names = append(names, n)
+			}
+		}
+	}
+	if auto {
+		// Probe each service alone (started, then stopped at once): one
+		// whose configuration cannot be satisfied here is skipped, and said
+		// so, instead of failing the others. Probes run one after the other
+		// so no two service sets ever run at the same time.
+		var ok []string
+		for _, n := range names {
+			pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+			r, err := app.Start(pctx, app.Options{Services: []string{n}, Env: bus.NewEnvFrom(sb.Env), LogOutput: logOut})
+			if err != nil {
+				stop()
+				sb.Skipped[n] = err.Error()
+				continue
+			}
+			stop()
+			if err := r.Wait(); err != nil {
+				sb.Skipped[n] = err.Error()
+				continue
+			}
+			ok = append(ok, n)
+		}
+		names = ok
+	}
+	if len(names) == 0 {
+		return sb, nil
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	sb.cancel = cancel
+	r, err := app.Start(runCtx, app.Options{Services: names, Env: bus.NewEnvFrom(sb.Env), LogOutput: logOut})
+	if err != nil {
+		return sb, fmt.Errorf("sandbox services: %w", err)
+	}
+	sb.run = r
+	sb.Started = names
+	return sb, nil
+}
+
+// Close stops the services and the server and removes the sandbox's data.
+func (sb *Sandbox) Close() {
+	if sb.cancel != nil {
+		sb.cancel()
+	}
+	if sb.run != nil {
+		_ = sb.run.Wait()
+	}
+	if sb.Bus != nil {
+		sb.Bus.Close()
+	}
+	if sb.Server != nil {
+		sb.Server.Shutdown()
+		sb.Server.WaitForShutdown()
+	}
+	if sb.Slack != nil {
+		sb.Slack.Close()
+	}
+	if sb.Odoo != nil {
+		sb.Odoo.Close()
+	}
+	if sb.Dir != "" {
+		_ = os.RemoveAll(sb.Dir)
+	}
+}
+
+// Consumers lists the durable consumers of a sandbox stream (who will
+// process the replayed messages).
+func (sb *Sandbox) Consumers(ctx context.Context, stream string) ([]string, error) {
+	st, err := sb.Bus.JS.Stream(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	cl := st.ListConsumers(ctx)
+	for ci := range cl.Info() {
+		if ci.Config.Durable != "" {
+			names = append(names, ci.Name)
+		}
+	}
+	sort.Strings(names)
+	return names, cl.Err()
+}
+
+func (sb *Sandbox) settledConsumers(ctx context.Context, stream string, stable, limit time.Duration) ([]string, error) {
+	deadline := time.Now().Add(limit)
+	var last string
+	start := time.Now()
+	since := start
+	for {
+		names, err := sb.Consumers(ctx, stream)
+		if err != nil {
+			return nil, err
+		}
+		now := time.Now()
+		if key := strings.Join(names, ","); key != last {
+			last, since = key, now
+		}
+		// An empty set may just mean "not started yet": give it longer.
+		if (now.Sub(since) >= stable && (len(names) > 0 || now.Sub(start) >= 2*time.Second)) || now.After(deadline) {
+			return names, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// WaitQuiet waits until the sandbox has settled: no consumer has pending or
+// unacknowledged messages and no stream grew, for the whole quiet period. It
+// gives up after timeout with an error saying what is still busy.
+func (sb *Sandbox) WaitQuiet(ctx context.Context, quiet, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var calmSince time.Time
+	lastTotal := uint64(0)
+	busy := ""
+	for {
+		total, b, err := sandboxActivity(ctx, sb.Bus.JS)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		if b == "" && total == lastTotal {
+			if calmSince.IsZero() {
+				calmSince = now
+			}
+			if now.Sub(calmSince) >= quiet {
+				return nil
+			}
+		} else {
+			calmSince = time.Time{}
+		}
+		lastTotal, busy = total, b
+		if now.After(deadline) {
+			if busy == "" {
+				busy = "streams still growing"
+			}
+			return fmt.Errorf("sandbox not quiet after %s: %s", timeout, busy)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// sandboxActivity sums the streams' last sequences and names a busy consumer.
+func sandboxActivity(ctx context.Context, js jetstream.JetStream) (uint64, string, error) {
+	var total uint64
+	busy := ""
+	names := js.StreamNames(ctx)
+	for name := range names.Name() {
+		st, err := js.Stream(ctx, name)
+		if err != nil {
+			return 0, "", fmt.Errorf("sandbox stream %s: %w", name, err)
+		}
+		total += st.CachedInfo().State.LastSeq
+		cl := st.ListConsumers(ctx)
+		for ci := range cl.Info() {
+			if busy == "" && (ci.NumPending > 0 || ci.NumAckPending > 0) {
+				busy = fmt.Sprintf("consumer %s/%s has %d pending, %d unacknowledged", name, ci.Name, ci.NumPending, ci.NumAckPending)
+			}
+		}
+		if err := cl.Err(); err != nil {
+			return 0, "", fmt.Errorf("sandbox consumers of %s: %w", name, err)
+		}
+	}
+	return total, busy, names.Err()
+}
+
+// SlackSink stands in for the Slack Web API inside the sandbox: egress runs
+// in dry-run mode and should never call it, but if anything does, the call
+// is recorded and refused instead of reaching Slack.
+type SlackSink struct {
+	srv *http.Server
+	ln  net.Listener
+	mu  sync.Mutex
+	// calls counts calls per API method.
+	calls map[string]int
+}
+
+// StartSlackSink listens on a random loopback port.
+func StartSlackSink() (*SlackSink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox slack sink: %w", err)
+	}
+	s := &SlackSink{ln: ln, calls: map[string]int{}}
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+func (s *SlackSink) serve(w http.ResponseWriter, r *http.Request) {
+	method := path.Base(r.URL.Path)
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64<<20))
+	w.Header().Set("Content-Type", "application/json")
+	if method == "auth.test" {
+		// Identity checks are not side effects: let services start.
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "team": "sandbox", "team_id": "T0SANDBOX", "user": "maria", "user_id": "U0SANDBOX", "bot_id": "B0SANDBOX", "url": "https://sandbox.invalid/"})
+		return
+	}
+	s.mu.Lock()
+	s.calls[method]++
+	s.mu.Unlock()
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "maria_sandbox_blocked"})
+}
+
+// URL is the API base URL (with the trailing slash slack-go expects).
+func (s *SlackSink) URL() string { return "http://" + s.ln.Addr().String() + "/api/" }
+
+// Calls returns how many calls each method received (auth.test excluded).
+func (s *SlackSink) Calls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// Close stops the sink.
+func (s *SlackSink) Close() { _ = s.srv.Close() }
+
+// SandboxReport is what `maria replay --to sandbox` prints.
+type SandboxReport struct {
+	RunID        string            `json:"run_id"`
+	Stream       string            `json:"stream"`
+	Replay       ReplayResult      `json:"replay"`
+	Services     []string          `json:"services"`
+	Skipped      map[string]string `json:"skipped_services,omitempty"`
+	Consumers    []string          `json:"consumers_of_stream"`
+	QuietError   string            `json:"quiet_error,omitempty"`
+	SlackBlocked map[string]int    `json:"slack_calls_blocked,omitempty"`
+	OdooRefused  []string          `json:"odoo_calls_refused,omitempty"`
+	Diffs        []CorrelationDiff `json:"correlations"`
+	Differences  int               `json:"differences"`
+}
+
+// SandboxReplayOptions tune SandboxReplay.
+type SandboxReplayOptions struct {
+	Sandbox SandboxOptions
+	Replay  ReplayOptions
+	// Quiet is how long the sandbox must stay idle to be done (default 1s);
+	// Timeout bounds the wait (default 2m).
+	Quiet, Timeout time.Duration
+}
+
+// SandboxReplay is the incident debugging loop: start a sandbox, replay the
+// selected messages of the live stream into it, wait until it settles, and
+// compare per correlation id what the sandbox produced with what the
+// original run produced.
+func SandboxReplay(ctx context.Context, live *bus.Bus, stream string, sel []Selected, o SandboxReplayOptions) (*SandboxReport, error) {
+	if o.Quiet <= 0 {
+		o.Quiet = time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Minute
+	}
+	o.Replay.Mode = ToSandbox
+	sb, err := StartSandbox(ctx, o.Sandbox)
+	if err != nil {
+		return nil, err
+	}
+	defer sb.Close()
+	rep := &SandboxReport{RunID: o.Replay.RunID, Stream: stream, Services: sb.Started, Skipped: sb.Skipped}
+	// Processors declare their consumers as they start: let that settle so
+	// the report says who consumes the stream (a late consumer would still
+	// see every replayed message: they deliver from the start).
+	if rep.Consumers, err = sb.settledConsumers(ctx, stream, 300*time.Millisecond, 10*time.Second); err != nil {
+		return nil, fmt.Errorf("sandbox consumers: %w", err)
+	}
+	rep.Replay, err = Replay(ctx, live.JS, stream, sel, sb.Bus, o.Replay)
+	if err != nil {
+		return rep, err
+	}
+	if err := sb.WaitQuiet(ctx, o.Quiet, o.Timeout); err != nil {
+		if ctx.Err() != nil {
+			return rep, err
+		}
+		rep.QuietError = err.Error()
+	}
+	corrs, inputs := map[string]bool{}, map[string]bool{}
+	since := time.Time{}
+	for _, s := range sel {
+		inputs[s.Info.ID] = true
+		if s.Info.CorrelationID != "" {
+			corrs[s.Info.CorrelationID] = true
+		}
+		if since.IsZero() || s.Time.Before(since) {
+			since = s.Time
+		}
+	}
+	sandboxOut, err := CollectOutputs(ctx, sb.Bus.JS, OutputStreams, time.Time{}, corrs, inputs)
+	if err != nil {
+		return rep, fmt.Errorf("sandbox outputs: %w", err)
+	}
+	var origOut map[string][]Output
+	if len(corrs) > 0 {
+		if origOut, err = CollectOutputs(ctx, live.JS, OutputStreams, since, corrs, inputs); err != nil {
+			return rep, fmt.Errorf("original outputs: %w", err)
+		}
+	}
+	rep.Diffs = DiffRuns(sel, origOut, sandboxOut)
+	for _, d := range rep.Diffs {
+		rep.Differences += d.Differences
+	}
+	rep.SlackBlocked = sb.Slack.Calls()
+	if sb.Odoo != nil {
+		rep.OdooRefused = sb.Odoo.Refused()
+	}
+	return rep, nil
+}
+
+// PrintSandboxReport writes the header and the side-by-side comparison.
+func PrintSandboxReport(w io.Writer, rep *SandboxReport, width int, color bool) {
+	p := Painter(color)
+	fmt.Fprintf(w, "sandbox replay %s of %s: %d message(s) replayed\n", rep.RunID, rep.Stream, rep.Replay.Published+rep.Replay.Duplicates)
+	fmt.Fprintf(w, "services: %s\n", strings.Join(rep.Services, ", "))
+	if len(rep.Skipped) > 0 {
+		keys := make([]string, 0, len(rep.Skipped))
+		for k := range rep.Skipped {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "skipped %s: %s\n", k, Truncate(rep.Skipped[k], 200))
+		}
+	}
+	if len(rep.Consumers) == 0 {
+		fmt.Fprintf(w, "%s no service in the sandbox consumes %s: nothing will be produced\n", p.Paint(cYellow, "warning:"), rep.Stream)
+	} else {
+		fmt.Fprintf(w, "consumers of %s: %s\n", rep.Stream, strings.Join(rep.Consumers, ", "))
+	}
+	if rep.QuietError != "" {
+		fmt.Fprintf(w, "%s %s (comparing what was produced so far)\n", p.Paint(cYellow, "warning:"), rep.QuietError)
+	}
+	for m, n := range rep.SlackBlocked {
+		fmt.Fprintf(w, "%s a sandbox service called Slack %s %d time(s); refused by the sandbox\n", p.Paint(cYellow, "warning:"), m, n)
+	}
+	for _, r := range rep.OdooRefused {
+		fmt.Fprintf(w, "refused Odoo write in the sandbox: %s\n", r)
+	}
+	fmt.Fprintln(w)
+	PrintSideBySide(w, rep.Diffs, width, color)
+	fmt.Fprintf(w, "%d correlation(s), %d difference(s)\n", len(rep.Diffs), rep.Differences)
+}
+
+// Environ returns the process environment as a map.
+func Environ() map[string]string {
+	m := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}

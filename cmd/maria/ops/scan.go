@@ -1,0 +1,208 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stored is one message read back from a stream.
+type Stored struct {
+	Stream   string
+	Sequence uint64
+	Subject  string
+	Time     time.Time
+	Header   nats.Header
+	Data     []byte // nil when scanned headers-only
+}
+
+// Window selects messages of one stream: a subject filter, a start (time or
+// sequence) and an end (time or sequence). Zero values mean "from the first"
+// and "up to the last message present when the scan starts" — the end is
+// always bounded by that snapshot, so messages published while scanning (for
+// instance by a replay into the same stream) are never picked up.
+type Window struct {
+	Subject string
+	Since   time.Time
+	Until   time.Time
+	FromSeq uint64
+	ToSeq   uint64
+}
+
+// Validate rejects contradictory bounds.
+func (w Window) Validate() error {
+	if !w.Since.IsZero() && w.FromSeq > 0 {
+		return errors.New("give either a start time or a start sequence, not both")
+	}
+	if !w.Until.IsZero() && w.ToSeq > 0 {
+		return errors.New("give either an end time or an end sequence, not both")
+	}
+	if w.FromSeq > 0 && w.ToSeq > 0 && w.ToSeq < w.FromSeq {
+		return fmt.Errorf("end sequence %d is before start sequence %d", w.ToSeq, w.FromSeq)
+	}
+	if !w.Since.IsZero() && !w.Until.IsZero() && w.Until.Before(w.Since) {
+		return fmt.Errorf("end time %s is before start time %s", w.Until.Format(time.RFC3339), w.Since.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// ScanOptions tune Scan.
+type ScanOptions struct {
+	// HeadersOnly skips the bodies (much cheaper for filtering by header).
+	HeadersOnly bool
+	// Batch is the pull size (default 256).
+	Batch int
+}
+
+// Scan reads the messages of stream selected by w, in stream order, with an
+// ordered consumer (ephemeral, flow controlled, no acks, resumes itself after
+// a hiccup) starting at w.Since (DeliverByStartTime) or w.FromSeq
+// (OptStartSeq). It calls fn for each one and stops at the window's end, at
+// the snapshot of the stream's last sequence, when fn returns false, or when
+// ctx ends.
+func Scan(ctx context.Context, js jetstream.JetStream, stream string, w Window, o ScanOptions, fn func(Stored) (bool, error)) error {
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", stream, err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("stream %s info: %w", stream, err)
+	}
+	last := info.State.LastSeq
+	if w.ToSeq > 0 && w.ToSeq < last {
+		last = w.ToSeq
+	}
+	if info.State.Msgs == 0 || last == 0 || (w.FromSeq > 0 && w.FromSeq > last) {
+		return nil
+	}
+	if !w.Since.IsZero() && info.State.LastTime.Before(w.Since) {
+		return nil
+	}
+	cfg := jetstream.OrderedConsumerConfig{HeadersOnly: o.HeadersOnly, InactiveThreshold: time.Minute}
+	if w.Subject != "" {
+		cfg.FilterSubjects = []string{w.Subject}
+	}
+	switch {
+	case w.FromSeq > 0:
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, w.FromSeq
+	case !w.Since.IsZero():
+		t := w.Since
+		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
+	default:
+		cfg.DeliverPolicy = jetstream.DeliverAllPolicy
+	}
+	cons, err := st.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("stream %s: ordered consumer: %w", stream, err)
+	}
+	batch := o.Batch
+	if batch <= 0 {
+		batch = 256
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// NoWait: the server answers at once with what is pending, or with
+		// "no messages" when the selection is exhausted.
+		mb, err := cons.FetchNoWait(batch)
+		if err != nil {
+			return fmt.Errorf("stream %s: fetch: %w", stream, err)
+		}
+		n := 0
+		for m := range mb.Messages() {
+			n++
+			meta, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("stream %s: metadata: %w", stream, err)
+			}
+			seq := meta.Sequence.Stream
+			if seq > last || (!w.Until.IsZero() && meta.Timestamp.After(w.Until)) {
+				return nil
+			}
+			s := Stored{Stream: stream, Sequence: seq, Subject: m.Subject(), Time: meta.Timestamp, Header: m.Headers()}
+			if !o.HeadersOnly {
+				s.Data = m.Data()
+			}
+			more, err := fn(s)
+			if err != nil || !more {
+				return err
+			}
+			if seq == last || meta.NumPending == 0 {
+				return nil
+			}
+		}
+		if err := mb.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+			return fmt.Errorf("stream %s: fetch: %w", stream, err)
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+}
+
+// GetMsg reads one stored message with its body.
+func GetMsg(ctx context.Context, js jetstream.JetStream, stream string, seq uint64) (Stored, error) {
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		return Stored{}, fmt.Errorf("stream %s: %w", stream, err)
+	}
+	raw, err := st.GetMsg(ctx, seq)
+	if err != nil {
+		return Stored{}, fmt.Errorf("stream %s seq %d: %w", stream, seq, err)
+	}
+	h := raw.Header
+	if h == nil {
+		h = nats.Header{}
+	}
+	return Stored{Stream: stream, Sequence: raw.Sequence, Subject: raw.Subject, Time: raw.Time, Header: h, Data: raw.Data}, nil
+}
+
+// ParseTime reads an operator's time: RFC3339 ("2026-11-23T10:00:00Z"), a
+// date-time without zone (taken as UTC), or a duration back from now ("15m",
+// "2h", "3d").
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	if d, err := ParseAgo(s); err == nil {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("time %q: want RFC3339 (2026-11-23T10:00:00Z) or a duration ago (15m, 2h, 3d)", s)
+}
+
+// ParseAgo parses a positive Go duration, also accepting days ("3d").
+func ParseAgo(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasSuffix(s, "d") {
+		n, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("duration %q: want e.g. 3d", s)
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("duration %q: want a positive duration like 15m", s)
+	}
+	return d, nil
+}

@@ -1,0 +1,222 @@
+package ops_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/cmd/maria/ops"
+	"github.com/mariahq/maria/schemas"
+)
+
+// A time window selects exactly the messages stored inside it, and an
+// original-mode replay republishes exactly those, with new ids, the
+// Maria-Replay header, and the original correlation ids.
+func TestReplayOriginalByTimeWindowRepublishesExactlyThose(t *testing.T) {
+	b := bustest.New(t)
+	ctx := ctxT(t)
+	var batches [3][]*schemas.Envelope
+	for i := range batches {
+		for j := 0; j < 3+i; j++ {
+			env, _ := publishMessage(t, b, "Ev-"+string(rune('A'+i))+string(rune('0'+j)), "C1", "hello")
+			batches[i] = append(batches[i], env)
+		}
+		time.Sleep(5 * time.Millisecond) // distinct store timestamps between batches (not an assertion)
+	}
+	// The window is the store times of batch B's first and last messages.
+	since := storedTime(t, b, schemas.StreamIn, 4)
+	until := storedTime(t, b, schemas.StreamIn, 7)
+	sel, err := ops.Select(ctx, b.JS, schemas.StreamIn, ops.Window{Since: since, Until: until})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sel) != 4 || sel[0].Sequence != 4 || sel[3].Sequence != 7 {
+		t.Fatalf("selected %+v, want seq 4..7", sel)
+	}
+	live := bustest.Subscribe(t, b, schemas.SubjectInAll)
+	res, err := ops.Replay(ctx, b.JS, schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "run1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Published != 4 || res.Duplicates != 0 || res.Resume != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	bustest.Eventually(t, 5*time.Second, func() bool { return len(live()) >= 4 }, "4 replayed messages")
+	msgs := live()
+	if len(msgs) != 4 {
+		t.Fatalf("got %d messages on the live subject, want 4", len(msgs))
+	}
+	for i, m := range msgs {
+		orig := batches[1][i]
+		env, err := schemas.Decode(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ops.ReplayID(orig.ID, "run1")
+		if env.ID != want || m.Header.Get(schemas.HeaderMsgID) != want {
+			t.Fatalf("message %d: id %q / Nats-Msg-Id %q, want %q", i, env.ID, m.Header.Get(schemas.HeaderMsgID), want)
+		}
+		if m.Header.Get(schemas.HeaderReplay) != "run1" {
+			t.Fatalf("message %d: Maria-Replay %q", i, m.Header.Get(schemas.HeaderReplay))
+		}
+		if env.CorrelationID != orig.CorrelationID || string(env.Data) != string(orig.Data) || m.Subject != schemas.InSubject(schemas.KindMessage, "T1", "C1") {
+			t.Fatalf("message %d changed: %+v", i, env)
+		}
+	}
+	if got := streamLastSeq(t, b, schemas.StreamIn); got != 12+4 {
+		t.Fatalf("stream last seq %d, want 16", got)
+	}
+	// The same run again (an operator resuming with --run-id) is deduplicated.
+	res, err = ops.Replay(ctx, b.JS, schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "run1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Published != 0 || res.Duplicates != 4 {
+		t.Fatalf("second run %+v, want 4 duplicates", res)
+	}
+}
+
+// A sequence range (with a subject filter) selects exactly the messages
+// inside it; a replay into the replayed stream itself stops at the snapshot
+// taken when it started.
+func TestReplayOriginalBySequenceRange(t *testing.T) {
+	b := bustest.New(t)
+	ctx := ctxT(t)
+	for i := 0; i < 10; i++ {
+		ch := "C1"
+		if i%2 == 1 {
+			ch = "C2"
+		}
+		publishMessage(t, b, "Ev-"+string(rune('0'+i)), ch, "hi")
+	}
+	// seq 3..8 on C1 only: seqs 3, 5, 7.
+	sel, err := ops.Select(ctx, b.JS, schemas.StreamIn, ops.Window{Subject: schemas.InSubject(schemas.KindMessage, "T1", "C1"), FromSeq: 3, ToSeq: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	for _, s := range sel {
+		seqs = append(seqs, s.Sequence)
+	}
+	if len(seqs) != 3 || seqs[0] != 3 || seqs[1] != 5 || seqs[2] != 7 {
+		t.Fatalf("selected seqs %v, want [3 5 7]", seqs)
+	}
+	live := bustest.Subscribe(t, b, schemas.SubjectInAll)
+	if _, err := ops.Replay(ctx, b.JS, schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "r2"}); err != nil {
+		t.Fatal(err)
+	}
+	bustest.Eventually(t, 5*time.Second, func() bool { return len(live()) >= 3 }, "3 replayed")
+	for i, m := range live() {
+		if !strings.HasPrefix(m.Header.Get(schemas.HeaderMsgID), "replay-Ev-") || !strings.HasSuffix(m.Header.Get(schemas.HeaderMsgID), "-r2") {
+			t.Fatalf("message %d id %q", i, m.Header.Get(schemas.HeaderMsgID))
+		}
+	}
+
+	// Open-ended window: everything from seq 1, replayed into the same
+	// stream, must not chase its own republished messages.
+	sel, err = ops.Select(ctx, b.JS, schemas.StreamIn, ops.Window{FromSeq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sel) != 13 {
+		t.Fatalf("selected %d, want 13", len(sel))
+	}
+	res, err := ops.Replay(ctx, b.JS, schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "r3"})
+	if err != nil || res.Published != 13 {
+		t.Fatalf("replay %+v %v", res, err)
+	}
+	if got := streamLastSeq(t, b, schemas.StreamIn); got != 26 {
+		t.Fatalf("last seq %d, want 26", got)
+	}
+	// Empty selections: past the end, or a subject with no message.
+	for _, w := range []ops.Window{{FromSeq: 1000}, {Subject: "maria.in.file.>"}, {Since: time.Now().Add(time.Hour)}} {
+		sel, err := ops.Select(ctx, b.JS, schemas.StreamIn, w)
+		if err != nil || len(sel) != 0 {
+			t.Fatalf("window %+v: %d selected, %v", w, len(sel), err)
+		}
+	}
+}
+
+// Cancelling (Ctrl-C) stops between messages and says where to resume.
+func TestReplayInterruptedReportsResumeSeq(t *testing.T) {
+	b := bustest.New(t)
+	for i := 0; i < 5; i++ {
+		publishMessage(t, b, "Ev-"+string(rune('0'+i)), "C1", "hi")
+	}
+	ctx := ctxT(t)
+	sel, err := ops.Select(ctx, b.JS, schemas.StreamIn, ops.Window{FromSeq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// original speed with an hour between "messages": cancel while waiting.
+	for i := range sel {
+		sel[i].Time = sel[0].Time.Add(time.Duration(i) * time.Hour)
+	}
+	// The progress bar is drawn after each PubAck: the first draw is the
+	// operator's Ctrl-C.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var bar bytes.Buffer
+	res, err := ops.Replay(cctx, b.JS, schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "r", Speed: 1,
+		Progress: cancelOnWrite{w: &bar, cancel: cancel}})
+	if err == nil {
+		t.Fatal("want an interruption error")
+	}
+	if res.Published != 1 || res.Resume != 2 {
+		t.Fatalf("result %+v, want 1 published and resume at 2", res)
+	}
+	if !strings.Contains(bar.String(), "1/5") {
+		t.Fatalf("progress %q", bar.String())
+	}
+	if got := streamLastSeq(t, b, schemas.StreamIn); got != 6 {
+		t.Fatalf("last seq %d, want 6", got)
+	}
+}
+
+type cancelOnWrite struct {
+	w      io.Writer
+	cancel context.CancelFunc
+}
+
+func (c cancelOnWrite) Write(p []byte) (int, error) {
+	c.cancel()
+	return c.w.Write(p)
+}
+
+func TestParseSpeedAndTime(t *testing.T) {
+	for in, want := range map[string]float64{"instant": 0, "original": 1, "10x": 10, "0.5x": 0.5} {
+		if got, err := ops.ParseSpeed(in); err != nil || got != want {
+			t.Fatalf("ParseSpeed(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"fast", "10", "-2x", "0x"} {
+		if _, err := ops.ParseSpeed(bad); err == nil {
+			t.Fatalf("ParseSpeed(%q) accepted", bad)
+		}
+	}
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	cases := map[string]time.Time{
+		"15m":                  now.Add(-15 * time.Minute),
+		"2d":                   now.Add(-48 * time.Hour),
+		"2026-11-23T10:00:00Z": time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
+		"2026-11-23 09:30:00":  time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC),
+	}
+	for in, want := range cases {
+		if got, err := ops.ParseTime(in, now); err != nil || !got.Equal(want) {
+			t.Fatalf("ParseTime(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := ops.ParseTime("yesterday", now); err == nil {
+		t.Fatal("ParseTime accepted yesterday")
+	}
+	if err := (ops.Window{FromSeq: 5, ToSeq: 2}).Validate(); err == nil {
+		t.Fatal("inverted range accepted")
+	}
+	if err := (ops.Window{FromSeq: 5, Since: now}).Validate(); err == nil {
+		t.Fatal("two starts accepted")
+	}
+}
