@@ -20,6 +20,10 @@ const (
 	OpWrite  = "write"
 )
 
+// ReadOnlyRefusal answers every command when MARIA_ERP_READ_ONLY is set
+// (the sandbox of `maria replay`).
+const ReadOnlyRefusal = "refused: sandbox (read-only)"
+
 // executed is what the idempotency record stores for a command.
 type executed struct {
 	// Result is the published outcome (nil while Uncertain).
@@ -54,6 +58,12 @@ func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *bus.Idemp
 	}
 	if subj, err := schemas.ParseSubject(m.Subject); err == nil && cmd.Model != "" && schemas.ERPCommandSubject(cmd.Model) != m.Subject {
 		return bus.Permanent(fmt.Errorf("%w: model %q published on %s (model %s)", schemas.ErrInvalidEnvelope, cmd.Model, m.Subject, subj.Model))
+	}
+	if s.cfg.ReadOnly {
+		// Answered like any refusal (result ok:false, audit), never executed.
+		res := s.result(m, &cmd, nil, refused(ReadOnlyRefusal))
+		metricCommands.WithLabelValues(opLabel(cmd.Op), "refused").Inc()
+		return s.publish(ctx, m, &cmd, res, ReadOnlyRefusal)
 	}
 	values, err := s.checkCommand(&cmd)
 	if err != nil {

@@ -40,6 +40,9 @@ type Config struct {
 	// delivery takes it over (and reconciles).
 	IdempotencyTTL time.Duration
 	ClaimStale     time.Duration
+	// ReadOnly refuses every command without calling Odoo (queries still
+	// work): `maria replay --to sandbox` sets MARIA_ERP_READ_ONLY=true.
+	ReadOnly bool
 }
 
 // LoadConfig reads the configuration; problems are collected in env.
@@ -55,6 +58,7 @@ func LoadConfig(env *bus.Env) Config {
 		QueryConcurrency: env.Int("MARIA_ERP_QUERY_CONCURRENCY", 16, 1, 1024),
 		IdempotencyTTL:   env.Duration("MARIA_ERP_IDEMPOTENCY_TTL", 8*24*time.Hour),
 		ClaimStale:       env.Duration("MARIA_ERP_CLAIM_STALE", 2*time.Minute),
+		ReadOnly:         env.Bool("MARIA_ERP_READ_ONLY", false),
 	}
 	// The cache TTL may be 0 (cache off), which bus.Env.Duration refuses.
 	if v := env.String("MARIA_ERP_CACHE_TTL", ""); v == "0" {
