@@ -200,7 +200,7 @@ func TestSandboxReplayOfERPCommandWritesNothing(t *testing.T) {
 			t.Fatalf("diff %+v", rep.Diffs)
 		}
 		res := rep.Diffs[0].Lines[0].Sandbox
-		if res == nil || res.Type != schemas.TypeERPResult || !strings.Contains(res.Data, `"ok":false`) {
+		if res == nil || res.Type != schemas.TypeERPResult || !strings.Contains(res.Data, `"ok":false`) || !strings.Contains(res.Data, "refused: sandbox (read-only)") {
 			t.Fatalf("sandbox erp result %+v", res)
 		}
 	}

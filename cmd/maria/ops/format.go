@@ -12,16 +12,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/mariahq/maria/schemas"
+	"github.com/mattn/go-isatty"
 	"github.com/nats-io/nats.go"
 )
 
-// IsTerminal reports whether f is a character device (a TTY).
+// IsTerminal reports whether f is a terminal (not merely a character
+// device: /dev/null is one, and must not count as an operator typing).
 func IsTerminal(f *os.File) bool {
 	if f == nil {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
 // Table is an aligned text table.

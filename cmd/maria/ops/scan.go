@@ -105,6 +105,15 @@ func Scan(ctx context.Context, js jetstream.JetStream, stream string, w Window, 
 	if err != nil {
 		return fmt.Errorf("stream %s: ordered consumer: %w", stream, err)
 	}
+	defer func() {
+		// Remove the ephemeral consumer now rather than after its inactivity
+		// threshold, so `maria streams` does not show the tools' own scans.
+		if ci := cons.CachedInfo(); ci != nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			_ = st.DeleteConsumer(dctx, ci.Name)
+		}
+	}()
 	batch := o.Batch
 	if batch <= 0 {
 		batch = 256

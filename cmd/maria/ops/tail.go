@@ -30,7 +30,7 @@ func Tail(ctx context.Context, nc *nats.Conn, subject string, w io.Writer, o Tai
 		return fmt.Errorf("subscribe %s: %w", subject, err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	if err := nc.FlushWithContext(ctx); err != nil {
+	if err := nc.FlushTimeout(10 * time.Second); err != nil {
 		return fmt.Errorf("subscribe %s: %w", subject, err)
 	}
 	for {
