@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/mariahq/maria/cmd/maria/ops"
 )
@@ -15,11 +16,12 @@ func init() {
 }
 
 const dlqUsage = `usage:
-  maria dlq list    [--stream S] [--consumer C] [--json]
+  maria dlq list    [--stream S] [--consumer C] [--since T] [--json]      (alias: ls)
   maria dlq show    SEQ [--json]
-  maria dlq redrive (SEQ...|--all [--stream S] [--consumer C]) [--yes]
-  maria dlq purge   (SEQ...|--all [--stream S] [--consumer C]) [--yes]
-SEQ is the dead letter's sequence in MARIA_DLQ (see list).`
+  maria dlq redrive (SEQ... | --all | [--stream S] [--consumer C] [--since T]) [--dry-run] [--yes]
+  maria dlq purge   (SEQ... | --all | [--stream S] [--consumer C] [--since T]) [--dry-run] [--yes]
+SEQ is the dead letter's sequence in MARIA_DLQ (see list). A filter without SEQs selects every
+dead letter it matches. T is RFC3339 or a duration ago (2h).`
 
 func cmdDLQ(args []string) error {
 	if len(args) == 0 {
@@ -27,6 +29,9 @@ func cmdDLQ(args []string) error {
 		return errors.New("missing subcommand")
 	}
 	sub := args[0]
+	if sub == "ls" {
+		sub = "list"
+	}
 	switch sub {
 	case "list", "show", "redrive", "purge":
 	default:
@@ -36,7 +41,9 @@ func cmdDLQ(args []string) error {
 	fs := flag.NewFlagSet("dlq "+sub, flag.ContinueOnError)
 	stream := fs.String("stream", "", "only dead letters of this stream (e.g. MARIA_IN)")
 	consumer := fs.String("consumer", "", "only dead letters of this consumer (e.g. ai)")
-	all := fs.Bool("all", false, "every dead letter (of --stream/--consumer if given)")
+	all := fs.Bool("all", false, "every dead letter (of --stream/--consumer/--since if given)")
+	sinceFlag := fs.String("since", "", "only dead letters stored since this time (RFC3339 or a duration ago: 2h)")
+	dryRun := fs.Bool("dry-run", false, "redrive/purge: list what would be done, do nothing")
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
 	asJSON := fs.Bool("json", false, "print JSON")
 	fs.Usage = func() { fmt.Fprintln(fs.Output(), dlqUsage); fs.PrintDefaults() }
@@ -44,6 +51,11 @@ func cmdDLQ(args []string) error {
 	if err != nil {
 		return err
 	}
+	since, err := ops.ParseTime(*sinceFlag, time.Now())
+	if err != nil {
+		return err
+	}
+	filtered := *stream != "" || *consumer != "" || !since.IsZero()
 	ctx, stop := opsContext()
 	defer stop()
 	b, err := connectOps(ctx)
@@ -54,7 +66,7 @@ func cmdDLQ(args []string) error {
 
 	switch sub {
 	case "list":
-		rows, err := ops.ListDLQ(ctx, b.JS, *stream, *consumer)
+		rows, err := ops.ListDLQ(ctx, b.JS, *stream, *consumer, since)
 		if err != nil {
 			return err
 		}
@@ -90,12 +102,13 @@ func cmdDLQ(args []string) error {
 		return ops.JSON(os.Stdout, d.Envelope)
 	case "redrive", "purge":
 		var seqs []uint64
+		var rows []ops.DeadLetterRow
 		switch {
-		case *all && len(pos) > 0:
-			return errors.New("give sequence numbers or --all, not both")
-		case *all:
-			rows, err := ops.ListDLQ(ctx, b.JS, *stream, *consumer)
-			if err != nil {
+		case (*all || filtered) && len(pos) > 0:
+			return errors.New("give sequence numbers or a selection (--all, --stream, --consumer, --since), not both")
+		case *all || filtered:
+			*all = true
+			if rows, err = ops.ListDLQ(ctx, b.JS, *stream, *consumer, since); err != nil {
 				return err
 			}
 			for _, r := range rows {
@@ -113,11 +126,25 @@ func cmdDLQ(args []string) error {
 			}
 			return errors.New("give sequence numbers or --all")
 		}
+		if *dryRun {
+			if rows == nil {
+				for _, sq := range seqs {
+					d, err := ops.ShowDLQ(ctx, b.JS, sq)
+					if err != nil {
+						return err
+					}
+					rows = append(rows, d.Row)
+				}
+			}
+			fmt.Printf("dry run: would %s %d dead letter(s):\n", sub, len(rows))
+			ops.PrintDLQ(os.Stdout, rows)
+			return nil
+		}
 		if sub == "purge" {
 			if err := confirm(*yes, fmt.Sprintf("Delete %d dead letter(s) for good?", len(seqs))); err != nil {
 				return err
 			}
-			if *all {
+			if *all && since.IsZero() {
 				n, err := ops.PurgeAllDLQ(ctx, b.JS, *stream, *consumer)
 				if err != nil {
 					return err

@@ -50,7 +50,7 @@ func runFlaky(t *testing.T, b *bus.Bus) *flaky {
 }
 
 func dlqRows(t *testing.T, b *bus.Bus) []ops.DeadLetterRow {
-	rows, err := ops.ListDLQ(ctxT(t), b.JS, "", "")
+	rows, err := ops.ListDLQ(ctxT(t), b.JS, "", "", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,10 +81,10 @@ func TestDLQRedriveReturnsMessageToProcessingOnce(t *testing.T) {
 		t.Fatalf("show envelope %#v", d.Envelope)
 	}
 	// Filters by stream and consumer.
-	if rows, _ := ops.ListDLQ(ctx, b.JS, schemas.StreamOut, ""); len(rows) != 0 {
+	if rows, _ := ops.ListDLQ(ctx, b.JS, schemas.StreamOut, "", time.Time{}); len(rows) != 0 {
 		t.Fatalf("MARIA_OUT filter listed %d", len(rows))
 	}
-	if rows, _ := ops.ListDLQ(ctx, b.JS, "", "flaky"); len(rows) != 1 {
+	if rows, _ := ops.ListDLQ(ctx, b.JS, "", "flaky", time.Time{}); len(rows) != 1 {
 		t.Fatalf("consumer filter listed %d", len(rows))
 	}
 
@@ -160,6 +160,12 @@ func TestDLQPurge(t *testing.T) {
 		if err := b.PublishDeadLetter(ctx, bus.DeadLetter{Stream: stream, Consumer: c, Subject: msg.Subject, Sequence: uint64(i + 1), Deliveries: 5, Reason: "boom", Header: msg.Header, Data: msg.Data}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if rows, err := ops.ListDLQ(ctx, b.JS, "", "", time.Now().Add(time.Hour)); err != nil || len(rows) != 0 {
+		t.Fatalf("--since in the future listed %d (%v)", len(rows), err)
+	}
+	if rows, err := ops.ListDLQ(ctx, b.JS, schemas.StreamIn, "", time.Now().Add(-time.Hour)); err != nil || len(rows) != 2 {
+		t.Fatalf("MARIA_IN since an hour listed %d (%v)", len(rows), err)
 	}
 	if err := ops.PurgeDLQ(ctx, b.JS, []uint64{1}); err != nil {
 		t.Fatal(err)

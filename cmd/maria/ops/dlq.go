@@ -42,10 +42,11 @@ func DLQFilter(stream, consumer string) string {
 	return schemas.SubjectDLQAll
 }
 
-// ListDLQ lists dead letters (headers only: reasons and counts live there).
-func ListDLQ(ctx context.Context, js jetstream.JetStream, stream, consumer string) ([]DeadLetterRow, error) {
+// ListDLQ lists dead letters (headers only: reasons and counts live there)
+// of a stream and/or consumer (empty: all), dead-lettered since a time (zero: all).
+func ListDLQ(ctx context.Context, js jetstream.JetStream, stream, consumer string, since time.Time) ([]DeadLetterRow, error) {
 	var rows []DeadLetterRow
-	err := Scan(ctx, js, schemas.StreamDLQ, Window{Subject: DLQFilter(stream, consumer)}, ScanOptions{HeadersOnly: true}, func(s Stored) (bool, error) {
+	err := Scan(ctx, js, schemas.StreamDLQ, Window{Subject: DLQFilter(stream, consumer), Since: since}, ScanOptions{HeadersOnly: true}, func(s Stored) (bool, error) {
 		rows = append(rows, rowOf(s))
 		return true, nil
 	})
