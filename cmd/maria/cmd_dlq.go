@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"time"
 
@@ -93,8 +94,13 @@ func cmdDLQ(args []string) error {
 		r := d.Row
 		fmt.Printf("dead letter %d  %s\n  from     %s seq %d, consumer %s\n  subject  %s\n  tried    %d time(s)\n  reason   %s\n\nheaders:\n",
 			r.Seq, r.Time.UTC().Format("2006-01-02T15:04:05.000Z"), r.Stream, r.OrigSeq, r.Consumer, r.Subject, r.Deliveries, r.Reason)
-		for k, vs := range d.Header {
-			for _, v := range vs {
+		keys := make([]string, 0, len(d.Header))
+		for k := range d.Header {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			for _, v := range d.Header[k] {
 				fmt.Printf("  %s: %s\n", k, v)
 			}
 		}
