@@ -3,6 +3,7 @@ package ops_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -218,5 +219,40 @@ func TestParseSpeedAndTime(t *testing.T) {
 	}
 	if err := (ops.Window{FromSeq: 5, Since: now}).Validate(); err == nil {
 		t.Fatal("two starts accepted")
+	}
+}
+
+// Scanning in several pulls (a stream larger than one batch) sees every
+// message once, in order, and stops at the window's end.
+func TestScanAcrossBatches(t *testing.T) {
+	b := bustest.New(t)
+	ctx := ctxT(t)
+	for i := 0; i < 10; i++ {
+		publishMessage(t, b, "Ev-"+string(rune('a'+i)), "C1", "x")
+	}
+	for _, w := range []struct {
+		win  ops.Window
+		want []uint64
+	}{
+		{ops.Window{}, []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}},
+		{ops.Window{FromSeq: 4, ToSeq: 8}, []uint64{4, 5, 6, 7, 8}},
+		{ops.Window{FromSeq: 9}, []uint64{9, 10}},
+	} {
+		var got []uint64
+		err := ops.Scan(ctx, b.JS, schemas.StreamIn, w.win, ops.ScanOptions{Batch: 3}, func(s ops.Stored) (bool, error) {
+			if s.Data == nil {
+				t.Fatal("body missing without HeadersOnly")
+			}
+			got = append(got, s.Sequence)
+			return true, nil
+		})
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(w.want) {
+			t.Fatalf("window %+v: got %v (%v), want %v", w.win, got, err, w.want)
+		}
+	}
+	// fn can stop early.
+	n := 0
+	if err := ops.Scan(ctx, b.JS, schemas.StreamIn, ops.Window{}, ops.ScanOptions{Batch: 3}, func(ops.Stored) (bool, error) { n++; return n < 5, nil }); err != nil || n != 5 {
+		t.Fatalf("early stop after %d (%v)", n, err)
 	}
 }
