@@ -149,6 +149,9 @@ func Run(ctx context.Context, b *Bus, p Processor) error {
 	log = log.With().Str("processor", p.Name).Logger()
 	cons, err := b.JS.CreateOrUpdateConsumer(ctx, p.Stream, p.ConsumerConfig())
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started: nothing to drain
+		}
 		return fmt.Errorf("processor %s: declare consumer on %s: %w", p.Name, p.Stream, err)
 	}
 	// A small pull buffer: messages waiting in a client buffer still burn
