@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 10s
 
-.PHONY: all build run demo test test-short lint fmt bench deps tools clean schemas
+.PHONY: fuzz all build run demo test test-short lint fmt bench deps tools clean schemas
 
 all: build
 
@@ -21,8 +21,17 @@ build: ## build bin/maria
 run: build ## run every service on the embedded JetStream (demo mode without Slack credentials)
 	./bin/maria run
 
+# Fuzz targets run briefly on every `make test` (no panics on hostile input).
+FUZZ_TARGETS := ./ingress:FuzzNormalize ./schemas:FuzzDecode ./processors/erp:FuzzValidateDomain
+
 test: deps ## every module's tests with the race detector, then a short fuzz smoke
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+	$(MAKE) --no-print-directory fuzz
+
+fuzz: ## run each fuzz target for FUZZTIME
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; done
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)

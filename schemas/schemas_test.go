@@ -198,3 +198,33 @@ func TestOdooRecordURL(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// FuzzDecode: whatever bytes arrive on a subject, decoding returns an
+// envelope or ErrInvalidEnvelope, never panics, and a decoded envelope
+// re-encodes to something that decodes to the same ids.
+func FuzzDecode(f *testing.F) {
+	good, _ := New("Ev1", TypeSlackMessage, "ingress", SlackMessage{TS: "1.0", Text: "hi"})
+	raw, _ := good.Marshal()
+	f.Add(raw)
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"id":"1","type":"t","source":"s","time":"2026-01-01T00:00:00Z","correlation_id":"1","data":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env, err := Decode(b)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidEnvelope) {
+				t.Fatalf("error not typed: %v", err)
+			}
+			return
+		}
+		again, err := env.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		env2, err := Decode(again)
+		if err != nil || env2.ID != env.ID || env2.CorrelationID != env.CorrelationID {
+			t.Fatalf("round trip changed the envelope: %v", err)
+		}
+		_, _ = ParseSubject(string(b))
+		_ = Token(string(b))
+	})
+}
