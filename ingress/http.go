@@ -1,0 +1,142 @@
+package ingress
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// HTTP paths of the Slack endpoints.
+const (
+	PathEvents       = "/slack/events"
+	PathCommands     = "/slack/commands"
+	PathInteractions = "/slack/interactions"
+)
+
+const (
+	ctJSON = "application/json"
+	ctForm = "application/x-www-form-urlencoded"
+)
+
+// Routes mounts POST /slack/events, /slack/commands and /slack/interactions.
+// Other methods on those paths get 405 from the mux.
+func (in *Ingress) Routes(mux *http.ServeMux) {
+	mux.Handle("POST "+PathEvents, in.handler(EndpointEvents, ctJSON, func(body []byte) (*Result, error) {
+		return in.norm.Event(body)
+	}))
+	mux.Handle("POST "+PathCommands, in.handler(EndpointCommands, ctForm, func(body []byte) (*Result, error) {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, malformed("slash command form: %v", err)
+		}
+		return in.norm.Command(CommandFromForm(form))
+	}))
+	mux.Handle("POST "+PathInteractions, in.handler(EndpointInteractions, ctForm, func(body []byte) (*Result, error) {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, malformed("interaction form: %v", err)
+		}
+		payload := form.Get("payload")
+		if payload == "" {
+			return nil, malformed("interaction form without payload")
+		}
+		return in.norm.Interaction([]byte(payload))
+	}))
+}
+
+// CommandFromForm reads a slash command form post.
+func CommandFromForm(f url.Values) slack.SlashCommand {
+	return slack.SlashCommand{
+		Token: f.Get("token"), TeamID: f.Get("team_id"), TeamDomain: f.Get("team_domain"),
+		EnterpriseID: f.Get("enterprise_id"), EnterpriseName: f.Get("enterprise_name"),
+		IsEnterpriseInstall: f.Get("is_enterprise_install") == "true",
+		ChannelID:           f.Get("channel_id"), ChannelName: f.Get("channel_name"),
+		UserID: f.Get("user_id"), UserName: f.Get("user_name"), Command: f.Get("command"), Text: f.Get("text"),
+		ResponseURL: f.Get("response_url"), TriggerID: f.Get("trigger_id"), APIAppID: f.Get("api_app_id"),
+	}
+}
+
+// rateLimitedReply is shown (ephemerally) to a user whose slash command was refused.
+const rateLimitedReply = "You are sending requests faster than Maria accepts them. Please wait a minute and try again."
+
+func (in *Ingress) handler(endpoint, contentType string, parse func([]byte) (*Result, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		outcome := in.serve(w, r, endpoint, contentType, parse)
+		metricRequests.WithLabelValues(endpoint, outcome).Inc()
+		metricSeconds.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+	})
+}
+
+func reply(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, msg+"\n")
+}
+
+func (in *Ingress) serve(w http.ResponseWriter, r *http.Request, endpoint, contentType string, parse func([]byte) (*Result, error)) string {
+	log := in.log.With().Str("endpoint", endpoint).Str("remote", r.RemoteAddr).Logger()
+	// Nothing is read or parsed for a request without a signature.
+	if r.Header.Get("X-Slack-Signature") == "" || r.Header.Get("X-Slack-Request-Timestamp") == "" {
+		log.Info().Msg("rejected: missing slack signature headers")
+		reply(w, http.StatusUnauthorized, "missing X-Slack-Signature or X-Slack-Request-Timestamp")
+		return OutcomeBadSignature
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, in.cfg.MaxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			log.Warn().Int64("limit", in.cfg.MaxBody).Msg("rejected: body too large")
+			reply(w, http.StatusRequestEntityTooLarge, "request body over the limit (MARIA_INGRESS_MAX_BODY)")
+			return OutcomeTooLarge
+		}
+		reply(w, http.StatusBadRequest, "cannot read request body")
+		return OutcomeBadRequest
+	}
+	sv, err := slack.NewSecretsVerifier(r.Header, in.cfg.SigningSecret)
+	if err == nil {
+		_, _ = sv.Write(body)
+		err = sv.Ensure()
+	}
+	if err != nil {
+		if errors.Is(err, slack.ErrExpiredTimestamp) {
+			log.Info().Msg("rejected: request timestamp more than 5 minutes off")
+			reply(w, http.StatusUnauthorized, "stale or future X-Slack-Request-Timestamp")
+			return OutcomeStale
+		}
+		log.Info().Msg("rejected: bad slack signature")
+		reply(w, http.StatusUnauthorized, "invalid slack signature")
+		return OutcomeBadSignature
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != contentType {
+		reply(w, http.StatusUnsupportedMediaType, "want Content-Type: "+contentType)
+		return OutcomeBadMedia
+	}
+	res, err := parse(body)
+	if err != nil {
+		log.Info().Err(err).Msg("rejected: malformed payload")
+		reply(w, http.StatusBadRequest, err.Error())
+		return OutcomeBadRequest
+	}
+	outcome, err := in.deliver(r.Context(), endpoint, res, r.Header.Get("X-Slack-Retry-Num"))
+	switch {
+	case err != nil:
+		reply(w, http.StatusServiceUnavailable, "event not stored; retry later")
+	case outcome == OutcomeChallenge:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, res.Challenge)
+	case outcome == OutcomeRateLimited && endpoint == EndpointCommands:
+		w.Header().Set("Content-Type", ctJSON)
+		_ = json.NewEncoder(w).Encode(map[string]string{"response_type": "ephemeral", "text": rateLimitedReply})
+	default:
+		w.WriteHeader(http.StatusOK)
+	}
+	return outcome
+}

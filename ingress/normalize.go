@@ -1,0 +1,571 @@
+package ingress
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mariahq/maria/schemas"
+	"github.com/slack-go/slack"
+)
+
+// Source is the envelope source of everything ingress publishes.
+const Source = "ingress"
+
+// ErrMalformed reports a payload that cannot be a Slack delivery: not JSON,
+// wrong field types, required fields missing. HTTP answers 400 for it; Socket
+// Mode dead-letters the envelope. Retrying the same bytes cannot help.
+var ErrMalformed = errors.New("malformed slack payload")
+
+// Reasons for acknowledging a delivery without publishing anything. They
+// are metric label values (maria_ingress_ignored_total{reason}).
+const (
+	IgnoredOwnMessage             = "own_message"
+	IgnoredUnsupportedEvent       = "unsupported_event"
+	IgnoredUnsupportedInteraction = "unsupported_interaction"
+	IgnoredAppRateLimited         = "app_rate_limited"
+)
+
+// Out is one envelope to publish and where.
+type Out struct {
+	Kind    string
+	Subject string
+	Env     *schemas.Envelope
+}
+
+// Result is what one Slack delivery normalizes to.
+type Result struct {
+	// Challenge is set for url_verification: answer it, publish nothing.
+	Challenge string
+	// Events to publish, in order (a message with files: the message, then
+	// one file event per file; block_actions: one event per action).
+	Events []Out
+	// Ignored names why nothing is published (see Ignored* constants).
+	Ignored string
+	// What names the delivery for logs ("event_callback/message", "command /maria").
+	What string
+	// Team and User are the rate-limit keys.
+	Team, User string
+}
+
+// Normalizer turns raw Slack payloads into envelopes. It is pure (no I/O)
+// and safe for concurrent use once built.
+type Normalizer struct {
+	botUsers map[string]bool
+	botIDs   map[string]bool
+}
+
+// NewNormalizer knows the bot by its user ids and bot ids (from auth.test);
+// both may be empty: the Events API tells the bot user id in every callback
+// (authorizations[].user_id with is_bot) and messages posted by the app
+// carry its app id.
+func NewNormalizer(botUserIDs, botIDs []string) *Normalizer {
+	n := &Normalizer{botUsers: map[string]bool{}, botIDs: map[string]bool{}}
+	for _, u := range botUserIDs {
+		if u != "" {
+			n.botUsers[u] = true
+		}
+	}
+	for _, b := range botIDs {
+		if b != "" {
+			n.botIDs[b] = true
+		}
+	}
+	return n
+}
+
+// Outer Events API payload (HTTP body, or Socket Mode events_api payload).
+type eventCallback struct {
+	Type           string          `json:"type"`
+	Challenge      string          `json:"challenge"`
+	TeamID         string          `json:"team_id"`
+	APIAppID       string          `json:"api_app_id"`
+	EventID        string          `json:"event_id"`
+	Event          json.RawMessage `json:"event"`
+	Authorizations []struct {
+		UserID string `json:"user_id"`
+		IsBot  bool   `json:"is_bot"`
+	} `json:"authorizations"`
+}
+
+type slackFile struct {
+	ID                 string `json:"id"`
+	Name               string `json:"name"`
+	Title              string `json:"title"`
+	Mimetype           string `json:"mimetype"`
+	Filetype           string `json:"filetype"`
+	Size               int64  `json:"size"`
+	URLPrivate         string `json:"url_private"`
+	URLPrivateDownload string `json:"url_private_download"`
+}
+
+func (f slackFile) schema() schemas.SlackFile {
+	return schemas.SlackFile{ID: f.ID, Name: f.Name, Title: f.Title, Mimetype: f.Mimetype, Filetype: f.Filetype,
+		Size: f.Size, URLPrivate: f.URLPrivate, URLPrivateDownload: f.URLPrivateDownload}
+}
+
+// message / app_mention event, also the nested message of message_changed.
+type slackMessage struct {
+	Type        string `json:"type"`
+	Subtype     string `json:"subtype"`
+	Channel     string `json:"channel"`
+	ChannelType string `json:"channel_type"`
+	User        string `json:"user"`
+	BotID       string `json:"bot_id"`
+	AppID       string `json:"app_id"`
+	BotProfile  *struct {
+		ID    string `json:"id"`
+		AppID string `json:"app_id"`
+	} `json:"bot_profile"`
+	Text            string        `json:"text"`
+	TS              string        `json:"ts"`
+	ThreadTS        string        `json:"thread_ts"`
+	DeletedTS       string        `json:"deleted_ts"`
+	Files           []slackFile   `json:"files"`
+	Message         *slackMessage `json:"message"`
+	PreviousMessage *slackMessage `json:"previous_message"`
+}
+
+type fileSharedEvent struct {
+	FileID    string    `json:"file_id"`
+	UserID    string    `json:"user_id"`
+	ChannelID string    `json:"channel_id"`
+	EventTS   string    `json:"event_ts"`
+	File      slackFile `json:"file"`
+}
+
+type reactionEvent struct {
+	User     string `json:"user"`
+	Reaction string `json:"reaction"`
+	ItemUser string `json:"item_user"`
+	Item     struct {
+		Type    string `json:"type"`
+		Channel string `json:"channel"`
+		TS      string `json:"ts"`
+	} `json:"item"`
+}
+
+type assistantEvent struct {
+	AssistantThread *struct {
+		UserID    string `json:"user_id"`
+		ChannelID string `json:"channel_id"`
+		ThreadTS  string `json:"thread_ts"`
+		Context   struct {
+			ChannelID string `json:"channel_id"`
+			TeamID    string `json:"team_id"`
+		} `json:"context"`
+	} `json:"assistant_thread"`
+}
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+}
+
+// Event normalizes an Events API payload.
+func (n *Normalizer) Event(body []byte) (*Result, error) {
+	var cb eventCallback
+	if err := json.Unmarshal(body, &cb); err != nil {
+		return nil, malformed("events api payload: %v", err)
+	}
+	switch cb.Type {
+	case "url_verification":
+		if cb.Challenge == "" {
+			return nil, malformed("url_verification without challenge")
+		}
+		return &Result{Challenge: cb.Challenge, What: "url_verification"}, nil
+	case "app_rate_limited":
+		return &Result{Ignored: IgnoredAppRateLimited, What: "app_rate_limited", Team: cb.TeamID}, nil
+	case "event_callback":
+	case "":
+		return nil, malformed("events api payload without type")
+	default:
+		return &Result{Ignored: IgnoredUnsupportedEvent, What: cb.Type, Team: cb.TeamID}, nil
+	}
+	if cb.EventID == "" {
+		return nil, malformed("event_callback without event_id")
+	}
+	if len(cb.Event) == 0 || string(cb.Event) == "null" {
+		return nil, malformed("event_callback without event")
+	}
+	var head struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(cb.Event, &head); err != nil {
+		return nil, malformed("event: %v", err)
+	}
+	if head.Type == "" {
+		return nil, malformed("event without type")
+	}
+	c := &callbackCtx{n: n, cb: &cb, res: &Result{What: "event_callback/" + head.Type, Team: cb.TeamID}}
+	var err error
+	switch head.Type {
+	case "message":
+		err = c.message(schemas.KindMessage, schemas.TypeSlackMessage)
+	case "app_mention":
+		err = c.message(schemas.KindMention, schemas.TypeSlackMention)
+	case "file_shared":
+		err = c.fileShared()
+	case "reaction_added":
+		err = c.reaction()
+	case "assistant_thread_started", "assistant_thread_context_changed":
+		err = c.assistant(head.Type)
+	default:
+		c.res.Ignored = IgnoredUnsupportedEvent
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.res, nil
+}
+
+type callbackCtx struct {
+	n   *Normalizer
+	cb  *eventCallback
+	res *Result
+}
+
+// own reports whether m was posted by Maria herself.
+func (c *callbackCtx) own(m *slackMessage) bool {
+	if m == nil {
+		return false
+	}
+	if m.User != "" && c.isBotUser(m.User) {
+		return true
+	}
+	if m.BotID != "" && c.n.botIDs[m.BotID] {
+		return true
+	}
+	if app := c.cb.APIAppID; app != "" {
+		if m.AppID == app || (m.BotProfile != nil && m.BotProfile.AppID == app) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *callbackCtx) isBotUser(u string) bool {
+	if c.n.botUsers[u] {
+		return true
+	}
+	for _, a := range c.cb.Authorizations {
+		if a.IsBot && a.UserID == u {
+			return true
+		}
+	}
+	return false
+}
+
+// mentionsBot reports whether text contains <@BOT> or <@BOT|name>.
+func (c *callbackCtx) mentionsBot(text string) bool {
+	for rest := text; ; {
+		i := strings.Index(rest, "<@")
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+2:]
+		end := strings.IndexAny(rest, ">|")
+		if end < 0 {
+			return false
+		}
+		if c.isBotUser(rest[:end]) {
+			return true
+		}
+		rest = rest[end:]
+	}
+}
+
+func (c *callbackCtx) add(kind, typ, id, channel, user, threadTS string, payload any) error {
+	env, err := schemas.New(id, typ, Source, payload)
+	if err != nil {
+		return err
+	}
+	env.Team, env.Channel, env.User, env.ThreadTS = c.cb.TeamID, channel, user, threadTS
+	c.res.Events = append(c.res.Events, Out{Kind: kind, Subject: schemas.InSubject(kind, c.cb.TeamID, channel), Env: env})
+	return nil
+}
+
+func (c *callbackCtx) message(kind, typ string) error {
+	var m slackMessage
+	if err := json.Unmarshal(c.cb.Event, &m); err != nil {
+		return malformed("%s event: %v", kind, err)
+	}
+	p := schemas.SlackMessage{EventID: c.cb.EventID, TS: m.TS, ChannelType: m.ChannelType, Subtype: m.Subtype}
+	user := m.User
+	switch m.Subtype {
+	case "message_changed":
+		if m.Message == nil {
+			return malformed("message_changed without message")
+		}
+		if c.own(m.Message) || c.own(m.PreviousMessage) {
+			c.res.Ignored = IgnoredOwnMessage
+			return nil
+		}
+		user = m.Message.User
+		p.Text, p.ThreadTS, p.BotID = m.Message.Text, m.Message.ThreadTS, m.Message.BotID
+		p.PreviousTS = m.Message.TS
+		if p.PreviousTS == "" && m.PreviousMessage != nil {
+			p.PreviousTS = m.PreviousMessage.TS
+		}
+		p.Files = schemaFiles(m.Message.Files)
+	case "message_deleted":
+		if c.own(m.PreviousMessage) {
+			c.res.Ignored = IgnoredOwnMessage
+			return nil
+		}
+		p.PreviousTS = m.DeletedTS
+		if prev := m.PreviousMessage; prev != nil {
+			user, p.ThreadTS = prev.User, prev.ThreadTS
+			if p.PreviousTS == "" {
+				p.PreviousTS = prev.TS
+			}
+		}
+		if p.PreviousTS == "" {
+			return malformed("message_deleted without deleted_ts")
+		}
+	default:
+		if c.own(&m) {
+			c.res.Ignored = IgnoredOwnMessage
+			return nil
+		}
+		p.Text, p.ThreadTS, p.BotID = m.Text, m.ThreadTS, m.BotID
+		p.Files = schemaFiles(m.Files)
+	}
+	p.Mentioned = kind == schemas.KindMention || c.mentionsBot(p.Text)
+	c.res.User = user
+	// The envelope names the thread the conversation lives in: a reply's
+	// thread, or the message itself when it starts one.
+	thread := firstNonEmpty(p.ThreadTS, p.PreviousTS, p.TS)
+	if err := c.add(kind, typ, c.cb.EventID, m.Channel, user, thread, p); err != nil {
+		return err
+	}
+	if m.Subtype == "message_changed" || m.Subtype == "message_deleted" {
+		return nil // the files of an edited message were announced when it was posted
+	}
+	for _, f := range m.Files {
+		if f.ID == "" {
+			continue
+		}
+		fp := schemas.SlackFileShared{EventID: c.cb.EventID, TS: m.TS, File: f.schema()}
+		if err := c.add(schemas.KindFile, schemas.TypeSlackFile, FileEventID(c.cb.TeamID, m.Channel, f.ID), m.Channel, user, thread, fp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FileEventID is the id of a kind=file event: one file shared in one channel
+// is one event, whichever delivery announced it first (the message carrying
+// it, the app_mention for the same message, or file_shared), and Slack's
+// retries of any of them are dropped by the stream's duplicates window.
+func FileEventID(team, channel, fileID string) string {
+	return schemas.StableID("slack-file", team, channel, fileID)
+}
+
+func schemaFiles(fs []slackFile) []schemas.SlackFile {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]schemas.SlackFile, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, f.schema())
+	}
+	return out
+}
+
+func (c *callbackCtx) fileShared() error {
+	var e fileSharedEvent
+	if err := json.Unmarshal(c.cb.Event, &e); err != nil {
+		return malformed("file_shared event: %v", err)
+	}
+	file := e.File
+	if file.ID == "" {
+		file.ID = e.FileID
+	}
+	if file.ID == "" {
+		return malformed("file_shared without file_id")
+	}
+	c.res.User = e.UserID
+	if c.isBotUser(e.UserID) {
+		c.res.Ignored = IgnoredOwnMessage // Maria's own uploads
+		return nil
+	}
+	p := schemas.SlackFileShared{EventID: c.cb.EventID, TS: e.EventTS, File: file.schema()}
+	return c.add(schemas.KindFile, schemas.TypeSlackFile, FileEventID(c.cb.TeamID, e.ChannelID, file.ID), e.ChannelID, e.UserID, "", p)
+}
+
+func (c *callbackCtx) reaction() error {
+	var e reactionEvent
+	if err := json.Unmarshal(c.cb.Event, &e); err != nil {
+		return malformed("reaction_added event: %v", err)
+	}
+	if e.Reaction == "" {
+		return malformed("reaction_added without reaction")
+	}
+	c.res.User = e.User
+	if c.isBotUser(e.User) {
+		c.res.Ignored = IgnoredOwnMessage // Maria's own reactions
+		return nil
+	}
+	p := schemas.SlackReaction{EventID: c.cb.EventID, Reaction: e.Reaction, ItemTS: e.Item.TS, ItemUser: e.ItemUser}
+	// Slack does not say which thread the reacted message is in: ThreadTS stays empty.
+	return c.add(schemas.KindReaction, schemas.TypeSlackReaction, c.cb.EventID, e.Item.Channel, e.User, "", p)
+}
+
+func (c *callbackCtx) assistant(event string) error {
+	var e assistantEvent
+	if err := json.Unmarshal(c.cb.Event, &e); err != nil {
+		return malformed("%s event: %v", event, err)
+	}
+	t := e.AssistantThread
+	if t == nil || t.ChannelID == "" {
+		return malformed("%s without assistant_thread.channel_id", event)
+	}
+	c.res.User = t.UserID
+	p := schemas.SlackAssistant{EventID: c.cb.EventID, Event: event, ContextChannel: t.Context.ChannelID, ContextTeam: t.Context.TeamID}
+	return c.add(schemas.KindAssistant, schemas.TypeSlackAssistant, c.cb.EventID, t.ChannelID, t.UserID, t.ThreadTS, p)
+}
+
+// Command normalizes a slash command (HTTP form or Socket Mode payload).
+func (n *Normalizer) Command(sc slack.SlashCommand) (*Result, error) {
+	if sc.Command == "" {
+		return nil, malformed("slash command without command")
+	}
+	if sc.TeamID == "" || sc.UserID == "" {
+		return nil, malformed("slash command without team_id or user_id")
+	}
+	id := CommandID(sc)
+	p := schemas.SlackCommand{Command: sc.Command, Text: sc.Text, ResponseURL: sc.ResponseURL, TriggerID: sc.TriggerID,
+		UserName: sc.UserName, ChannelName: sc.ChannelName}
+	env, err := schemas.New(id, schemas.TypeSlackCommand, Source, p)
+	if err != nil {
+		return nil, err
+	}
+	env.Team, env.Channel, env.User = sc.TeamID, sc.ChannelID, sc.UserID
+	return &Result{
+		Events: []Out{{Kind: schemas.KindCommand, Subject: schemas.InSubject(schemas.KindCommand, sc.TeamID, sc.ChannelID), Env: env}},
+		What:   "command " + sc.Command, Team: sc.TeamID, User: sc.UserID,
+	}, nil
+}
+
+// CommandID is the dedup id of a slash command: trigger_id is unique per
+// invocation; without it, every field Slack sends identically on a retry.
+func CommandID(sc slack.SlashCommand) string {
+	if sc.TriggerID != "" {
+		return schemas.StableID("slack-command", sc.TeamID, sc.TriggerID)
+	}
+	return schemas.StableID("slack-command", sc.TeamID, sc.ChannelID, sc.UserID, sc.Command, sc.Text, sc.ResponseURL)
+}
+
+type interaction struct {
+	Type string `json:"type"`
+	Team *struct {
+		ID string `json:"id"`
+	} `json:"team"`
+	User *struct {
+		ID     string `json:"id"`
+		TeamID string `json:"team_id"`
+	} `json:"user"`
+	TriggerID   string `json:"trigger_id"`
+	ResponseURL string `json:"response_url"`
+	Container   *struct {
+		MessageTS string `json:"message_ts"`
+		ThreadTS  string `json:"thread_ts"`
+		ChannelID string `json:"channel_id"`
+	} `json:"container"`
+	Channel *struct {
+		ID string `json:"id"`
+	} `json:"channel"`
+	Message *struct {
+		TS       string `json:"ts"`
+		ThreadTS string `json:"thread_ts"`
+	} `json:"message"`
+	Actions []struct {
+		ActionID       string `json:"action_id"`
+		BlockID        string `json:"block_id"`
+		Value          string `json:"value"`
+		ActionTS       string `json:"action_ts"`
+		SelectedOption *struct {
+			Value string `json:"value"`
+		} `json:"selected_option"`
+	} `json:"actions"`
+}
+
+// Interaction normalizes an interactivity payload (the form's payload
+// field, or the Socket Mode interactive payload). block_actions become one
+// action event per action; other interaction types are acknowledged and
+// ignored (Maria declares no shortcuts or modals).
+func (n *Normalizer) Interaction(body []byte) (*Result, error) {
+	var in interaction
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, malformed("interaction payload: %v", err)
+	}
+	if in.Type == "" {
+		return nil, malformed("interaction payload without type")
+	}
+	res := &Result{What: "interaction/" + in.Type}
+	if in.User != nil {
+		res.User = in.User.ID
+	}
+	switch {
+	case in.Team != nil && in.Team.ID != "":
+		res.Team = in.Team.ID
+	case in.User != nil:
+		res.Team = in.User.TeamID
+	}
+	if in.Type != "block_actions" {
+		res.Ignored = IgnoredUnsupportedInteraction
+		return res, nil
+	}
+	if res.User == "" {
+		return nil, malformed("block_actions without user.id")
+	}
+	if len(in.Actions) == 0 {
+		return nil, malformed("block_actions without actions")
+	}
+	var channel, msgTS, threadTS string
+	if in.Container != nil {
+		channel, msgTS, threadTS = in.Container.ChannelID, in.Container.MessageTS, in.Container.ThreadTS
+	}
+	if channel == "" && in.Channel != nil {
+		channel = in.Channel.ID
+	}
+	if in.Message != nil {
+		msgTS = firstNonEmpty(msgTS, in.Message.TS)
+		threadTS = firstNonEmpty(threadTS, in.Message.ThreadTS)
+	}
+	for _, a := range in.Actions {
+		if a.ActionID == "" {
+			return nil, malformed("block_actions action without action_id")
+		}
+		value := a.Value
+		if value == "" && a.SelectedOption != nil {
+			value = a.SelectedOption.Value
+		}
+		p := schemas.SlackAction{ActionID: a.ActionID, BlockID: a.BlockID, Value: value, MessageTS: msgTS,
+			ResponseURL: in.ResponseURL, TriggerID: in.TriggerID}
+		env, err := schemas.New(ActionID(res.Team, res.User, a.ActionTS, a.ActionID, a.BlockID, in.TriggerID), schemas.TypeSlackAction, Source, p)
+		if err != nil {
+			return nil, err
+		}
+		env.Team, env.Channel, env.User, env.ThreadTS = res.Team, channel, res.User, firstNonEmpty(threadTS, msgTS)
+		res.Events = append(res.Events, Out{Kind: schemas.KindAction, Subject: schemas.InSubject(schemas.KindAction, res.Team, channel), Env: env})
+	}
+	return res, nil
+}
+
+// ActionID is the dedup id of one click: Slack resends the same action_ts,
+// action_id and user on a retry; trigger_id separates two clicks within the
+// same action_ts resolution.
+func ActionID(team, user, actionTS, actionID, blockID, triggerID string) string {
+	return schemas.StableID("slack-action", team, user, actionTS, actionID, blockID, triggerID)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
