@@ -135,3 +135,24 @@ func mustJSON(s string) json.RawMessage {
 	b, _ := json.Marshal(s)
 	return b
 }
+
+func TestRulesFollowUpFromHistory(t *testing.T) {
+	history := []Message{
+		{Role: "user", Content: mustJSON("What is the status of S00042?")},
+		{Role: "assistant", Content: mustJSON("• *<http://odoo/x|S00042>* — Customer: Azure Interior, Status: sale, Total: 1,587.00")},
+	}
+	ask := func(q string) string {
+		msgs := append(append([]Message(nil), history...), Message{Role: "user", Content: mustJSON(q)})
+		r := rules(&Request{Messages: msgs})
+		if len(r.ToolCalls) > 0 {
+			t.Fatalf("%q: a follow-up is answered from memory, not with tools: %+v", q, r.ToolCalls)
+		}
+		return r.Content
+	}
+	if got := ask("who is the customer and how much is it?"); got != "The customer is *Azure Interior* and the total is *1,587.00*." {
+		t.Fatalf("answer = %q", got)
+	}
+	if got := ask("and who is the customer?"); got != "The customer is *Azure Interior*." {
+		t.Fatalf("answer = %q", got)
+	}
+}

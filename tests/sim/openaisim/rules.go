@@ -21,8 +21,8 @@ import (
 //   - "how many <model words>" → odoo_count;
 //   - "create a lead for Acme, 5k, for Mitchell" → odoo_search_read on
 //     res.users for the salesperson, then odoo_create on crm.lead;
-//   - "who is the customer?" and similar follow-ups → answered from the
-//     earlier turns in the request (no tool call).
+//   - "who is the customer?" and similar follow-ups (also "… and how much
+//     is it?") → answered from the earlier turns in the request (no tool call).
 //
 // Anything else gets a short explanation of what Maria can do.
 func Rules() func(*Request) Response {
@@ -36,6 +36,8 @@ var (
 	reLead    = regexp.MustCompile(`(?i)create (?:a |an |new )*(?:lead|opportunity) for\s+([^,]+?)(?:,\s*\$?([\d.,]+)\s*([km])?)?(?:,?\s*(?:for|assigned to|owned by)\s+([\p{L} .'-]+?))?\s*[.!]?$`)
 	reWho     = regexp.MustCompile(`(?i)\b(who is|who's|which) (?:the )?(customer|client|partner)\b|\bcustomer\?`)
 	rePartner = regexp.MustCompile(`(?:partner_id: |[Cc]ustomer:?\*? )([^,;()\n*]+)`)
+	reHowMuch = regexp.MustCompile(`(?i)\bhow much\b|\b(?:the )?(?:total|amount)\b`)
+	reTotal   = regexp.MustCompile(`(?:amount_total: |Total:?\*? )\*?([\d,]+(?:\.\d+)?)`)
 )
 
 func rules(req *Request) Response {
@@ -98,10 +100,16 @@ func rules(req *Request) Response {
 		})
 	}
 	if reWho.MatchString(question) {
-		if who := partnerFromHistory(req.Messages[:lastUser]); who != "" {
-			return Text(fmt.Sprintf("The customer is *%s*.", who))
+		who := partnerFromHistory(req.Messages[:lastUser])
+		if who == "" {
+			return Text("I don't see a customer in our conversation yet — which order or invoice do you mean?")
 		}
-		return Text("I don't see a customer in our conversation yet — which order or invoice do you mean?")
+		if reHowMuch.MatchString(question) {
+			if total := totalFromHistory(req.Messages[:lastUser]); total != "" {
+				return Text(fmt.Sprintf("The customer is *%s* and the total is *%s*.", who, total))
+			}
+		}
+		return Text(fmt.Sprintf("The customer is *%s*.", who))
 	}
 	return Text("I can help with our Odoo data: order status (e.g. \"What is the status of S00042?\"), " +
 		"unpaid invoices, stock levels, and proposing new leads.")
@@ -349,6 +357,20 @@ func money(f float64) string {
 		return "-" + b.String() + frac
 	}
 	return b.String() + frac
+}
+
+// totalFromHistory finds the last total named in earlier turns.
+func totalFromHistory(msgs []Message) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if m.Role == "user" || (m.Role == "system" && !strings.Contains(m.Text(), "earlier turns")) {
+			continue
+		}
+		if found := reTotal.FindAllStringSubmatch(m.Text(), -1); len(found) > 0 {
+			return found[len(found)-1][1]
+		}
+	}
+	return ""
 }
 
 // partnerFromHistory finds the last customer named in earlier turns
