@@ -280,11 +280,19 @@ func (s *Sim) addFileLocked(name, mimetype string, content []byte, uploaded bool
 }
 
 // AddUserMessage records a message a user wrote (what Maria replies to in
-// its thread) and returns its ts. threadTS may be empty.
-func (s *Sim) AddUserMessage(channel, user, text, threadTS string) string {
+// its thread) and returns its ts. threadTS may be empty; fileIDs attach
+// files hosted with AddFile (a file share).
+func (s *Sim) AddUserMessage(channel, user, text, threadTS string, fileIDs ...string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := &Message{Channel: channel, TS: s.nextTS(), ThreadTS: threadTS, User: user, Text: text}
+	for _, id := range fileIDs {
+		ref := FileRef{ID: id}
+		if f := s.files[id]; f != nil {
+			ref.Name, ref.Title = f.Name, f.Title
+		}
+		m.Files = append(m.Files, ref)
+	}
 	s.messages[channel] = append(s.messages[channel], m)
 	return m.TS
 }
