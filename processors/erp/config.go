@@ -79,7 +79,7 @@ func LoadConfig(env *bus.Env) Config {
 	}
 	if c.Odoo.URL != "" {
 		if u, err := url.Parse(c.Odoo.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			env.Fail(fmt.Errorf("ODOO_URL=%q: want http(s)://host[:port]", c.Odoo.URL))
+			env.Fail(fmt.Errorf("ODOO_URL=%q: want http(s)://host[:port]", bus.RedactURL(c.Odoo.URL)))
 		} else if u.User != nil {
 			env.Fail(fmt.Errorf("ODOO_URL must not carry credentials: use ODOO_USERNAME and ODOO_PASSWORD"))
 			c.Odoo.URL = ""

@@ -66,7 +66,7 @@ func (c Config) validate(needLogin bool) error {
 	if c.URL == "" {
 		errs = append(errs, errors.New("odoo: URL is required"))
 	} else if !strings.HasPrefix(c.URL, "http://") && !strings.HasPrefix(c.URL, "https://") {
-		errs = append(errs, fmt.Errorf("odoo: URL %q must start with http:// or https://", c.URL))
+		errs = append(errs, errors.New("odoo: URL must start with http:// or https://")) // not echoed: it may carry credentials
 	}
 	if needLogin && c.DB == "" {
 		errs = append(errs, errors.New("odoo: database name is required"))
