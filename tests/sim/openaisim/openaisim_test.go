@@ -156,3 +156,23 @@ func TestRulesFollowUpFromHistory(t *testing.T) {
 		t.Fatalf("answer = %q", got)
 	}
 }
+
+// Maria's ERP service sends many2one fields as {"id", "name"} (schemas
+// README, ERP): the answer names the record, and a follow-up finds it.
+func TestRulesMany2OneAsObject(t *testing.T) {
+	c1 := NewCall("odoo_search_read", map[string]any{"model": "sale.order", "domain": []any{[]any{"name", "=", "S00042"}}})
+	c1.ID = "c1"
+	req := &Request{Messages: []Message{
+		{Role: "user", Content: mustJSON("What is the status of S00042?")},
+		{Role: "assistant", ToolCalls: []ToolCall{c1}},
+		{Role: "tool", ToolCallID: "c1", Content: mustJSON(`{"records":[{"id":42,"name":"S00042","partner_id":{"id":10,"name":"Azure Interior"},"amount_total":1587}]}`)},
+	}}
+	got := rules(req).Content
+	if !strings.Contains(got, "Customer: Azure Interior,") || strings.Contains(got, `"id"`) {
+		t.Fatalf("answer = %q", got)
+	}
+	follow := &Request{Messages: []Message{req.Messages[0], {Role: "assistant", Content: mustJSON(got)}, {Role: "user", Content: mustJSON("who is the customer?")}}}
+	if who := rules(follow).Content; who != "The customer is *Azure Interior*." {
+		t.Fatalf("follow-up = %q", who)
+	}
+}

@@ -327,6 +327,11 @@ func plain(field string, v any) string {
 			return money(x)
 		}
 		return strconv.FormatFloat(x, 'f', -1, 64)
+	case map[string]any:
+		// Maria's ERP service sends many2one as {"id": 10, "name": "Azure Interior"}.
+		if name, ok := x["name"].(string); ok {
+			return name
+		}
 	case []any:
 		if len(x) == 2 {
 			if s, ok := x[1].(string); ok {
