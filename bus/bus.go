@@ -141,6 +141,18 @@ func (b *Bus) EnsureStreams(ctx context.Context) error {
 	return nil
 }
 
+// Prepare declares the streams when the configuration allows it, and
+// otherwise checks that the operator declared them.
+func (b *Bus) Prepare(ctx context.Context) error {
+	if b.cfg.DeclareStreams {
+		return b.EnsureStreams(ctx)
+	}
+	if err := b.Ready(ctx); err != nil {
+		return fmt.Errorf("MARIA_DECLARE_STREAMS=false and %w: declare them with `maria streams --declare` as the operator", err)
+	}
+	return nil
+}
+
 // StreamConfig turns a declared spec into a JetStream configuration.
 func StreamConfig(spec schemas.StreamSpec, replicas int) jetstream.StreamConfig {
 	if replicas < 1 {

@@ -465,3 +465,18 @@ func TestChildPublishIsDeduplicatedOnRedelivery(t *testing.T) {
 		t.Fatalf("MARIA_OUT has %d replies, want 1", n)
 	}
 }
+
+func TestPrepareChecksStreamsWhenNotDeclaring(t *testing.T) {
+	b := bustest.New(t, bustest.Options{NoStreams: true})
+	// bustest's config leaves DeclareStreams false, as a least-privilege service would.
+	err := b.Prepare(context.Background())
+	if err == nil || !contains(err.Error(), "maria streams --declare") {
+		t.Fatalf("Prepare without streams: %v", err)
+	}
+	if err := b.EnsureStreams(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Prepare(context.Background()); err != nil {
+		t.Fatalf("Prepare with declared streams: %v", err)
+	}
+}

@@ -134,6 +134,10 @@ type Config struct {
 	LogLevel string
 	// ServiceName names this process in logs and connection names.
 	ServiceName string
+	// DeclareStreams creates/updates the streams at start. Services running
+	// under least-privilege NATS users cannot, and only check the streams
+	// exist; the operator declares them (`maria streams --declare`).
+	DeclareStreams bool
 }
 
 // LoadConfig reads the shared configuration.
@@ -148,6 +152,7 @@ func LoadConfig(env *Env) Config {
 		ServiceName:    env.String("MARIA_SERVICE_NAME", "maria"),
 	}
 	c.Replicas = env.Int("MARIA_STREAM_REPLICAS", 1, 1, 5)
+	c.DeclareStreams = env.Bool("MARIA_DECLARE_STREAMS", true)
 	if c.NATSCreds != "" {
 		if _, err := os.Stat(c.NATSCreds); err != nil {
 			env.Fail(fmt.Errorf("NATS_CREDS=%q: %w", c.NATSCreds, err))

@@ -14,7 +14,8 @@ func init() {
 func cmdStreams(args []string) error {
 	fs := flag.NewFlagSet("streams", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
-	fs.Usage = func() { fs.Output().Write([]byte("usage: maria streams [--json]\n")); fs.PrintDefaults() }
+	declare := fs.Bool("declare", false, "create or update Maria's streams first (operator credentials), for services run with MARIA_DECLARE_STREAMS=false")
+	fs.Usage = func() { fs.Output().Write([]byte("usage: maria streams [--declare] [--json]\n")); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -25,6 +26,11 @@ func cmdStreams(args []string) error {
 		return err
 	}
 	defer b.Close()
+	if *declare {
+		if err := b.EnsureStreams(ctx); err != nil {
+			return err
+		}
+	}
 	st, err := ops.Streams(ctx, b.JS)
 	if err != nil {
 		return err

@@ -119,7 +119,7 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := b.EnsureStreams(connectCtx); err != nil {
+	if err := b.Prepare(connectCtx); err != nil {
 		b.Close()
 		return nil, err
 	}
@@ -165,7 +165,9 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		}()
 	}
 	start("http", func(c context.Context) error { return h.Serve(c, cfg.HTTPAddr, o.HTTPReady) })
-	start("dlq-watcher", b.WatchMaxDeliveries)
+	if watchDeadLetters(names) {
+		start("dlq-watcher", b.WatchMaxDeliveries)
+	}
 	for i, s := range services {
 		start(names[i], s.Run)
 	}
@@ -188,4 +190,17 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		r.done <- errors.Join(errs...)
 	}()
 	return r, nil
+}
+
+// watchDeadLetters tells whether this process should turn MAX_DELIVERIES
+// advisories into dead letters: any process running consumers does (the DLQ
+// dedup keeps one copy); ingress alone has no consumers and, under its
+// least-privilege NATS user, may not subscribe to advisories.
+func watchDeadLetters(services []string) bool {
+	for _, s := range services {
+		if s != "ingress" {
+			return true
+		}
+	}
+	return false
 }
