@@ -73,7 +73,12 @@ func (c *Config) Validate() error {
 	}
 	u, err := url.Parse(c.APIURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("SLACK_API_URL=%q: want an http(s) URL such as %s", c.APIURL, DefaultAPIURL))
+		// Never quote the value: a URL may carry credentials.
+		shown := "<unparseable>"
+		if err == nil {
+			shown = u.Redacted()
+		}
+		errs = append(errs, fmt.Errorf("SLACK_API_URL=%q: want an http(s) URL such as %s", shown, DefaultAPIURL))
 	} else if !strings.HasSuffix(c.APIURL, "/") {
 		c.APIURL += "/" // slack-go appends method names
 	}

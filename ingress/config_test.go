@@ -20,6 +20,7 @@ func TestLoadConfig(t *testing.T) {
 		{"app token of the wrong kind", map[string]string{"SLACK_APP_TOKEN": "xoxb-1"}, "xapp-"},
 		{"bot token of the wrong kind", map[string]string{"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xapp-1"}, "xoxb-"},
 		{"bad api url", map[string]string{"SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "slack"}, "SLACK_API_URL"},
+		{"api url with credentials", map[string]string{"SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "ftp://u:xoxb-SECRET@h/api/"}, "SLACK_API_URL=\"ftp://u:xxxxx@h/api/\""},
 		{"publish timeout past slack's deadline", map[string]string{"SLACK_SIGNING_SECRET": "s", "MARIA_INGRESS_PUBLISH_TIMEOUT": "3s"}, "PUBLISH_TIMEOUT"},
 	}
 	for _, c := range cases {
