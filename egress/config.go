@@ -86,7 +86,7 @@ func (c *Config) normalize() error {
 		c.APIURL += "/" // slack-go appends method names to the base
 	}
 	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("SLACK_API_URL=%q: want an http(s) URL such as https://slack.com/api/", c.APIURL))
+		errs = append(errs, fmt.Errorf("SLACK_API_URL=%q: want an http(s) URL such as https://slack.com/api/", bus.RedactURL(c.APIURL)))
 	}
 	if c.Token == "" && !c.DryRun {
 		errs = append(errs, errors.New("SLACK_BOT_TOKEN is required (egress posts to Slack; set MARIA_EGRESS_DRY_RUN=true to only log what would be posted)"))

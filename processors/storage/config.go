@@ -93,7 +93,7 @@ func LoadConfig(env *bus.Env) Config {
 	if api := env.String("SLACK_API_URL", ""); api != "" {
 		u, err := url.Parse(api)
 		if err != nil || u.Host == "" {
-			env.Fail(fmt.Errorf("SLACK_API_URL=%q: want an absolute URL", api))
+			env.Fail(fmt.Errorf("SLACK_API_URL=%q: want an absolute URL", bus.RedactURL(api)))
 		} else {
 			c.FileHosts = append(c.FileHosts, strings.ToLower(u.Host))
 		}
@@ -124,7 +124,7 @@ func LoadConfig(env *bus.Env) Config {
 				continue
 			}
 			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				env.Fail(fmt.Errorf("%s=%q: want an http(s) URL", name, v))
+				env.Fail(fmt.Errorf("%s=%q: want an http(s) URL", name, bus.RedactURL(v)))
 			}
 		}
 	}
