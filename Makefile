@@ -18,8 +18,16 @@ all: build
 build: ## build bin/maria
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/maria ./cmd/maria
 
-run: build ## run every service on the embedded JetStream (demo mode without Slack credentials)
-	./bin/maria run
+run: build ## every service on the embedded JetStream: `maria run` with Slack credentials, else the offline `maria demo`
+	@if [ -z "$$SLACK_BOT_TOKEN" ] && [ -z "$$SLACK_SIGNING_SECRET" ] && [ -z "$$SLACK_APP_TOKEN" ]; then \
+		echo "No Slack credentials (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET / SLACK_APP_TOKEN): running the offline demo."; \
+		./bin/maria demo; \
+	else \
+		./bin/maria run; \
+	fi
+
+demo: build ## the offline demo: scripted conversation through every service, then a prompt
+	./bin/maria demo
 
 # Fuzz targets run briefly on every `make test` (no panics on hostile input).
 FUZZ_TARGETS := ./ingress:FuzzNormalize ./schemas:FuzzDecode ./processors/erp:FuzzValidateDomain

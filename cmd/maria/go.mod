@@ -90,6 +90,7 @@ require (
 	github.com/mariahq/maria/ingress v0.0.0-00010101000000-000000000000
 	github.com/mariahq/maria/processors v0.0.0-00010101000000-000000000000
 	github.com/mariahq/maria/schemas v0.0.0-00010101000000-000000000000
+	github.com/mariahq/maria/tests v0.0.0-00010101000000-000000000000
 	github.com/mattn/go-isatty v0.0.20
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
