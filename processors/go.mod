@@ -17,6 +17,7 @@ replace github.com/mariahq/maria/tests => ../tests
 require (
 	github.com/mariahq/maria/bus v0.0.0-00010101000000-000000000000
 	github.com/mariahq/maria/schemas v0.0.0-00010101000000-000000000000
+	github.com/slack-go/slack v0.35.0
 )
 
 require (
@@ -24,6 +25,7 @@ require (
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.30.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel v1.47.0 // indirect

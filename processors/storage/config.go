@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/processors/storage/awsstore"
 	"github.com/mariahq/maria/processors/storage/store"
@@ -49,6 +51,9 @@ type Config struct {
 	DownloadTimeout time.Duration
 	// BotToken authenticates downloads [SLACK_BOT_TOKEN]; never logged.
 	BotToken string
+	// SlackAPIURL answers files.info for events that carry only a file id
+	// (file_shared) [SLACK_API_URL].
+	SlackAPIURL string
 	// FileHosts are the hosts the bot token may be sent to
 	// [MARIA_STORAGE_FILE_HOSTS, plus the host of SLACK_API_URL].
 	FileHosts []string
@@ -74,6 +79,7 @@ func LoadConfig(env *bus.Env) Config {
 		Retention:       env.Duration("MARIA_STORAGE_RETENTION", DefaultRetention),
 		DownloadTimeout: env.Duration("MARIA_STORAGE_DOWNLOAD_TIMEOUT", 5*time.Minute),
 		BotToken:        env.String("SLACK_BOT_TOKEN", ""),
+		SlackAPIURL:     env.String("SLACK_API_URL", slack.APIURL),
 		TempDir:         env.String("MARIA_STORAGE_TMP_DIR", ""),
 		Concurrency:     env.Int("MARIA_STORAGE_CONCURRENCY", 4, 1, 64),
 		AWS: awsstore.ClientConfig{

@@ -17,11 +17,13 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/schemas"
+	"github.com/slack-go/slack"
 )
 
 // downloader fetches Slack files with the bot token.
 type downloader struct {
 	client  *http.Client
+	api     string
 	token   string
 	hosts   []string
 	max     int64
@@ -48,7 +50,7 @@ func (d *download) Close() {
 }
 
 func newDownloader(c Config) *downloader {
-	d := &downloader{token: c.BotToken, hosts: c.FileHosts, max: c.MaxFileBytes, timeout: c.DownloadTimeout, tmpDir: c.TempDir}
+	d := &downloader{api: c.SlackAPIURL, token: c.BotToken, hosts: c.FileHosts, max: c.MaxFileBytes, timeout: c.DownloadTimeout, tmpDir: c.TempDir}
 	d.client = &http.Client{
 		Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
@@ -108,6 +110,17 @@ func (d *downloader) allowed(u *url.URL) bool {
 func (d *downloader) fetch(ctx context.Context, f schemas.SlackFile, progress func()) (*download, error) {
 	if d.max > 0 && f.Size > d.max {
 		return nil, bus.Permanent(refuse("file %s is %d bytes, over the %d-byte limit (MARIA_STORAGE_MAX_FILE_BYTES)", f.ID, f.Size, d.max))
+	}
+	if f.URLPrivateDownload == "" && f.URLPrivate == "" {
+		// A file_shared event names the file only: ask Slack for the rest.
+		info, err := d.fileInfo(ctx, f.ID)
+		if err != nil {
+			return nil, err
+		}
+		f = *info
+		if d.max > 0 && f.Size > d.max {
+			return nil, bus.Permanent(refuse("file %s is %d bytes, over the %d-byte limit (MARIA_STORAGE_MAX_FILE_BYTES)", f.ID, f.Size, d.max))
+		}
 	}
 	raw := f.URLPrivateDownload
 	if raw == "" {
@@ -216,4 +229,31 @@ func (w *progressWriter) Write(p []byte) (int, error) {
 		w.fn()
 	}
 	return len(p), nil
+}
+
+// fileInfo looks a file up with files.info (bot token, SLACK_API_URL).
+func (d *downloader) fileInfo(ctx context.Context, id string) (*schemas.SlackFile, error) {
+	if id == "" {
+		return nil, bus.Permanent(refuse("file event without a file id"))
+	}
+	if d.token == "" {
+		return nil, bus.Permanent(refuse("file %s: SLACK_BOT_TOKEN is not set, cannot look it up", id))
+	}
+	api := d.api
+	if !strings.HasSuffix(api, "/") {
+		api += "/"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c := slack.New(d.token, slack.OptionAPIURL(api), slack.OptionHTTPClient(d.client))
+	info, _, _, err := c.GetFileInfoContext(ctx, id, 0, 0)
+	if err != nil {
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) { // Slack answered ok:false (file_not_found, invalid_auth, …)
+			return nil, bus.Permanent(refuse("file %s: files.info: %v", id, err))
+		}
+		return nil, bus.Retry(fmt.Errorf("file %s: files.info: %w", id, err))
+	}
+	return &schemas.SlackFile{ID: info.ID, Name: info.Name, Title: info.Title, Mimetype: info.Mimetype, Filetype: info.Filetype,
+		Size: int64(info.Size), URLPrivate: info.URLPrivate, URLPrivateDownload: info.URLPrivateDownload}, nil
 }

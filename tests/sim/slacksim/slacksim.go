@@ -546,6 +546,8 @@ func (s *Sim) dispatch(method, channel string, p url.Values) (reply, string) {
 		return s.replies(channel, p)
 	case "users.info":
 		return s.userInfo(p)
+	case "files.info":
+		return s.fileInfo(p)
 	}
 	return nil, "unknown_method"
 }
@@ -970,6 +972,18 @@ func (s *Sim) listReply(page []*Message, next string, meta bool) reply {
 		msgs = append(msgs, s.messageJSON(m, meta))
 	}
 	return reply{"messages": msgs, "has_more": next != "", "response_metadata": map[string]any{"next_cursor": next}}
+}
+
+// fileInfo answers files.info as Slack does: the file object, so a
+// consumer that only got a file_shared event (file id alone) can find the
+// download URLs.
+func (s *Sim) fileInfo(p url.Values) (reply, string) {
+	f, ok := s.files[p.Get("file")]
+	if !ok {
+		return nil, "file_not_found"
+	}
+	return reply{"file": map[string]any{"id": f.ID, "name": f.Name, "title": f.Title, "mimetype": f.Mimetype,
+		"filetype": f.Filetype, "size": f.Size, "url_private": f.URLPrivate, "url_private_download": f.URLPrivateDownload}}, ""
 }
 
 func (s *Sim) userInfo(p url.Values) (reply, string) {
