@@ -14,6 +14,7 @@
 package slacksim
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -141,6 +142,7 @@ type Sim struct {
 	mu         sync.Mutex
 	seq        int64
 	idSeq      int
+	idBase     string // per instance: ids stay unique across simulator restarts
 	calls      []Call
 	messages   map[string][]*Message // channel → in post order
 	ephemerals []Ephemeral
@@ -162,7 +164,7 @@ func New(botToken string) *Sim {
 	s := &Sim{token: botToken, messages: map[string][]*Message{}, respURLs: map[string]int{},
 		assistant: map[string]*AssistantThread{}, files: map[string]*hostedFile{}, users: map[string]map[string]any{},
 		rate: map[string]*rateRule{}, fails: map[string][]failure{}, slow: map[string]time.Duration{},
-		chanErr: map[string]string{}, noStream: map[string]string{}}
+		chanErr: map[string]string{}, noStream: map[string]string{}, idBase: randomBase()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.api)
 	mux.HandleFunc("POST /upload/{id}", s.upload)
@@ -268,7 +270,7 @@ func (s *Sim) AddFile(name, mimetype string, content []byte) schemas.SlackFile {
 
 func (s *Sim) addFileLocked(name, mimetype string, content []byte, uploaded bool) *hostedFile {
 	s.idSeq++
-	id := fmt.Sprintf("F%07d", s.idSeq)
+	id := fmt.Sprintf("F%s%05d", s.idBase, s.idSeq)
 	ft := strings.TrimPrefix(strings.ToLower(extOf(name)), ".")
 	f := &hostedFile{SlackFile: schemas.SlackFile{ID: id, Name: name, Title: name, Mimetype: mimetype, Filetype: ft,
 		Size:               int64(len(content)),
@@ -313,7 +315,7 @@ func (s *Sim) ResponseURL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.idSeq++
-	p := fmt.Sprintf("/respond/R%07d", s.idSeq)
+	p := fmt.Sprintf("/respond/R%s%05d", s.idBase, s.idSeq)
 	s.respURLs[p] = 5
 	return s.srv.URL + p
 }
@@ -892,6 +894,20 @@ func (s *Sim) completeUpload(channel string, p url.Values) (reply, string) {
 		s.messages[channel] = append(s.messages[channel], m)
 	}
 	return reply{"files": out}, ""
+}
+
+// randomBase is the random part of this instance's ids. Slack's file ids
+// are unique for ever, and Maria relies on it (a file's event id and its
+// store-once record derive from it): a second simulator — the next run of
+// `maria demo` on the same data directory — must not reuse them.
+func randomBase() string {
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
 }
 
 func truthy(v string) bool { return v == "1" || v == "true" }
