@@ -136,6 +136,9 @@ type File struct {
 	ID, Name, Mimetype, Filetype string
 	Size                         int64
 	URLPrivate                   string
+	// URLPrivateDownload defaults to URLPrivate with "download/" before
+	// the file name, as Slack forms it (…/files-pri/T-F/download/name).
+	URLPrivateDownload string
 }
 
 func (f File) object(team, user string) map[string]any {
@@ -159,10 +162,23 @@ func (f File) object(team, user string) map[string]any {
 		"mimetype": f.Mimetype, "filetype": f.Filetype, "pretty_type": strings.ToUpper(f.Filetype), "user": user,
 		"user_team": team, "editable": false, "size": f.Size, "mode": "hosted", "is_external": false,
 		"external_type": "", "is_public": true, "public_url_shared": false, "display_as_bot": false, "username": "",
-		"url_private": f.URLPrivate, "url_private_download": strings.Replace(f.URLPrivate, "files-pri", "files-pri/download", 1),
+		"url_private": f.URLPrivate, "url_private_download": f.downloadURL(),
 		"permalink":  "https://maria-sim.slack.com/files/" + user + "/" + f.ID + "/" + url.PathEscape(f.Name),
 		"is_starred": false, "has_rich_preview": false, "file_access": "visible",
 	}
+}
+
+// downloadURL is url_private_download: Slack puts "download/" before the
+// file name (https://files.slack.com/files-pri/T-F/download/name.pdf).
+func (f File) downloadURL() string {
+	if f.URLPrivateDownload != "" {
+		return f.URLPrivateDownload
+	}
+	i := strings.LastIndexByte(f.URLPrivate, '/')
+	if i < 0 {
+		return f.URLPrivate
+	}
+	return f.URLPrivate[:i+1] + "download/" + f.URLPrivate[i+1:]
 }
 
 // MessageWithFilesEvent is a message with subtype file_share carrying files.
