@@ -97,12 +97,8 @@ func (e *Env) ShareFile(ctx context.Context, channel, channelType, user, text, t
 	f := e.Slack.AddFile(name, mimetype, content)
 	ts := e.Slack.AddUserMessage(channel, user, text, threadTS, f.ID)
 	ev := slackevents.MessageWithFilesEvent(Team, channel, channelType, user, text, ts, threadTS,
-		slackevents.File{ID: f.ID, Name: f.Name, Mimetype: f.Mimetype, Filetype: f.Filetype, Size: f.Size, URLPrivate: f.URLPrivate})
-	// The file object names the download URL the way Slack does
-	// (…/files-pri/T-F/download/name), which is where the simulator serves it.
-	if files, ok := ev["files"].([]map[string]any); ok && len(files) == 1 {
-		files[0]["url_private_download"] = f.URLPrivateDownload
-	}
+		slackevents.File{ID: f.ID, Name: f.Name, Mimetype: f.Mimetype, Filetype: f.Filetype, Size: f.Size,
+			URLPrivate: f.URLPrivate, URLPrivateDownload: f.URLPrivateDownload})
 	t := &Turn{Channel: channel, ThreadTS: firstNonEmpty(threadTS, ts), TS: ts, User: user, Text: text, Started: time.Now()}
 	d, err := e.Events.Event(ctx, ev)
 	t.ID, t.Delivery = ingress.FileEventID(Team, channel, f.ID), d
