@@ -129,6 +129,7 @@ data "aws_iam_policy_document" "external_secrets" {
     resources = concat(
       [for s in aws_secretsmanager_secret.app : s.arn],
       [for s in aws_secretsmanager_secret.nats : s.arn],
+      [aws_secretsmanager_secret.nats_operator.arn],
     )
   }
 

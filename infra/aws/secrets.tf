@@ -25,3 +25,12 @@ resource "aws_secretsmanager_secret" "nats" {
   kms_key_id              = aws_kms_key.maria.arn
   recovery_window_in_days = 7
 }
+
+# The operator user's credentials: declares the MARIA_* streams
+# (infra/k8s/job-declare-streams.yaml) and runs maria replay/dlq/trace.
+resource "aws_secretsmanager_secret" "nats_operator" {
+  name                    = "${var.name_prefix}/nats/operator"
+  description             = "NATS credentials file of the operator user (infra/nats): stream declaration and operator commands"
+  kms_key_id              = aws_kms_key.maria.arn
+  recovery_window_in_days = 7
+}

@@ -621,7 +621,8 @@ func TestTerraformSecrets(t *testing.T) {
 	}
 	app := m.resource(t, "aws_secretsmanager_secret", "app")
 	nats := m.resource(t, "aws_secretsmanager_secret", "nats")
-	for _, s := range []*hclsyntax.Block{app, nats} {
+	operator := m.resource(t, "aws_secretsmanager_secret", "nats_operator")
+	for _, s := range []*hclsyntax.Block{app, nats, operator} {
 		if got := refs(attr(s, "kms_key_id")); len(got) != 1 || !strings.HasPrefix(got[0], "aws_kms_key.") {
 			t.Errorf("secret %s: kms_key_id = %v", s.Labels[1], got)
 		}
@@ -657,6 +658,10 @@ func TestTerraformSecrets(t *testing.T) {
 	for _, s := range svcs {
 		names[prefix+"/nats/"+s] = true
 	}
+	if render(attr(operator, "name")) != "${var.name_prefix}/nats/operator" {
+		t.Errorf("operator secret name %s, want ${var.name_prefix}/nats/operator", render(attr(operator, "name")))
+	}
+	names[prefix+"/nats/operator"] = true
 	for _, es := range byKind(k8sObjects(t), "ExternalSecret") {
 		for _, d := range list(es, "spec", "dataFrom") {
 			if k := str(d, "extract", "key"); !names[k] {
