@@ -479,7 +479,7 @@ func TestAIRestartMidConversation(t *testing.T) {
 // streaming into MARIA_OUT while egress is down; the restarted egress
 // finishes the same Slack message, in order, once.
 func TestEgressRestartMidStream(t *testing.T) {
-	sim, _ := slowFirst("S00042", 0, 40*time.Millisecond)
+	sim, _ := slowFirst("S00042", 0, 80*time.Millisecond)
 	e := start(t, demo.Options{Split: true, OpenAI: sim, Overrides: map[string]string{
 		"MARIA_AI_STREAM_FLUSH_CHARS": "16", "MARIA_AI_STREAM_FLUSH_INTERVAL": "50ms"}})
 	ctx := context.Background()

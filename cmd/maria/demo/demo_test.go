@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mariahq/maria/tests/sim/odoosim"
 	"github.com/mariahq/maria/tests/sim/openaisim"
 )
 
@@ -97,5 +98,51 @@ func TestScriptReportsFailedSteps(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "✗ the AI read sale.order from the ERP (0 ERP queries: none)") {
 		t.Fatal("the failure is not explained")
+	}
+}
+
+// OPENAI_BASE_URL and ODOO_URL in the environment replace the simulators:
+// the demo talks to those servers (here: a model server and an Odoo
+// started outside the demo) and its script still succeeds.
+func TestRealModelAndOdooFromEnvironment(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	model := openaisim.New(openaisim.Rules())
+	model.APIKey = "sk-outside-0123456789"
+	srv, modelURL, err := model.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	erp := odoosim.New(t)
+	e, err := Start(ctx, Options{DataDir: t.TempDir(), LogOutput: logSink(), Environ: map[string]string{
+		"OPENAI_BASE_URL": modelURL, "OPENAI_API_KEY": model.APIKey, "OPENAI_MODEL": "local-model",
+		"ODOO_URL": erp.URL, "ODOO_DB": erp.DB, "ODOO_USERNAME": erp.User, "ODOO_PASSWORD": erp.Password,
+		"SLACK_BOT_TOKEN": "xoxb-not-for-the-demo", "NATS_URL": "nats://127.0.0.1:1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if !e.RealAI || !e.RealOdoo || e.OpenAI != nil || e.Odoo != nil {
+		t.Fatalf("real=%v/%v sims=%v/%v", e.RealAI, e.RealOdoo, e.OpenAI != nil, e.Odoo != nil)
+	}
+	var out bytes.Buffer
+	e.Banner(Printer{W: &out}, "")
+	if _, err := e.Script(ctx, Printer{W: &out}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if n := erp.Count("crm.lead"); n != 6 {
+		t.Fatalf("the lead was not written to the configured Odoo: %d leads", n)
+	}
+	if len(model.Requests()) == 0 || model.Requests()[0].Model != "local-model" {
+		t.Fatal("the configured model server was not used")
+	}
+	for _, want := range []string{"REAL model local-model at " + strings.TrimSuffix(modelURL, "/v1"), "REAL Odoo at " + erp.URL} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("banner lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), model.APIKey) || strings.Contains(out.String(), erp.Password) {
+		t.Fatal("a secret was printed")
 	}
 }

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -59,6 +60,9 @@ func Run(ctx context.Context, o RunOptions) error {
 	var scriptErr error
 	if o.Script {
 		_, scriptErr = e.Script(ctx, p)
+		if ctx.Err() != nil {
+			return errors.New("interrupted")
+		}
 	}
 	if o.Chat && ctx.Err() == nil {
 		p.Heading("Talk to Maria")
