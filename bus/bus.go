@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -134,11 +135,29 @@ func StartEmbedded(dataDir, listen string) (*server.Server, error) {
 // so every replica of every service may call it at start.
 func (b *Bus) EnsureStreams(ctx context.Context) error {
 	for _, spec := range schemas.Streams {
-		if _, err := b.JS.CreateOrUpdateStream(ctx, StreamConfig(spec, b.cfg.Replicas)); err != nil {
+		want := StreamConfig(spec, b.cfg.Replicas)
+		// Update only when the declared settings changed: every replica of
+		// every service calls this at start, and concurrent no-op updates
+		// race with consumer creation inside nats-server.
+		if st, err := b.JS.Stream(ctx, spec.Name); err == nil && sameStreamConfig(st.CachedInfo().Config, want) {
+			continue
+		} else if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("declare stream %s: %w", spec.Name, err)
+		}
+		if _, err := b.JS.CreateOrUpdateStream(ctx, want); err != nil {
 			return fmt.Errorf("declare stream %s: %w", spec.Name, err)
 		}
 	}
 	return nil
+}
+
+// sameStreamConfig compares the settings Maria declares (the server fills
+// in others, so whole-struct equality would always differ).
+func sameStreamConfig(have, want jetstream.StreamConfig) bool {
+	return slices.Equal(have.Subjects, want.Subjects) && have.Description == want.Description &&
+		have.Retention == want.Retention && have.Storage == want.Storage && have.Discard == want.Discard &&
+		have.MaxAge == want.MaxAge && have.MaxBytes == want.MaxBytes && have.MaxMsgSize == want.MaxMsgSize &&
+		have.Duplicates == want.Duplicates && have.Replicas == want.Replicas
 }
 
 // Prepare declares the streams when the configuration allows it, and

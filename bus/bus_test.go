@@ -480,3 +480,36 @@ func TestPrepareChecksStreamsWhenNotDeclaring(t *testing.T) {
 		t.Fatalf("Prepare with declared streams: %v", err)
 	}
 }
+
+func TestEnsureStreamsUpdatesOnlyChangedStreams(t *testing.T) {
+	b := bustest.New(t)
+	ctx := context.Background()
+	st, _ := b.JS.Stream(ctx, schemas.StreamIn)
+	before := st.CachedInfo().Created
+	// An operator shortened MARIA_IN's age by hand: the next start restores the declared value.
+	cfg := bus.StreamConfig(schemas.Streams[0], 1)
+	cfg.MaxAge = time.Hour
+	if _, err := b.JS.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.EnsureStreams(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = b.JS.Stream(ctx, schemas.StreamIn)
+	if got := st.CachedInfo().Config.MaxAge; got != schemas.Streams[0].MaxAge {
+		t.Fatalf("MaxAge %s not restored to %s", got, schemas.Streams[0].MaxAge)
+	}
+	if !st.CachedInfo().Created.Equal(before) {
+		t.Fatal("stream was recreated instead of updated")
+	}
+	// Unchanged: not a single create or update request reaches the server.
+	updates := bustest.Subscribe(t, b, "$JS.API.STREAM.UPDATE.>")
+	creates := bustest.Subscribe(t, b, "$JS.API.STREAM.CREATE.>")
+	if err := b.EnsureStreams(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = b.NC.Flush()
+	if n := len(updates()) + len(creates()); n != 0 {
+		t.Fatalf("%d stream create/update requests for unchanged streams", n)
+	}
+}
