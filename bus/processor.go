@@ -269,7 +269,7 @@ func handleOne(ctx context.Context, b *Bus, p *Processor, log zerolog.Logger, ra
 	m := &Msg{Subject: raw.Subject(), Header: raw.Headers(), Env: env, Delivery: meta.NumDelivered,
 		Sequence: meta.Sequence.Stream, Log: mlog, raw: raw, bus: b, proc: p.Name}
 
-	hctx := mlog.WithContext(sctx)
+	hctx := WithCorrelation(mlog.WithContext(sctx), env.CorrelationID)
 	hctx, cancel := context.WithCancel(hctx)
 	heartbeatDone := make(chan struct{})
 	go func() {

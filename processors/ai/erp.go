@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
 )
@@ -37,7 +38,8 @@ func (n *NATSQuerier) Query(ctx context.Context, q schemas.ERPQuery) (*schemas.E
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	msg, err := n.NC.RequestWithContext(rctx, schemas.SubjectERPQuery, body)
+	req := &nats.Msg{Subject: schemas.SubjectERPQuery, Data: body, Header: bus.RequestHeaders(ctx)}
+	msg, err := n.NC.RequestMsgWithContext(rctx, req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("erp query: %w", ctx.Err())

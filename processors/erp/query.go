@@ -8,6 +8,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/processors/erp/odoo"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
@@ -34,7 +35,7 @@ func (s *Service) Query(ctx context.Context, q schemas.ERPQuery) *schemas.ERPRep
 	if err != nil {
 		rep = &schemas.ERPReply{Error: plainError(err), Kind: replyKind(err)}
 		metricQueries.WithLabelValues(methodLabel(q.Method), rep.Kind).Inc()
-		s.log.Debug().Err(err).Str("method", q.Method).Str("model", q.Model).Msg("erp query failed")
+		s.log.Debug().Err(err).Str("correlation_id", bus.Correlation(ctx)).Str("method", q.Method).Str("model", q.Model).Msg("erp query failed")
 	} else {
 		metricQueries.WithLabelValues(methodLabel(q.Method), "ok").Inc()
 	}
@@ -246,7 +247,7 @@ func (s *Service) ServeQueries(ctx context.Context, nc *nats.Conn) (micro.Servic
 				rep = &schemas.ERPReply{Error: "the request is not a JSON ERP query: " + err.Error(), Kind: "refused", BaseURL: s.cfg.PublicURL}
 				metricQueries.WithLabelValues("other", "refused").Inc()
 			} else {
-				rep = s.Query(baseCtx, q)
+				rep = s.Query(bus.RequestContext(baseCtx, nats.Header(req.Headers())), q)
 			}
 			if err := req.RespondJSON(rep); err != nil {
 				s.log.Warn().Err(err).Msg("erp query reply failed")

@@ -26,6 +26,8 @@ const odooBase = "http://odoo.test"
 type erpStub struct {
 	mu      sync.Mutex
 	queries []schemas.ERPQuery
+	// correlations are the Maria-Correlation-Id headers of the requests.
+	correlations []string
 }
 
 func (s *erpStub) reply(q schemas.ERPQuery) schemas.ERPReply {
@@ -73,6 +75,7 @@ func newWorld(t *testing.T, sim *openaisim.Sim, env map[string]string) *world {
 		}
 		w.erp.mu.Lock()
 		w.erp.queries = append(w.erp.queries, q)
+		w.erp.correlations = append(w.erp.correlations, m.Header.Get(schemas.HeaderCorrelationID))
 		w.erp.mu.Unlock()
 		raw, _ := json.Marshal(w.erp.reply(q))
 		_ = m.Respond(raw)
@@ -212,6 +215,12 @@ func TestOrderQuestionAndFollowUp(t *testing.T) {
 	}
 	if d, _ := json.Marshal(q[0].Domain); string(d) != `[["name","=","S00042"]]` {
 		t.Fatalf("domain = %s", d)
+	}
+	w.erp.mu.Lock()
+	corr := append([]string(nil), w.erp.correlations...)
+	w.erp.mu.Unlock()
+	if len(corr) != 1 || corr[0] != "Ev1" {
+		t.Fatalf("ERP query correlation headers = %q, want the mention's id Ev1", corr)
 	}
 	reqs := sim.Requests()
 	if len(reqs) != 2 {

@@ -91,7 +91,12 @@ func (e *Env) TurnTrace(ctx context.Context, t *Turn, until time.Time) ([]TraceR
 		rows = append(rows, TraceRow{At: h.Time, Stage: stage(h.Subject, h.Message.Source), What: describeHop(h), Subject: h.Subject})
 	}
 	for _, s := range e.Watch.All() {
-		if s.Query != nil && !s.At.Before(t.Started) && !s.At.After(until) {
+		// Queries carry the turn's correlation id (the AI sets the header);
+		// a caller that does not is placed by time.
+		if s.Query == nil {
+			continue
+		}
+		if c := s.Correlation(); c == t.ID || c == "" && !s.At.Before(t.Started) && !s.At.After(until) {
 			rows = append(rows, TraceRow{At: s.At, Stage: "erp", What: "query " + s.Query.Model + " " + s.Query.Method,
 				Subject: schemas.SubjectERPQuery + " (request/reply)"})
 		}
