@@ -137,23 +137,9 @@ func offlineEnv(t *testing.T, upstream string) map[string]string {
 // land; the rest is logged.
 func startable(t *testing.T, env map[string]string) []string {
 	t.Helper()
-	var ok []string
-	for _, name := range app.Services() {
-		e := map[string]string{}
-		for k, v := range env {
-			e[k] = v
-		}
-		e["MARIA_DATA_DIR"] = t.TempDir()
-		ctx, cancel := context.WithCancel(context.Background())
-		r, err := app.Start(ctx, app.Options{Services: []string{name}, Env: bus.NewEnvFrom(e), LogOutput: io.Discard})
-		if err != nil {
-			cancel()
-			t.Logf("service %s does not start offline: %v", name, err)
-			continue
-		}
-		cancel()
-		_ = r.Wait()
-		ok = append(ok, name)
+	ok, skipped := app.Probe(context.Background(), app.Services(), env, t.TempDir, io.Discard)
+	for name, err := range skipped {
+		t.Logf("service %s does not start offline: %v", name, err)
 	}
 	return ok
 }

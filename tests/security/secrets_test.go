@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -138,24 +139,9 @@ func secretEnv(t *testing.T, upstream string) (map[string]string, map[string]str
 // factory rejects this configuration is reported and left out.
 func startable(t *testing.T, env map[string]string) []string {
 	t.Helper()
-	var ok []string
-	for _, name := range app.Services() {
-		e := map[string]string{}
-		for k, v := range env {
-			e[k] = v
-		}
-		e["MARIA_DATA_DIR"] = t.TempDir()
-		ctx, cancel := context.WithCancel(context.Background())
-		var logs syncBuffer
-		r, err := app.Start(ctx, app.Options{Services: []string{name}, Env: bus.NewEnvFrom(e), LogOutput: &logs})
-		if err != nil {
-			cancel()
-			t.Logf("service %s not started with the offline configuration: %v", name, err)
-			continue
-		}
-		cancel()
-		_ = r.Wait()
-		ok = append(ok, name)
+	ok, skipped := app.Probe(context.Background(), app.Services(), env, t.TempDir, io.Discard)
+	for name, err := range skipped {
+		t.Logf("service %s not started with the offline configuration: %v", name, err)
 	}
 	return ok
 }

@@ -204,3 +204,34 @@ func watchDeadLetters(services []string) bool {
 	}
 	return false
 }
+
+// Probe starts each named service alone with env, stops it at once, and
+// reports which ones start and why the others do not — so a caller (the
+// replay sandbox, the observability and security suites) can run every
+// service whose configuration is satisfiable and say what it left out.
+// Probes run one after the other, never two service sets at once. env
+// maps variables; dataDir, when set, gives each probe its own data dir.
+func Probe(ctx context.Context, names []string, env map[string]string, dataDir func() string, logs io.Writer) (ok []string, skipped map[string]error) {
+	skipped = map[string]error{}
+	for _, n := range names {
+		e := make(map[string]string, len(env)+1)
+		for k, v := range env {
+			e[k] = v
+		}
+		if dataDir != nil {
+			e["MARIA_DATA_DIR"] = dataDir()
+		}
+		pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		r, err := Start(pctx, Options{Services: []string{n}, Env: bus.NewEnvFrom(e), LogOutput: logs})
+		stop()
+		if err == nil {
+			err = r.Wait()
+		}
+		if err != nil {
+			skipped[n] = err
+			continue
+		}
+		ok = append(ok, n)
+	}
+	return ok, skipped
+}

@@ -146,21 +146,9 @@ func StartSandbox(ctx context.Context, o SandboxOptions) (sb *Sandbox, err error
 		// whose configuration cannot be satisfied here is skipped, and said
 		// so, instead of failing the others. Probes run one after the other
 		// so no two service sets ever run at the same time.
-		var ok []string
-		for _, n := range names {
-			pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-			r, err := app.Start(pctx, app.Options{Services: []string{n}, Env: bus.NewEnvFrom(sb.Env), LogOutput: logOut})
-			if err != nil {
-				stop()
-				sb.Skipped[n] = err.Error()
-				continue
-			}
-			stop()
-			if err := r.Wait(); err != nil {
-				sb.Skipped[n] = err.Error()
-				continue
-			}
-			ok = append(ok, n)
+		ok, skipped := app.Probe(ctx, names, sb.Env, nil, logOut)
+		for n, err := range skipped {
+			sb.Skipped[n] = err.Error()
 		}
 		names = ok
 	}
