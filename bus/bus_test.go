@@ -513,3 +513,29 @@ func TestEnsureStreamsUpdatesOnlyChangedStreams(t *testing.T) {
 		t.Fatalf("%d stream create/update requests for unchanged streams", n)
 	}
 }
+
+// With NATS gone, stopping must not wait for a drain no server can
+// confirm (nats.go would wait its 10 s flush timeout per subscription):
+// unacked messages are redelivered later, so giving up loses nothing.
+func TestStopWithoutNATSDoesNotWaitForDrain(t *testing.T) {
+	b := bustest.New(t)
+	c := bustest.Client(t, b, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- bus.Run(ctx, c, proc("gone", func(context.Context, *bus.Msg) error { return nil })) }()
+	bustest.Eventually(t, 5*time.Second, func() bool {
+		_, err := b.JS.Consumer(context.Background(), schemas.StreamIn, "gone")
+		return err == nil
+	}, "consumer declared")
+	b.Server.Shutdown()
+	bustest.Eventually(t, 5*time.Second, func() bool { return !c.NC.IsConnected() }, "client notices the server is gone")
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatal("Run is still waiting for a drain that no server can confirm")
+	}
+}

@@ -185,24 +185,61 @@ func Run(ctx context.Context, b *Bus, p Processor) error {
 		}()
 	}
 
+	// Next blocks until the server confirms a drain; with the connection
+	// gone that takes nats.go's 10 s flush timeout. So Next runs on its own
+	// goroutine and the loop can give up on it: a message fetched after
+	// that is never acked and will be redelivered, not lost.
+	abandon := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
 		select {
 		case <-ctx.Done():
 			iter.Drain()
+			if !b.NC.IsConnected() {
+				close(abandon)
+				return
+			}
+			select {
+			case <-stopped:
+			case <-time.After(5 * time.Second):
+				close(abandon)
+			}
 		case <-stopped:
+		}
+	}()
+	msgs := make(chan jetstream.Msg)
+	go func() {
+		defer close(msgs)
+		for {
+			raw, err := iter.Next()
+			if err != nil {
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					return
+				}
+				log.Warn().Err(err).Msg("pull failed; retrying")
+				continue
+			}
+			select {
+			case msgs <- raw:
+			case <-abandon:
+				return
+			}
 		}
 	}()
 	go watchConsumerLag(ctx, cons, p.Stream, p.Name)
 
+loop:
 	for {
-		raw, err := iter.Next()
-		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				break
+		var raw jetstream.Msg
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				break loop
 			}
-			log.Warn().Err(err).Msg("pull failed; retrying")
-			continue
+			raw = m
+		case <-abandon:
+			iter.Stop()
+			break loop
 		}
 		if p.Key == nil {
 			shared <- raw
