@@ -118,6 +118,21 @@ func StartSpan(ctx context.Context, name string, attrs ...attribute.KeyValue) (c
 	return t.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 }
 
+// StartServerSpan starts a server span for a request Maria receives from
+// outside the bus runtime: a Slack HTTP request or Socket Mode envelope at
+// ingress, a request/reply query handled by a service (use RequestContext
+// first, so the span is the child of the requester's). What is published or
+// called with the returned context belongs to it. Attributes must not carry
+// secrets or message text. End it with EndSpan; with tracing off it costs
+// nothing and returns ctx unchanged.
+func StartServerSpan(ctx context.Context, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
+	t := currentTracer()
+	if t == nil {
+		return ctx, noopSpan
+	}
+	return t.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+}
+
 // EndSpan records err (if any) on span and ends it. Use it for spans from
 // StartSpan: with tracing off it does nothing.
 func EndSpan(span trace.Span, err error) {

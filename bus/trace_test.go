@@ -412,3 +412,47 @@ func TestSetupTracingRejectsUnknownExporter(t *testing.T) {
 		t.Fatal("tracing enabled after a configuration error")
 	}
 }
+
+func TestServerSpanIsChildOfTheRequester(t *testing.T) {
+	exp, tp := inMemoryTracing(t)
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "requester")
+	h := bus.RequestHeaders(bus.WithCorrelation(ctx, "corr-1"))
+	parent.End()
+
+	sctx := bus.RequestContext(context.Background(), h)
+	sctx, span := bus.StartServerSpan(sctx, "erp query", attribute.String("maria.erp.kind", "search"))
+	if got := bus.TraceID(sctx); got != parent.SpanContext().TraceID().String() {
+		t.Fatalf("server span trace id %q, want the requester's %s", got, parent.SpanContext().TraceID())
+	}
+	if bus.Correlation(sctx) != "corr-1" {
+		t.Fatalf("correlation id lost: %q", bus.Correlation(sctx))
+	}
+	bus.EndSpan(span, errors.New("boom"))
+
+	s, ok := spanNamed(exp.GetSpans(), "erp query")
+	if !ok {
+		t.Fatalf("no server span in %v", names(exp.GetSpans()))
+	}
+	if s.SpanKind != trace.SpanKindServer {
+		t.Errorf("kind %v, want server", s.SpanKind)
+	}
+	if s.Parent.SpanID() != parent.SpanContext().SpanID() {
+		t.Errorf("parent %s, want the requester's span %s", s.Parent.SpanID(), parent.SpanContext().SpanID())
+	}
+	if s.Status.Code.String() != "Error" {
+		t.Errorf("status %v, want Error", s.Status)
+	}
+	if v, _ := attr(s, "maria.erp.kind"); v.AsString() != "search" {
+		t.Errorf("attribute maria.erp.kind = %q", v.AsString())
+	}
+}
+
+func TestServerSpanOffIsFree(t *testing.T) {
+	bus.SetTracerProvider(nil)
+	ctx := context.Background()
+	got, span := bus.StartServerSpan(ctx, "slack events")
+	if got != ctx || span.IsRecording() {
+		t.Fatal("with tracing off StartServerSpan must return ctx unchanged and a non-recording span")
+	}
+	bus.EndSpan(span, nil)
+}
