@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,7 +10,10 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/mariahq/maria/bus"
 	"github.com/slack-go/slack"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // HTTP paths of the Slack endpoints.
@@ -68,10 +72,74 @@ const rateLimitedReply = "You are sending requests faster than Maria accepts the
 func (in *Ingress) handler(endpoint, contentType string, parse func([]byte) (*Result, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		outcome := in.serve(w, r, endpoint, contentType, parse)
+		// The root of the turn's trace: what serve publishes is its child.
+		// Slack sends no trace context; nothing from the request (headers,
+		// body) goes into the attributes but the endpoint and event type.
+		ctx, span := bus.StartServerSpan(r.Context(), "slack "+endpoint,
+			attribute.String("maria.slack.endpoint", endpoint),
+			attribute.String("http.request.method", r.Method),
+			attribute.String("http.route", r.URL.Path))
+		sw := &statusWriter{ResponseWriter: w}
+		outcome := in.serve(sw, r.WithContext(ctx), endpoint, contentType, parse)
 		metricRequests.WithLabelValues(endpoint, outcome).Inc()
 		metricSeconds.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+		endServerSpan(span, outcome, attribute.Int("http.response.status_code", sw.code()))
 	})
+}
+
+// statusWriter remembers the status code written, for the server span.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// endServerSpan ends an ingress server span with the request's outcome;
+// the bus not storing the delivery is the only error (Slack retries), a
+// refused request is an answered one.
+func endServerSpan(span trace.Span, outcome string, attrs ...attribute.KeyValue) {
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(append(attrs, attribute.String("maria.outcome", outcome))...)
+	var err error
+	if outcome == OutcomeUnavailable {
+		err = errUnavailable
+	}
+	bus.EndSpan(span, err)
+}
+
+// annotateSpan records what the delivery was ("event_callback/app_mention",
+// "command /maria") on ctx's server span.
+func annotateSpan(ctx context.Context, res *Result) {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(attribute.String("maria.slack.event", res.What), attribute.Int("maria.events", len(res.Events)))
+	if res.Team != "" {
+		span.SetAttributes(attribute.String("maria.slack.team", res.Team))
+	}
 }
 
 func reply(w http.ResponseWriter, status int, msg string) {
@@ -125,6 +193,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request, endpoint, conte
 		reply(w, http.StatusBadRequest, err.Error())
 		return OutcomeBadRequest
 	}
+	annotateSpan(r.Context(), res)
 	outcome, err := in.deliver(r.Context(), endpoint, res, r.Header.Get("X-Slack-Retry-Num"))
 	switch {
 	case err != nil:

@@ -9,10 +9,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/schemas"
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // RunSocketMode connects to Slack with the app-level token and handles
@@ -121,9 +123,15 @@ func (in *Ingress) socketEvent(evt socketmode.Event) *socketmode.Request {
 // handleEnvelope normalizes, publishes and then acknowledges one envelope.
 func (in *Ingress) handleEnvelope(ctx context.Context, smc *socketmode.Client, req *socketmode.Request) {
 	start := time.Now()
+	ctx, span := bus.StartServerSpan(ctx, "slack "+EndpointSocket,
+		attribute.String("maria.slack.endpoint", EndpointSocket),
+		attribute.String("maria.slack.envelope_type", req.Type),
+		attribute.String("maria.slack.envelope_id", req.EnvelopeID),
+		attribute.Int("maria.slack.retry_attempt", req.RetryAttempt))
 	outcome := in.envelopeOutcome(ctx, smc, req)
 	metricRequests.WithLabelValues(EndpointSocket, outcome).Inc()
 	metricSeconds.WithLabelValues(EndpointSocket).Observe(time.Since(start).Seconds())
+	endServerSpan(span, outcome)
 }
 
 func (in *Ingress) envelopeOutcome(ctx context.Context, smc *socketmode.Client, req *socketmode.Request) string {
@@ -158,6 +166,7 @@ func (in *Ingress) envelopeOutcome(ctx context.Context, smc *socketmode.Client, 
 	if req.RetryAttempt > 0 {
 		retry = fmt.Sprint(req.RetryAttempt)
 	}
+	annotateSpan(ctx, res)
 	outcome, err := in.deliver(ctx, EndpointSocket, res, retry)
 	if err != nil {
 		return OutcomeUnavailable // no ack: Slack redelivers

@@ -1,0 +1,129 @@
+package ingress
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/schemas"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+)
+
+func inMemoryTracing(t *testing.T) *tracetest.InMemoryExporter {
+	t.Helper()
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	bus.SetTracerProvider(tp)
+	t.Cleanup(func() { bus.SetTracerProvider(nil); _ = tp.Shutdown(context.Background()) })
+	return exp
+}
+
+func spanAttr(s tracetest.SpanStub, key string) attribute.Value {
+	for _, kv := range s.Attributes {
+		if string(kv.Key) == key {
+			return kv.Value
+		}
+	}
+	return attribute.Value{}
+}
+
+func spansNamed(spans tracetest.SpanStubs, name string) tracetest.SpanStubs {
+	var out tracetest.SpanStubs
+	for _, s := range spans {
+		if s.Name == name {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// The server span of a Slack request is the root of the turn's trace: the
+// publish to maria.in is its child and the stored message carries its trace.
+func TestHTTPServerSpanParentsThePublish(t *testing.T) {
+	exp := inMemoryTracing(t)
+	base, b := startIngress(t, testConfig())
+	mention := readTestdata(t, "app_mention.json")
+	if status, body := do(t, base, post{path: PathEvents, contentType: ctJSON, body: mention}); status != 200 {
+		t.Fatalf("status %d %s", status, body)
+	}
+	if status, _ := do(t, base, post{path: PathEvents, contentType: ctJSON, body: mention, secret: "not-the-secret"}); status != 401 {
+		t.Fatalf("bad signature: status %d", status)
+	}
+
+	// The handler ends its span after writing the answer: poll for it.
+	var servers tracetest.SpanStubs
+	bustest.Eventually(t, 5*time.Second, func() bool {
+		servers = spansNamed(exp.GetSpans(), "slack "+EndpointEvents)
+		return len(servers) == 2
+	}, "two ingress server spans")
+	var ok, refused tracetest.SpanStub
+	for _, s := range servers {
+		switch spanAttr(s, "maria.outcome").AsString() {
+		case OutcomeOK:
+			ok = s
+		case OutcomeBadSignature:
+			refused = s
+		}
+	}
+	if ok.Name == "" || refused.Name == "" {
+		t.Fatalf("want one ok and one bad_signature span, got %+v", servers)
+	}
+	if ok.SpanKind != trace.SpanKindServer || ok.Parent.IsValid() {
+		t.Errorf("server span kind %v parent %v: want a root server span", ok.SpanKind, ok.Parent)
+	}
+	for k, want := range map[string]string{"maria.slack.endpoint": EndpointEvents, "maria.slack.event": "event_callback/app_mention",
+		"maria.slack.team": "T123ABC456", "http.request.method": "POST", "http.route": PathEvents} {
+		if got := spanAttr(ok, k).AsString(); got != want {
+			t.Errorf("attribute %s = %q, want %q", k, got, want)
+		}
+	}
+	if got := spanAttr(ok, "http.response.status_code").AsInt64(); got != 200 {
+		t.Errorf("status code attribute %d", got)
+	}
+	if got := spanAttr(refused, "http.response.status_code").AsInt64(); got != 401 {
+		t.Errorf("refused request status code attribute %d", got)
+	}
+	if refused.Status.Code == codes.Error {
+		t.Errorf("a refused request is answered, not a failure: %v", refused.Status)
+	}
+
+	pubs := spansNamed(exp.GetSpans(), "publish maria.in.mention")
+	if len(pubs) != 1 {
+		t.Fatalf("publish spans %d, want 1", len(pubs))
+	}
+	if pubs[0].Parent.SpanID() != ok.SpanContext.SpanID() || pubs[0].SpanContext.TraceID() != ok.SpanContext.TraceID() {
+		t.Errorf("publish span parent %s/%s, want the server span %s/%s", pubs[0].Parent.TraceID(), pubs[0].Parent.SpanID(),
+			ok.SpanContext.TraceID(), ok.SpanContext.SpanID())
+	}
+	st, err := b.JS.Stream(context.Background(), schemas.StreamIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := st.GetLastMsgForSubject(context.Background(), "maria.in.mention.T123ABC456.C123ABC456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tp := raw.Header.Get(schemas.HeaderTraceparent); !strings.Contains(tp, ok.SpanContext.TraceID().String()) {
+		t.Errorf("stored traceparent %q is not in the server span's trace %s", tp, ok.SpanContext.TraceID())
+	}
+
+	// Neither the signing secret, the verification token nor message text
+	// is recorded.
+	for _, s := range exp.GetSpans() {
+		for _, kv := range s.Attributes {
+			v := kv.Value.String()
+			for _, bad := range []string{testSecret, "ZZZZZZWSxiZZZ2yIvs3peJ", "hour of the pearl"} {
+				if strings.Contains(v, bad) {
+					t.Errorf("span %s attribute %s carries %q", s.Name, kv.Key, bad)
+				}
+			}
+		}
+	}
+}
