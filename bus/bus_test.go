@@ -539,3 +539,56 @@ func TestStopWithoutNATSDoesNotWaitForDrain(t *testing.T) {
 		t.Fatal("Run is still waiting for a drain that no server can confirm")
 	}
 }
+
+func TestPinnedProcessorHasOneActiveReplicaAndFailsOver(t *testing.T) {
+	b := bustest.New(t)
+	standby := bustest.Client(t, b, nil)
+	var mu sync.Mutex
+	handledBy := map[string]string{}
+	handler := func(who string) bus.Handler {
+		return func(ctx context.Context, m *bus.Msg) error {
+			mu.Lock()
+			handledBy[m.Env.ID] = who
+			mu.Unlock()
+			return nil
+		}
+	}
+	pinned := func(who string) bus.Processor {
+		p := proc("pinned", handler(who))
+		// A pin TTL far longer than the wait below: the standby can only
+		// take over in time because a stopping replica hands its pin over.
+		p.Pinned, p.PinnedTTL = true, time.Minute
+		return p
+	}
+	stops := map[string]func(){"a": run(t, b, pinned("a"))}
+	bustest.Eventually(t, 5*time.Second, func() bool {
+		_, err := b.JS.Consumer(context.Background(), schemas.StreamIn, "pinned")
+		return err == nil
+	}, "consumer declared")
+	stops["b"] = run(t, standby, pinned("b"))
+	for i := 0; i < 40; i++ {
+		publish(t, b, "Ev-pin-"+strconv.Itoa(i), "x")
+	}
+	bustest.Eventually(t, 10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(handledBy) == 40 }, "first batch handled")
+	mu.Lock()
+	active := handledBy["Ev-pin-0"]
+	for id, who := range handledBy {
+		if who != active {
+			t.Fatalf("%s handled by %s while %s held the pin", id, who, active)
+		}
+	}
+	mu.Unlock()
+	other := map[string]string{"a": "b", "b": "a"}[active]
+	stops[active]()
+	for i := 40; i < 60; i++ {
+		publish(t, b, "Ev-pin-"+strconv.Itoa(i), "x")
+	}
+	bustest.Eventually(t, 15*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(handledBy) == 60 }, "the standby takes over")
+	mu.Lock()
+	defer mu.Unlock()
+	for i := 40; i < 60; i++ {
+		if who := handledBy["Ev-pin-"+strconv.Itoa(i)]; who != other {
+			t.Fatalf("Ev-pin-%d handled by %q after %s stopped", i, who, active)
+		}
+	}
+}

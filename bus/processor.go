@@ -44,6 +44,14 @@ type Processor struct {
 	// Key, when set, serializes messages with equal keys on one worker of
 	// this replica, in delivery order (e.g. per Slack thread).
 	Key func(*Msg) string
+	// Pinned makes the server deliver to one replica at a time (a JetStream
+	// priority group with the pinned-client policy): the others stand by
+	// and take over when the active one stops pulling for PinnedTTL. For
+	// processors whose order spans messages (egress keeps Slack's order per
+	// thread in process memory) — it buys failover, not throughput.
+	Pinned bool
+	// PinnedTTL is how long a silent active replica keeps its pin (default 30s).
+	PinnedTTL time.Duration
 	// Log, when set, replaces the bus logger.
 	Log *zerolog.Logger
 }
@@ -73,6 +81,9 @@ func (p *Processor) defaults() error {
 	if p.MaxAckPending <= 0 {
 		p.MaxAckPending = 256
 	}
+	if p.Pinned && p.PinnedTTL <= 0 {
+		p.PinnedTTL = 30 * time.Second
+	}
 	return nil
 }
 
@@ -89,6 +100,11 @@ func (p Processor) ConsumerConfig() jetstream.ConsumerConfig {
 		// Consumer-level BackOff would replace AckWait for first deliveries;
 		// the runtime applies p.BackOff itself through NakWithDelay.
 	}
+	if p.Pinned {
+		cfg.PriorityPolicy = jetstream.PriorityPolicyPinned
+		cfg.PriorityGroups = []string{pinnedGroup}
+		cfg.PinnedTTL = p.PinnedTTL
+	}
 	if len(p.Subjects) == 1 {
 		cfg.FilterSubject = p.Subjects[0]
 	} else {
@@ -96,6 +112,9 @@ func (p Processor) ConsumerConfig() jetstream.ConsumerConfig {
 	}
 	return cfg
 }
+
+// pinnedGroup is the priority group pinned processors pull in.
+const pinnedGroup = "active"
 
 // Msg is one delivery handed to a Handler.
 type Msg struct {
@@ -156,7 +175,11 @@ func Run(ctx context.Context, b *Bus, p Processor) error {
 	}
 	// A small pull buffer: messages waiting in a client buffer still burn
 	// their AckWait (the default would pre-fetch 500).
-	iter, err := cons.Messages(jetstream.PullMaxMessages(p.Concurrency*2), jetstream.PullHeartbeat(5*time.Second))
+	pullOpts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(p.Concurrency * 2), jetstream.PullHeartbeat(5 * time.Second)}
+	if p.Pinned {
+		pullOpts = append(pullOpts, jetstream.PullPriorityGroup(pinnedGroup))
+	}
+	iter, err := cons.Messages(pullOpts...)
 	if err != nil {
 		return fmt.Errorf("processor %s: consume: %w", p.Name, err)
 	}
@@ -228,6 +251,7 @@ func Run(ctx context.Context, b *Bus, p Processor) error {
 	}()
 	go watchConsumerLag(ctx, cons, p.Stream, p.Name)
 
+	delivered := false // this replica received work (for a pinned one: it held the pin)
 loop:
 	for {
 		var raw jetstream.Msg
@@ -241,6 +265,7 @@ loop:
 			iter.Stop()
 			break loop
 		}
+		delivered = true
 		if p.Key == nil {
 			shared <- raw
 			continue
@@ -262,6 +287,17 @@ loop:
 	case <-time.After(p.AckWait):
 		cancelWork()
 		<-done
+	}
+	if p.Pinned && delivered && b.NC.IsConnected() {
+		// Hand the pin over now rather than after PinnedTTL, so a rolling
+		// restart does not pause delivery; in-flight work is finished.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		if st, err := b.JS.Stream(uctx, p.Stream); err == nil {
+			if err := st.UnpinConsumer(uctx, p.Name, pinnedGroup); err != nil {
+				log.Warn().Err(err).Msg("unpin failed; the standby takes over after PinnedTTL")
+			}
+		}
+		cancel()
 	}
 	log.Info().Msg("processor drained")
 	return nil

@@ -107,7 +107,7 @@ func (e *Egress) verifyAuth(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.CallTimeout)
 	defer cancel()
 	var resp struct{ team, user string }
-	err := call(ctx, "auth.test", false, func(ctx context.Context) error {
+	err := call(ctx, "auth.test", "", false, func(ctx context.Context) error {
 		r, err := e.api.AuthTestContext(ctx)
 		if err == nil {
 			resp.team, resp.user = r.TeamID, r.UserID
@@ -126,11 +126,15 @@ func (e *Egress) verifyAuth(ctx context.Context) error {
 	return nil
 }
 
-// Processor is egress' consumer: Key = team/channel/thread.
+// Processor is egress' consumer: Key = team/channel/thread, and pinned:
+// the per-thread order gate lives in process memory, so only one replica
+// may deliver at a time; the others are hot standbys that take over when
+// it stops pulling.
 func (e *Egress) Processor() bus.Processor {
 	p := bus.FromSpec(e.spec, e.handle)
 	p.Concurrency = e.cfg.Concurrency
 	p.Key = OrderKey
+	p.Pinned = true
 	p.Log = &e.log
 	return p
 }
