@@ -179,7 +179,7 @@ func (e *Egress) post(ctx context.Context, m *bus.Msg) error {
 
 func (e *Egress) postMessage(ctx context.Context, ch string, opts []slack.MsgOption) (string, error) {
 	var ts string
-	err := call(ctx, "chat.postMessage", e.cfg.DryRun, func(ctx context.Context) error {
+	err := call(ctx, "chat.postMessage", ch, e.cfg.DryRun, func(ctx context.Context) error {
 		_, t, err := e.api.PostMessageContext(ctx, ch, opts...)
 		ts = t
 		return err
@@ -188,7 +188,7 @@ func (e *Egress) postMessage(ctx context.Context, ch string, opts []slack.MsgOpt
 }
 
 func (e *Egress) updateMessage(ctx context.Context, ch, ts string, opts []slack.MsgOption) error {
-	return call(ctx, "chat.update", e.cfg.DryRun, func(ctx context.Context) error {
+	return call(ctx, "chat.update", ch, e.cfg.DryRun, func(ctx context.Context) error {
 		_, _, _, err := e.api.UpdateMessageContext(ctx, ch, ts, opts...)
 		return err
 	})
@@ -243,7 +243,7 @@ func (e *Egress) ephemeral(ctx context.Context, m *bus.Msg) error {
 	}
 	return e.once(ctx, m, effect{do: func(ctx context.Context) (*outcome, error) {
 		var ts string
-		err := call(ctx, "chat.postEphemeral", e.cfg.DryRun, func(ctx context.Context) error {
+		err := call(ctx, "chat.postEphemeral", m.Env.Channel, e.cfg.DryRun, func(ctx context.Context) error {
 			t, err := e.api.PostEphemeralContext(ctx, m.Env.Channel, user, opts...)
 			ts = t
 			return err
@@ -289,7 +289,7 @@ func (e *Egress) respond(ctx context.Context, m *bus.Msg) error {
 		opts = append(opts, slack.MsgOptionReplaceOriginal(p.ResponseURL))
 	}
 	return e.once(ctx, m, effect{do: func(ctx context.Context) (*outcome, error) {
-		err := call(ctx, "response_url", e.cfg.DryRun, func(ctx context.Context) error {
+		err := call(ctx, "response_url", m.Env.Channel, e.cfg.DryRun, func(ctx context.Context) error {
 			_, _, err := e.api.PostMessageContext(ctx, m.Env.Channel, opts...)
 			return err
 		})
@@ -307,7 +307,7 @@ func (e *Egress) status(ctx context.Context, m *bus.Msg) error {
 		return bus.Permanent(errors.New("status needs a thread_ts"))
 	}
 	return e.once(ctx, m, effect{do: func(ctx context.Context) (*outcome, error) {
-		return &outcome{Text: p.Status}, call(ctx, "assistant.threads.setStatus", e.cfg.DryRun, func(ctx context.Context) error {
+		return &outcome{Text: p.Status}, call(ctx, "assistant.threads.setStatus", m.Env.Channel, e.cfg.DryRun, func(ctx context.Context) error {
 			return e.api.SetAssistantThreadsStatusContext(ctx, slack.AssistantThreadsSetStatusParameters{ChannelID: m.Env.Channel, ThreadTS: th, Status: p.Status})
 		})
 	}})
@@ -327,7 +327,7 @@ func (e *Egress) prompts(ctx context.Context, m *bus.Msg) error {
 		params.AddPrompt(x.Title, x.Message)
 	}
 	return e.once(ctx, m, effect{do: func(ctx context.Context) (*outcome, error) {
-		return &outcome{Text: p.Title}, call(ctx, "assistant.threads.setSuggestedPrompts", e.cfg.DryRun, func(ctx context.Context) error {
+		return &outcome{Text: p.Title}, call(ctx, "assistant.threads.setSuggestedPrompts", m.Env.Channel, e.cfg.DryRun, func(ctx context.Context) error {
 			return e.api.SetAssistantThreadsSuggestedPromptsContext(ctx, params)
 		})
 	}})
@@ -343,7 +343,7 @@ func (e *Egress) title(ctx context.Context, m *bus.Msg) error {
 		return bus.Permanent(errors.New("title needs a thread_ts and a title"))
 	}
 	return e.once(ctx, m, effect{do: func(ctx context.Context) (*outcome, error) {
-		return &outcome{Text: p.Title}, call(ctx, "assistant.threads.setTitle", e.cfg.DryRun, func(ctx context.Context) error {
+		return &outcome{Text: p.Title}, call(ctx, "assistant.threads.setTitle", m.Env.Channel, e.cfg.DryRun, func(ctx context.Context) error {
 			return e.api.SetAssistantThreadsTitleContext(ctx, slack.AssistantThreadsSetTitleParameters{ChannelID: m.Env.Channel, ThreadTS: th, Title: p.Title})
 		})
 	}})
@@ -359,7 +359,7 @@ func (e *Egress) react(ctx context.Context, m *bus.Msg) error {
 		return bus.Permanent(errors.New("reaction needs ts and name"))
 	}
 	return e.once(ctx, m, effect{do: func(ctx context.Context) (*outcome, error) {
-		err := call(ctx, "reactions.add", e.cfg.DryRun, func(ctx context.Context) error {
+		err := call(ctx, "reactions.add", m.Env.Channel, e.cfg.DryRun, func(ctx context.Context) error {
 			return e.api.AddReactionContext(ctx, name, slack.ItemRef{Channel: m.Env.Channel, Timestamp: p.TS})
 		})
 		if code(err) == "already_reacted" {
@@ -387,7 +387,7 @@ func (e *Egress) upload(ctx context.Context, m *bus.Msg) error {
 	return e.once(ctx, m, effect{
 		do: func(ctx context.Context) (*outcome, error) {
 			var u *slack.GetUploadURLExternalResponse
-			err := call(ctx, "files.getUploadURLExternal", e.cfg.DryRun, func(ctx context.Context) error {
+			err := call(ctx, "files.getUploadURLExternal", ch, e.cfg.DryRun, func(ctx context.Context) error {
 				var err error
 				u, err = e.api.GetUploadURLExternalContext(ctx, slack.GetUploadURLExternalParameters{FileName: p.Filename, FileSize: len(p.Content)})
 				return err
@@ -400,13 +400,13 @@ func (e *Egress) upload(ctx context.Context, m *bus.Msg) error {
 			if err := e.st.putMarker(ctx, markerUpload, m.Env.ID, marker{Since: time.Now(), FileID: u.FileID}); err != nil {
 				return nil, err
 			}
-			err = call(ctx, "files.upload", e.cfg.DryRun, func(ctx context.Context) error {
+			err = call(ctx, "files.upload", ch, e.cfg.DryRun, func(ctx context.Context) error {
 				return e.api.UploadToURL(ctx, slack.UploadToURLParameters{UploadURL: u.UploadURL, Reader: bytes.NewReader(p.Content), Filename: p.Filename})
 			})
 			if err != nil {
 				return nil, err
 			}
-			err = call(ctx, "files.completeUploadExternal", e.cfg.DryRun, func(ctx context.Context) error {
+			err = call(ctx, "files.completeUploadExternal", ch, e.cfg.DryRun, func(ctx context.Context) error {
 				_, err := e.api.CompleteUploadExternalContext(ctx, slack.CompleteUploadExternalParameters{
 					Files: []slack.FileSummary{{ID: u.FileID, Title: title}}, Channel: ch, InitialComment: p.Comment, ThreadTimestamp: th})
 				return err

@@ -36,7 +36,7 @@ func (e *Egress) scan(ctx context.Context, ch, thread string, since time.Time, m
 		var msgs []slack.Message
 		var next string
 		if thread != "" {
-			err := call(ctx, "conversations.replies", e.cfg.DryRun, func(ctx context.Context) error {
+			err := call(ctx, "conversations.replies", ch, e.cfg.DryRun, func(ctx context.Context) error {
 				var err error
 				msgs, _, next, err = e.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
 					ChannelID: ch, Timestamp: thread, Oldest: oldest, Inclusive: true, Limit: reconcilePageSize,
@@ -47,7 +47,7 @@ func (e *Egress) scan(ctx context.Context, ch, thread string, since time.Time, m
 				return "", err
 			}
 		} else {
-			err := call(ctx, "conversations.history", e.cfg.DryRun, func(ctx context.Context) error {
+			err := call(ctx, "conversations.history", ch, e.cfg.DryRun, func(ctx context.Context) error {
 				r, err := e.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
 					ChannelID: ch, Oldest: oldest, Inclusive: true, Limit: reconcilePageSize, IncludeAllMetadata: true, Cursor: cursor})
 				if err == nil {

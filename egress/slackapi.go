@@ -13,8 +13,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mariahq/maria/bus"
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // API is the part of slack-go's *slack.Client egress uses; tests and the
@@ -147,8 +150,11 @@ func code(err error) string {
 	return ""
 }
 
-// call runs one Slack call with metrics and classification.
-func call(ctx context.Context, method string, dry bool, f func(ctx context.Context) error) error {
+// call runs one Slack call with metrics, classification and a client span
+// "slack <method>" (channel id, outcome, Slack error code, retry-after on a
+// 429) — never the token or message text.
+func call(ctx context.Context, method, channel string, dry bool, f func(ctx context.Context) error) error {
+	ctx, span := bus.StartSpan(ctx, "slack "+method, slackCallAttrs(method, channel)...)
 	start := time.Now()
 	err := f(ctx)
 	metricSlackSeconds.WithLabelValues(method).Observe(time.Since(start).Seconds())
@@ -158,6 +164,7 @@ func call(ctx context.Context, method string, dry bool, f func(ctx context.Conte
 			outcome = "dry_run"
 		}
 		metricSlackCalls.WithLabelValues(method, outcome).Inc()
+		endSlackSpan(span, outcome, nil)
 		return nil
 	}
 	se := classify(method, err)
@@ -173,6 +180,47 @@ func call(ctx context.Context, method string, dry bool, f func(ctx context.Conte
 		}
 	}
 	metricSlackCalls.WithLabelValues(method, outcome).Inc()
+	endSlackSpan(span, outcome, se)
+	return se
+}
+
+func slackCallAttrs(method, channel string) []attribute.KeyValue {
+	attrs := []attribute.KeyValue{attribute.String("rpc.system", "slack"), attribute.String("rpc.method", method)}
+	if channel != "" {
+		attrs = append(attrs, attribute.String("maria.slack.channel", channel))
+	}
+	return attrs
+}
+
+func endSlackSpan(span trace.Span, outcome string, se *slackErr) {
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(attribute.String("maria.outcome", outcome))
+	if se == nil {
+		bus.EndSpan(span, nil)
+		return
+	}
+	if se.Code != "" {
+		span.SetAttributes(attribute.String("maria.slack.error", se.Code))
+	}
+	if se.Kind == kindRateLimited {
+		span.SetAttributes(attribute.Float64("maria.slack.retry_after_seconds", se.RetryAfter.Seconds()))
+	}
+	bus.EndSpan(span, spanError(se))
+}
+
+// spanError is what a failed call's span records: the method and the Slack
+// code, or the transport error without its URL (an upload URL is a
+// capability).
+func spanError(se *slackErr) error {
+	if se.Code != "" {
+		return errors.New(se.Error())
+	}
+	var uerr *url.Error
+	if errors.As(se.Err, &uerr) {
+		return fmt.Errorf("slack %s: %s: %v", se.Method, uerr.Op, uerr.Err)
+	}
 	return se
 }
 

@@ -97,7 +97,7 @@ func (e *Egress) streamStart(ctx context.Context, m *bus.Msg) error {
 					opts = append(opts, slack.MsgOptionRecipientUserID(recipient), slack.MsgOptionRecipientTeamID(team))
 				}
 				var ts string
-				err := call(ctx, "chat.startStream", e.cfg.DryRun, func(ctx context.Context) error {
+				err := call(ctx, "chat.startStream", ch, e.cfg.DryRun, func(ctx context.Context) error {
 					_, t, err := e.api.StartStreamContext(ctx, ch, opts...)
 					ts = t
 					return err
@@ -155,7 +155,7 @@ func (e *Egress) streamAppend(ctx context.Context, m *bus.Msg) error {
 			if chunk == "" {
 				return o, nil
 			}
-			return o, call(ctx, "chat.appendStream", e.cfg.DryRun, func(ctx context.Context) error {
+			return o, call(ctx, "chat.appendStream", ch, e.cfg.DryRun, func(ctx context.Context) error {
 				_, _, err := e.api.AppendStreamContext(ctx, ch, r.TS, slack.MsgOptionMarkdownText(chunk))
 				return err
 			})
@@ -199,7 +199,7 @@ func (e *Egress) streamStop(ctx context.Context, m *bus.Msg) error {
 	opts = append(opts, metadataOption(m.Env.ID, p.Ref))
 	ch := m.Env.Channel
 	return e.once(ctx, m, effect{do: func(ctx context.Context) (*outcome, error) {
-		err := call(ctx, "chat.stopStream", e.cfg.DryRun, func(ctx context.Context) error {
+		err := call(ctx, "chat.stopStream", ch, e.cfg.DryRun, func(ctx context.Context) error {
 			_, _, err := e.api.StopStreamContext(ctx, ch, r.TS, opts...)
 			return err
 		})
