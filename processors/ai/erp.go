@@ -10,6 +10,7 @@ import (
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // ERPQuerier runs one read against the ERP. Failures the model should hear
@@ -36,6 +37,33 @@ func (n *NATSQuerier) Query(ctx context.Context, q schemas.ERPQuery) (*schemas.E
 	if timeout <= 0 {
 		timeout = 15 * time.Second
 	}
+	// The span is the parent of the query service's: RequestHeaders
+	// carries it.
+	ctx, span := bus.StartSpan(ctx, "erp query",
+		attribute.String("rpc.system", "nats"),
+		attribute.String("messaging.destination.name", schemas.SubjectERPQuery),
+		attribute.String("maria.erp.model", q.Model),
+		attribute.String("maria.erp.method", q.Method))
+	r, err := n.request(ctx, body, timeout)
+	if span.IsRecording() {
+		if r != nil {
+			kind := r.Kind
+			if kind == "" {
+				kind = "ok"
+			}
+			span.SetAttributes(attribute.String("maria.erp.kind", kind), attribute.Bool("maria.erp.cached", r.Cached),
+				attribute.Int("maria.erp.records", len(r.Records)))
+		}
+		spanErr := err
+		if spanErr == nil && r != nil && r.Error != "" {
+			spanErr = fmt.Errorf("erp query %s", r.Kind)
+		}
+		bus.EndSpan(span, spanErr)
+	}
+	return r, err
+}
+
+func (n *NATSQuerier) request(ctx context.Context, body []byte, timeout time.Duration) (*schemas.ERPReply, error) {
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req := &nats.Msg{Subject: schemas.SubjectERPQuery, Data: body, Header: bus.RequestHeaders(ctx)}

@@ -15,7 +15,10 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/mariahq/maria/bus"
 	openai "github.com/sashabaranov/go-openai"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // FailKind classifies why a chat completion failed.
@@ -212,6 +215,13 @@ func (l *LLM) attempt(ctx context.Context, req openai.ChatCompletionRequest, onD
 	note := &retryAfterNote{}
 	actx, cancel := context.WithTimeout(context.WithValue(ctx, retryAfterKey{}, note), l.cfg.Timeout)
 	defer cancel()
+	actx, span := bus.StartSpan(actx, "openai chat.completions",
+		attribute.String("gen_ai.system", "openai"),
+		attribute.String("gen_ai.operation.name", "chat"),
+		attribute.String("gen_ai.request.model", req.Model),
+		attribute.Bool("maria.openai.streaming", req.Stream),
+		attribute.Int("maria.openai.tools", len(req.Tools)),
+		attribute.Int("maria.openai.messages", len(req.Messages)))
 	start := time.Now()
 	comp, err := l.run(actx, req, onDelta)
 	outcome := "ok"
@@ -223,7 +233,42 @@ func (l *LLM) attempt(ctx context.Context, req openai.ChatCompletionRequest, onD
 	}
 	metricRequests.WithLabelValues(outcome).Inc()
 	metricRequestSeconds.WithLabelValues(outcome).Observe(time.Since(start).Seconds())
+	endLLMSpan(span, outcome, comp, err)
 	return comp, err
+}
+
+// endLLMSpan records an OpenAI request's outcome, token usage and, on
+// failure, the kind and HTTP status only: the error body is not recorded
+// (it may echo a key or the prompt).
+func endLLMSpan(span trace.Span, outcome string, comp *Completion, err error) {
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(attribute.String("maria.outcome", outcome))
+	if comp != nil {
+		span.SetAttributes(
+			attribute.Int("gen_ai.usage.input_tokens", comp.Usage.PromptTokens),
+			attribute.Int("gen_ai.usage.output_tokens", comp.Usage.CompletionTokens),
+			attribute.Int("maria.openai.tool_calls", len(comp.ToolCalls)))
+		if comp.FinishReason != "" {
+			span.SetAttributes(attribute.StringSlice("gen_ai.response.finish_reasons", []string{comp.FinishReason}))
+		}
+	}
+	var le *LLMError
+	if errors.As(err, &le) {
+		if le.Status > 0 {
+			span.SetAttributes(attribute.Int("http.response.status_code", le.Status))
+		}
+		if le.RetryAfter > 0 {
+			span.SetAttributes(attribute.Float64("maria.openai.retry_after_seconds", le.RetryAfter.Seconds()))
+		}
+		if le.Status > 0 {
+			err = fmt.Errorf("ai service %s (HTTP %d)", le.Kind, le.Status)
+		} else {
+			err = fmt.Errorf("ai service %s", le.Kind)
+		}
+	}
+	bus.EndSpan(span, err)
 }
 
 func (l *LLM) run(ctx context.Context, req openai.ChatCompletionRequest, onDelta func(string)) (*Completion, error) {
