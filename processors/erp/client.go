@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
@@ -45,7 +46,8 @@ func (c QueryClient) Query(ctx context.Context, q schemas.ERPQuery) (*schemas.ER
 		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
-	msg, err := c.NC.RequestWithContext(ctx, schemas.SubjectERPQuery, body)
+	// The turn's correlation id and trace context travel with the query.
+	msg, err := c.NC.RequestMsgWithContext(ctx, &nats.Msg{Subject: schemas.SubjectERPQuery, Data: body, Header: bus.RequestHeaders(ctx)})
 	if errors.Is(err, nats.ErrNoResponders) {
 		return nil, ErrNoQueryService
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Query methods.
@@ -243,12 +245,19 @@ func (s *Service) ServeQueries(ctx context.Context, nc *nats.Conn) (micro.Servic
 			defer func() { <-sem; wg.Done() }()
 			var q schemas.ERPQuery
 			var rep *schemas.ERPReply
+			// The server span is the child of the requester's (the AI's
+			// "erp query" span), the Odoo calls are its children.
+			qctx, span := bus.StartServerSpan(bus.RequestContext(baseCtx, nats.Header(req.Headers())), "erp serve query",
+				attribute.String("rpc.system", "nats"),
+				attribute.String("messaging.destination.name", schemas.SubjectERPQuery))
 			if err := decodeStrict(req.Data(), &q); err != nil {
 				rep = &schemas.ERPReply{Error: "the request is not a JSON ERP query: " + err.Error(), Kind: "refused", BaseURL: s.cfg.PublicURL}
 				metricQueries.WithLabelValues("other", "refused").Inc()
 			} else {
-				rep = s.Query(bus.RequestContext(baseCtx, nats.Header(req.Headers())), q)
+				span.SetAttributes(attribute.String("maria.erp.model", q.Model), attribute.String("maria.erp.method", q.Method))
+				rep = s.Query(qctx, q)
 			}
+			endQuerySpan(span, rep)
 			if err := req.RespondJSON(rep); err != nil {
 				s.log.Warn().Err(err).Msg("erp query reply failed")
 			}
@@ -273,6 +282,26 @@ func (s *Service) ServeQueries(ctx context.Context, nc *nats.Conn) (micro.Servic
 	}
 	s.log.Info().Str("subject", schemas.SubjectERPQuery).Strs("models", s.cfg.Read.Models()).Msg("erp query service started")
 	return svc, wg.Wait, nil
+}
+
+// endQuerySpan ends a query's server span with the reply's kind ("ok" or
+// the failure kind), whether it came from the cache and how many records it
+// holds; the error text is not recorded (it may quote the query).
+func endQuerySpan(span trace.Span, rep *schemas.ERPReply) {
+	if !span.IsRecording() {
+		return
+	}
+	kind := rep.Kind
+	if kind == "" && rep.Error == "" {
+		kind = "ok"
+	}
+	span.SetAttributes(attribute.String("maria.erp.kind", kind), attribute.Bool("maria.erp.cached", rep.Cached),
+		attribute.Int("maria.erp.records", len(rep.Records)))
+	var err error
+	if rep.Error != "" {
+		err = fmt.Errorf("erp query %s", kind)
+	}
+	bus.EndSpan(span, err)
 }
 
 // WatchResults invalidates cached reads when any replica reports a write
