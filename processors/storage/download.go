@@ -18,6 +18,7 @@ import (
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/schemas"
 	"github.com/slack-go/slack"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // downloader fetches Slack files with the bot token.
@@ -139,17 +140,51 @@ func (d *downloader) fetch(ctx context.Context, f schemas.SlackFile, progress fu
 	if d.token == "" {
 		return nil, bus.Permanent(refuse("file %s: SLACK_BOT_TOKEN is not set, cannot download", f.ID))
 	}
+	ctx, span := bus.StartSpan(ctx, "slack files.download",
+		attribute.String("maria.slack.file_id", f.ID),
+		attribute.String("server.address", u.Hostname()),
+		attribute.String("http.request.method", http.MethodGet))
+	out, status, err := d.get(ctx, u, f, progress)
+	if span.IsRecording() {
+		if status > 0 {
+			span.SetAttributes(attribute.Int("http.response.status_code", status))
+		}
+		if out != nil {
+			span.SetAttributes(attribute.Int64("maria.storage.size", out.Size))
+		}
+		outcome := "ok"
+		var rd *bus.RetryableError
+		switch {
+		case err == nil:
+		case status == http.StatusTooManyRequests:
+			outcome = "rate_limited"
+			if errors.As(err, &rd) {
+				span.SetAttributes(attribute.Float64("maria.slack.retry_after_seconds", rd.After.Seconds()))
+			}
+		case bus.IsPermanent(err):
+			outcome = "refused"
+		default:
+			outcome = "error"
+		}
+		span.SetAttributes(attribute.String("maria.outcome", outcome))
+		bus.EndSpan(span, err)
+	}
+	return out, err
+}
+
+// get downloads u with the bot token; status is the HTTP status, if any.
+func (d *downloader) get(ctx context.Context, u *url.URL, f schemas.SlackFile, progress func()) (*download, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, bus.Permanent(fmt.Errorf("file %s: build request: %w", f.ID, err))
+		return nil, 0, bus.Permanent(fmt.Errorf("file %s: build request: %w", f.ID, err))
 	}
 	req.Header.Set("Authorization", "Bearer "+d.token)
 	resp, err := d.client.Do(req)
 	if err != nil {
 		// url.Error carries the URL (no token: that is in a header).
-		return nil, bus.Retry(fmt.Errorf("file %s: download: %w", f.ID, err))
+		return nil, resp.StatusCode, bus.Retry(fmt.Errorf("file %s: download: %w", f.ID, err))
 	}
 	defer resp.Body.Close()
 	switch {
@@ -159,23 +194,23 @@ func (d *downloader) fetch(ctx context.Context, f schemas.SlackFile, progress fu
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
 			after = time.Duration(s) * time.Second
 		}
-		return nil, bus.RetryAfter(fmt.Errorf("file %s: download rate limited (HTTP 429)", f.ID), after)
+		return nil, resp.StatusCode, bus.RetryAfter(fmt.Errorf("file %s: download rate limited (HTTP 429)", f.ID), after)
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, bus.Permanent(refuse("file %s: Slack refused the download (HTTP %d): the bot token lacks access (files:read?)", f.ID, resp.StatusCode))
+		return nil, resp.StatusCode, bus.Permanent(refuse("file %s: Slack refused the download (HTTP %d): the bot token lacks access (files:read?)", f.ID, resp.StatusCode))
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return nil, bus.Permanent(refuse("file %s: no longer exists (HTTP %d)", f.ID, resp.StatusCode))
+		return nil, resp.StatusCode, bus.Permanent(refuse("file %s: no longer exists (HTTP %d)", f.ID, resp.StatusCode))
 	case resp.StatusCode >= 500:
-		return nil, bus.Retry(fmt.Errorf("file %s: download failed (HTTP %d)", f.ID, resp.StatusCode))
+		return nil, resp.StatusCode, bus.Retry(fmt.Errorf("file %s: download failed (HTTP %d)", f.ID, resp.StatusCode))
 	default:
-		return nil, bus.Permanent(refuse("file %s: unexpected HTTP %d from the file URL", f.ID, resp.StatusCode))
+		return nil, resp.StatusCode, bus.Permanent(refuse("file %s: unexpected HTTP %d from the file URL", f.ID, resp.StatusCode))
 	}
 	if d.max > 0 && resp.ContentLength > d.max {
-		return nil, bus.Permanent(refuse("file %s is %d bytes, over the %d-byte limit (MARIA_STORAGE_MAX_FILE_BYTES)", f.ID, resp.ContentLength, d.max))
+		return nil, resp.StatusCode, bus.Permanent(refuse("file %s is %d bytes, over the %d-byte limit (MARIA_STORAGE_MAX_FILE_BYTES)", f.ID, resp.ContentLength, d.max))
 	}
 
 	tmp, err := os.CreateTemp(d.tmpDir, "maria-file-*")
 	if err != nil {
-		return nil, bus.Retry(fmt.Errorf("file %s: temporary file: %w", f.ID, err))
+		return nil, resp.StatusCode, bus.Retry(fmt.Errorf("file %s: temporary file: %w", f.ID, err))
 	}
 	out := &download{File: tmp}
 	h := sha256.New()
@@ -188,18 +223,18 @@ func (d *downloader) fetch(ctx context.Context, f schemas.SlackFile, progress fu
 	n, err := io.Copy(io.MultiWriter(tmp, h, head, pw), body)
 	if err != nil {
 		out.Close()
-		return nil, bus.Retry(fmt.Errorf("file %s: download interrupted after %d bytes: %w", f.ID, n, err))
+		return nil, resp.StatusCode, bus.Retry(fmt.Errorf("file %s: download interrupted after %d bytes: %w", f.ID, n, err))
 	}
 	if d.max > 0 && n > d.max {
 		out.Close()
-		return nil, bus.Permanent(refuse("file %s exceeds the %d-byte limit (MARIA_STORAGE_MAX_FILE_BYTES) while downloading (declared %d bytes)", f.ID, d.max, f.Size))
+		return nil, resp.StatusCode, bus.Permanent(refuse("file %s exceeds the %d-byte limit (MARIA_STORAGE_MAX_FILE_BYTES) while downloading (declared %d bytes)", f.ID, d.max, f.Size))
 	}
 	if resp.ContentLength >= 0 && n != resp.ContentLength {
 		out.Close()
-		return nil, bus.Retry(fmt.Errorf("file %s: got %d of %d bytes", f.ID, n, resp.ContentLength))
+		return nil, resp.StatusCode, bus.Retry(fmt.Errorf("file %s: got %d of %d bytes", f.ID, n, resp.ContentLength))
 	}
 	out.Size, out.SHA256, out.Head = n, hex.EncodeToString(h.Sum(nil)), head.b
-	return out, nil
+	return out, resp.StatusCode, nil
 }
 
 // headWriter keeps the first max bytes written.
@@ -246,14 +281,23 @@ func (d *downloader) fileInfo(ctx context.Context, id string) (*schemas.SlackFil
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	c := slack.New(d.token, slack.OptionAPIURL(api), slack.OptionHTTPClient(d.client))
+	ctx, span := bus.StartSpan(ctx, "slack files.info", attribute.String("rpc.system", "slack"),
+		attribute.String("rpc.method", "files.info"), attribute.String("maria.slack.file_id", id))
 	info, _, _, err := c.GetFileInfoContext(ctx, id, 0, 0)
 	if err != nil {
 		var se slack.SlackErrorResponse
 		if errors.As(err, &se) { // Slack answered ok:false (file_not_found, invalid_auth, …)
-			return nil, bus.Permanent(refuse("file %s: files.info: %v", id, err))
+			span.SetAttributes(attribute.String("maria.outcome", "slack_error"), attribute.String("maria.slack.error", se.Err))
+			err = bus.Permanent(refuse("file %s: files.info: %v", id, err))
+		} else {
+			span.SetAttributes(attribute.String("maria.outcome", "error"))
+			err = bus.Retry(fmt.Errorf("file %s: files.info: %w", id, err))
 		}
-		return nil, bus.Retry(fmt.Errorf("file %s: files.info: %w", id, err))
+		bus.EndSpan(span, err)
+		return nil, err
 	}
+	span.SetAttributes(attribute.String("maria.outcome", "ok"))
+	bus.EndSpan(span, nil)
 	return &schemas.SlackFile{ID: info.ID, Name: info.Name, Title: info.Title, Mimetype: info.Mimetype, Filetype: info.Filetype,
 		Size: int64(info.Size), URLPrivate: info.URLPrivate, URLPrivateDownload: info.URLPrivateDownload}, nil
 }

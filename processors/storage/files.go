@@ -10,6 +10,7 @@ import (
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/processors/storage/store"
 	"github.com/mariahq/maria/schemas"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // FilesProcessor is the consumer of shared files (durable storage-files).
@@ -51,9 +52,9 @@ func (s *Service) handleFile(ctx context.Context, m *bus.Msg) error {
 	}
 	log := m.Log.With().Str("file_id", f.ID).Logger()
 
-	done := timed(backend, "get_file")
-	rec, found, err := s.records.GetFile(ctx, f.ID)
-	done()
+	octx, done := timed(ctx, backend, "get_file", fileAttr(f.ID))
+	rec, found, err := s.records.GetFile(octx, f.ID)
+	done(err)
 	if err != nil {
 		return bus.Retry(err)
 	}
@@ -64,9 +65,9 @@ func (s *Service) handleFile(ctx context.Context, m *bus.Msg) error {
 	}
 
 	claimKey := "file:" + f.ID
-	done = timed(backend, "claim")
-	err = s.records.Claim(ctx, claimKey, s.claimStale())
-	done()
+	octx, done = timed(ctx, backend, "claim", fileAttr(f.ID))
+	err = s.records.Claim(octx, claimKey, s.claimStale())
+	done(err)
 	if errors.Is(err, store.ErrInFlight) {
 		return bus.RetryAfter(fmt.Errorf("file %s is being stored by another delivery", f.ID), 15*time.Second)
 	}
@@ -103,7 +104,7 @@ func (s *Service) storeFile(ctx context.Context, m *bus.Msg, ev *schemas.SlackFi
 	rec := store.FileRecord{FileID: f.ID, Name: f.Name, Team: team, Channel: channel, ThreadTS: thread, User: user,
 		TS: ev.TS, Backend: backend}
 
-	done := timed(backend, "download")
+	done := observe(backend, "download") // the downloader traces its Slack calls
 	dl, err := s.dl.fetch(ctx, f, func() { _ = m.InProgress() })
 	done()
 	if err != nil {
@@ -123,18 +124,18 @@ func (s *Service) storeFile(ctx context.Context, m *bus.Msg, ev *schemas.SlackFi
 	rec.StoredAt = time.Now().UTC()
 	_ = m.InProgress()
 
-	done = timed(backend, "get_content")
-	prev, dup, err := s.records.GetContent(ctx, team, channel, thread, dl.SHA256)
-	done()
+	octx, odone := timed(ctx, backend, "get_content", fileAttr(f.ID))
+	prev, dup, err := s.records.GetContent(octx, team, channel, thread, dl.SHA256)
+	odone(err)
 	if err != nil {
 		return rec, bus.Retry(err)
 	}
 	if dup && prev.FileID != f.ID {
 		// The same bytes were shared in this thread before: point at that
 		// object, unless retention already removed it.
-		done = timed(backend, "stat_object")
-		_, serr := s.blobs.Stat(ctx, prev.Bucket, prev.Key)
-		done()
+		octx, odone = timed(ctx, backend, "stat_object", attribute.String("maria.storage.bucket", prev.Bucket), fileAttr(f.ID))
+		_, serr := s.blobs.Stat(octx, prev.Bucket, prev.Key)
+		odone(serr)
 		switch {
 		case serr == nil:
 			rec.Bucket, rec.Key, rec.DuplicateOf = prev.Bucket, prev.Key, prev.FileID
@@ -157,25 +158,26 @@ func (s *Service) storeFile(ctx context.Context, m *bus.Msg, ev *schemas.SlackFi
 				delete(meta, k)
 			}
 		}
-		done = timed(backend, "put_object")
-		err = s.blobs.Put(ctx, store.PutObject{Bucket: rec.Bucket, Key: rec.Key, ContentType: rec.ContentType,
+		octx, odone = timed(ctx, backend, "put_object", attribute.String("maria.storage.bucket", rec.Bucket), fileAttr(f.ID),
+			attribute.Int64("maria.storage.size", dl.Size), attribute.String("maria.storage.content_type", rec.ContentType))
+		err = s.blobs.Put(octx, store.PutObject{Bucket: rec.Bucket, Key: rec.Key, ContentType: rec.ContentType,
 			Size: dl.Size, SHA256: dl.SHA256, Metadata: meta, Body: dl.File})
-		done()
+		odone(err)
 		if err != nil {
 			return rec, bus.Retry(err)
 		}
 		metricBytes.WithLabelValues(backend, rec.Bucket).Add(float64(dl.Size))
-		done = timed(backend, "create_content")
-		_, _, err = s.records.CreateContent(ctx, rec)
-		done()
+		octx, odone = timed(ctx, backend, "create_content", fileAttr(f.ID))
+		_, _, err = s.records.CreateContent(octx, rec)
+		odone(err)
 		if err != nil {
 			return rec, bus.Retry(err)
 		}
 	}
 
-	done = timed(backend, "create_file")
-	existing, created, err := s.records.CreateFile(ctx, rec)
-	done()
+	octx, odone = timed(ctx, backend, "create_file", fileAttr(f.ID))
+	existing, created, err := s.records.CreateFile(octx, rec)
+	odone(err)
 	if err != nil {
 		return rec, bus.Retry(err)
 	}
@@ -200,6 +202,9 @@ func (s *Service) announce(ctx context.Context, m *bus.Msg, ev *schemas.SlackFil
 	_, err := m.Publish(ctx, schemas.StoredFileSubject(m.Env.Team, m.Env.Channel), "stored:"+ev.File.ID, schemas.TypeStoredFile, sf)
 	return err
 }
+
+// fileAttr names the Slack file an operation is about.
+func fileAttr(id string) attribute.KeyValue { return attribute.String("maria.slack.file_id", id) }
 
 // claimStale is how old a claim must be before another delivery may take
 // it over: longer than any download can run.

@@ -13,6 +13,7 @@ import (
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // History limits.
@@ -149,9 +150,9 @@ func (s *Service) record(ctx context.Context, e store.Entry, ok bool, err error)
 		metricHistory.WithLabelValues("", "skipped").Inc()
 		return nil
 	}
-	done := timed(s.blobs.Backend(), "put_entry")
-	err = s.records.PutEntry(ctx, e)
-	done()
+	octx, done := timed(ctx, s.blobs.Backend(), "put_entry", attribute.String("maria.history.role", e.Role), attribute.String("maria.history.op", e.Op))
+	err = s.records.PutEntry(octx, e)
+	done(err)
 	if err != nil {
 		return bus.Retry(err)
 	}
@@ -223,9 +224,9 @@ func (s *Service) History(ctx context.Context, q schemas.HistoryQuery) ([]schema
 	if limit == 0 {
 		limit = DefaultHistoryLimit
 	}
-	done := timed(s.blobs.Backend(), "history_query")
-	entries, err := s.records.Entries(ctx, q.Team, q.Channel, q.ThreadTS, maxThreadEntries)
-	done()
+	octx, done := timed(ctx, s.blobs.Backend(), "history_query", attribute.String("maria.slack.channel", q.Channel))
+	entries, err := s.records.Entries(octx, q.Team, q.Channel, q.ThreadTS, maxThreadEntries)
+	done(err)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,13 @@
 package storage
 
 import (
+	"context"
+	"errors"
 	"time"
+
+	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/processors/storage/store"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -33,8 +39,55 @@ var (
 	}, []string{"outcome"})
 )
 
-// timed observes the duration of one storage operation.
-func timed(backend, op string) func() {
+// timed observes one storage operation: its latency, and a client span
+// "<system> <op>" (system s3 or dynamodb for the aws backend, nats.objectstore
+// or nats.kv for nats) with the backend, op and attrs. Run the operation
+// with the returned context and pass its error to done. "Not found" and
+// "claimed by another delivery" are answers, not failures.
+func timed(ctx context.Context, backend, op string, attrs ...attribute.KeyValue) (context.Context, func(error)) {
+	start := time.Now()
+	system := storageSystem(backend, op)
+	ctx, span := bus.StartSpan(ctx, system+" "+op, append(attrs,
+		attribute.String("db.system.name", system),
+		attribute.String("db.operation.name", op),
+		attribute.String("maria.storage.backend", backend))...)
+	return ctx, func(err error) {
+		metricOpSeconds.WithLabelValues(backend, op).Observe(time.Since(start).Seconds())
+		if !span.IsRecording() {
+			return
+		}
+		outcome := "ok"
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			outcome, err = "not_found", nil
+		case errors.Is(err, store.ErrInFlight):
+			outcome, err = "in_flight", nil
+		case err != nil:
+			outcome = "error"
+		}
+		span.SetAttributes(attribute.String("maria.outcome", outcome))
+		bus.EndSpan(span, err)
+	}
+}
+
+// observe records the latency of an operation that traces itself.
+func observe(backend, op string) func() {
 	start := time.Now()
 	return func() { metricOpSeconds.WithLabelValues(backend, op).Observe(time.Since(start).Seconds()) }
+}
+
+// storageSystem names the service an operation talks to.
+func storageSystem(backend, op string) string {
+	blob := op == "put_object" || op == "stat_object" || op == "get_object"
+	switch {
+	case backend == store.BackendAWS && blob:
+		return "s3"
+	case backend == store.BackendAWS:
+		return "dynamodb"
+	case backend == store.BackendNATS && blob:
+		return "nats.objectstore"
+	case backend == store.BackendNATS:
+		return "nats.kv"
+	}
+	return backend
 }
