@@ -18,23 +18,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
 )
-
-// inMemoryTracing turns bus tracing on with a synchronous in-memory exporter
-// for the duration of the test.
-func inMemoryTracing(t *testing.T) (*tracetest.InMemoryExporter, *sdktrace.TracerProvider) {
-	t.Helper()
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	bus.SetTracerProvider(tp)
-	t.Cleanup(func() { bus.SetTracerProvider(nil); _ = tp.Shutdown(context.Background()) })
-	return exp, tp
-}
 
 func traceIDOf(t *testing.T, h nats.Header) string {
 	t.Helper()
@@ -53,15 +41,6 @@ func spanNamed(spans tracetest.SpanStubs, name string) (tracetest.SpanStub, bool
 		}
 	}
 	return tracetest.SpanStub{}, false
-}
-
-func attr(s tracetest.SpanStub, key string) (attribute.Value, bool) {
-	for _, kv := range s.Attributes {
-		if string(kv.Key) == key {
-			return kv.Value, true
-		}
-	}
-	return attribute.Value{}, false
 }
 
 // relay is a processor that forwards every inbound message to maria.out,
@@ -86,7 +65,7 @@ func runProcessor(t *testing.T, b *bus.Bus, p bus.Processor) {
 }
 
 func TestTraceCrossesProcessorHop(t *testing.T) {
-	exp, tp := inMemoryTracing(t)
+	exp, tp := bustest.Tracing(t)
 	b := bustest.New(t)
 	out := bustest.Subscribe(t, b, schemas.SubjectOutAll)
 	runProcessor(t, b, relay("relay"))
@@ -148,11 +127,11 @@ func TestTraceCrossesProcessorHop(t *testing.T) {
 		"maria.correlation_id":       env.CorrelationID,
 		"maria.outcome":              "ack",
 	} {
-		if v, ok := attr(proc, key); !ok || v.AsString() != want {
+		if v, ok := bustest.SpanAttr(proc, key); !ok || v.AsString() != want {
 			t.Errorf("process span %s = %v, want %q", key, v.String(), want)
 		}
 	}
-	if v, ok := attr(proc, "messaging.nats.delivery_count"); !ok || v.AsInt64() != 1 {
+	if v, ok := bustest.SpanAttr(proc, "messaging.nats.delivery_count"); !ok || v.AsInt64() != 1 {
 		t.Errorf("delivery count attribute = %v", v.String())
 	}
 	// The child's body still carries the correlation id: logs and traces join.
@@ -171,7 +150,7 @@ func names(spans tracetest.SpanStubs) []string {
 }
 
 func TestProcessSpanRecordsFailureAndDeadLetter(t *testing.T) {
-	exp, _ := inMemoryTracing(t)
+	exp, _ := bustest.Tracing(t)
 	b := bustest.New(t)
 	runProcessor(t, b, bus.Processor{Name: "broken", Stream: schemas.StreamIn, Subjects: []string{schemas.InKindFilter(schemas.KindMessage)},
 		Handle: func(context.Context, *bus.Msg) error { return bus.Permanent(errors.New("cannot parse")) }})
@@ -181,7 +160,7 @@ func TestProcessSpanRecordsFailureAndDeadLetter(t *testing.T) {
 		return ok
 	}, "process span")
 	s, _ := spanNamed(exp.GetSpans(), "broken process")
-	if v, _ := attr(s, "maria.outcome"); v.AsString() != "dead_letter" {
+	if v, _ := bustest.SpanAttr(s, "maria.outcome"); v.AsString() != "dead_letter" {
 		t.Errorf("outcome %q, want dead_letter", v.AsString())
 	}
 	if s.Status.Code.String() != "Error" || !strings.Contains(s.Status.Description, "cannot parse") {
@@ -414,7 +393,7 @@ func TestSetupTracingRejectsUnknownExporter(t *testing.T) {
 }
 
 func TestServerSpanIsChildOfTheRequester(t *testing.T) {
-	exp, tp := inMemoryTracing(t)
+	exp, tp := bustest.Tracing(t)
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "requester")
 	h := bus.RequestHeaders(bus.WithCorrelation(ctx, "corr-1"))
 	parent.End()
@@ -442,7 +421,7 @@ func TestServerSpanIsChildOfTheRequester(t *testing.T) {
 	if s.Status.Code.String() != "Error" {
 		t.Errorf("status %v, want Error", s.Status)
 	}
-	if v, _ := attr(s, "maria.erp.kind"); v.AsString() != "search" {
+	if v, _ := bustest.SpanAttr(s, "maria.erp.kind"); v.AsString() != "search" {
 		t.Errorf("attribute maria.erp.kind = %q", v.AsString())
 	}
 }

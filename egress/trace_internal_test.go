@@ -8,31 +8,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/bustest"
+
 	"github.com/slack-go/slack"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
 
-func spanAttr(s tracetest.SpanStub, key string) (attribute.Value, bool) {
-	for _, kv := range s.Attributes {
-		if string(kv.Key) == key {
-			return kv.Value, true
-		}
-	}
-	return attribute.Value{}, false
-}
-
 // Every Slack call is a client span under the caller's span, with the
 // method, channel, outcome, Slack error code and Retry-After of a 429.
 func TestSlackCallSpans(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	bus.SetTracerProvider(tp)
-	t.Cleanup(func() { bus.SetTracerProvider(nil); _ = tp.Shutdown(context.Background()) })
+	exp, tp := bustest.Tracing(t)
 
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "egress process")
 	_ = call(ctx, "chat.postMessage", "C1", false, func(ctx context.Context) error {
@@ -64,13 +51,13 @@ func TestSlackCallSpans(t *testing.T) {
 		if s.SpanKind != trace.SpanKindClient || s.Parent.SpanID() != parent.SpanContext().SpanID() {
 			t.Errorf("%s: kind %v parent %s, want a client child of the caller", n, s.SpanKind, s.Parent.SpanID())
 		}
-		if v, _ := spanAttr(s, "maria.slack.channel"); v.AsString() != "C1" {
+		if v, _ := bustest.SpanAttr(s, "maria.slack.channel"); v.AsString() != "C1" {
 			t.Errorf("%s: channel %q", n, v.AsString())
 		}
 	}
 	check := func(name, key, want string) {
 		t.Helper()
-		if v, _ := spanAttr(byName[name], key); v.String() != want {
+		if v, _ := bustest.SpanAttr(byName[name], key); v.String() != want {
 			t.Errorf("%s: %s = %q, want %q", name, key, v.String(), want)
 		}
 	}

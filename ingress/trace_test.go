@@ -6,48 +6,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
 	"github.com/mariahq/maria/schemas"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
 
-func inMemoryTracing(t *testing.T) *tracetest.InMemoryExporter {
-	t.Helper()
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	bus.SetTracerProvider(tp)
-	t.Cleanup(func() { bus.SetTracerProvider(nil); _ = tp.Shutdown(context.Background()) })
-	return exp
-}
-
-func spanAttr(s tracetest.SpanStub, key string) attribute.Value {
-	for _, kv := range s.Attributes {
-		if string(kv.Key) == key {
-			return kv.Value
-		}
-	}
-	return attribute.Value{}
-}
-
-func spansNamed(spans tracetest.SpanStubs, name string) tracetest.SpanStubs {
-	var out tracetest.SpanStubs
-	for _, s := range spans {
-		if s.Name == name {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // The server span of a Slack request is the root of the turn's trace: the
 // publish to maria.in is its child and the stored message carries its trace.
 func TestHTTPServerSpanParentsThePublish(t *testing.T) {
-	exp := inMemoryTracing(t)
+	exp, _ := bustest.Tracing(t)
 	base, b := startIngress(t, testConfig())
 	mention := readTestdata(t, "app_mention.json")
 	if status, body := do(t, base, post{path: PathEvents, contentType: ctJSON, body: mention}); status != 200 {
@@ -60,12 +29,12 @@ func TestHTTPServerSpanParentsThePublish(t *testing.T) {
 	// The handler ends its span after writing the answer: poll for it.
 	var servers tracetest.SpanStubs
 	bustest.Eventually(t, 5*time.Second, func() bool {
-		servers = spansNamed(exp.GetSpans(), "slack "+EndpointEvents)
+		servers = bustest.SpansNamed(exp.GetSpans(), "slack "+EndpointEvents)
 		return len(servers) == 2
 	}, "two ingress server spans")
 	var ok, refused tracetest.SpanStub
 	for _, s := range servers {
-		switch spanAttr(s, "maria.outcome").AsString() {
+		switch bustest.Attr(s, "maria.outcome").AsString() {
 		case OutcomeOK:
 			ok = s
 		case OutcomeBadSignature:
@@ -80,21 +49,21 @@ func TestHTTPServerSpanParentsThePublish(t *testing.T) {
 	}
 	for k, want := range map[string]string{"maria.slack.endpoint": EndpointEvents, "maria.slack.event": "event_callback/app_mention",
 		"maria.slack.team": "T123ABC456", "http.request.method": "POST", "http.route": PathEvents} {
-		if got := spanAttr(ok, k).AsString(); got != want {
+		if got := bustest.Attr(ok, k).AsString(); got != want {
 			t.Errorf("attribute %s = %q, want %q", k, got, want)
 		}
 	}
-	if got := spanAttr(ok, "http.response.status_code").AsInt64(); got != 200 {
+	if got := bustest.Attr(ok, "http.response.status_code").AsInt64(); got != 200 {
 		t.Errorf("status code attribute %d", got)
 	}
-	if got := spanAttr(refused, "http.response.status_code").AsInt64(); got != 401 {
+	if got := bustest.Attr(refused, "http.response.status_code").AsInt64(); got != 401 {
 		t.Errorf("refused request status code attribute %d", got)
 	}
 	if refused.Status.Code == codes.Error {
 		t.Errorf("a refused request is answered, not a failure: %v", refused.Status)
 	}
 
-	pubs := spansNamed(exp.GetSpans(), "publish maria.in.mention")
+	pubs := bustest.SpansNamed(exp.GetSpans(), "publish maria.in.mention")
 	if len(pubs) != 1 {
 		t.Fatalf("publish spans %d, want 1", len(pubs))
 	}

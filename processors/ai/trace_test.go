@@ -13,46 +13,16 @@ import (
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
 	openai "github.com/sashabaranov/go-openai"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
-
-func inMemoryTracing(t *testing.T) (*tracetest.InMemoryExporter, trace.Tracer) {
-	t.Helper()
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	bus.SetTracerProvider(tp)
-	t.Cleanup(func() { bus.SetTracerProvider(nil); _ = tp.Shutdown(context.Background()) })
-	return exp, tp.Tracer("test")
-}
-
-func spanAttr(s tracetest.SpanStub, key string) attribute.Value {
-	for _, kv := range s.Attributes {
-		if string(kv.Key) == key {
-			return kv.Value
-		}
-	}
-	return attribute.Value{}
-}
-
-func spansNamed(spans tracetest.SpanStubs, name string) tracetest.SpanStubs {
-	var out tracetest.SpanStubs
-	for _, s := range spans {
-		if s.Name == name {
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 // Each OpenAI request (each attempt) is a client span with the model,
 // streaming, token usage and outcome; neither the key nor the prompt is
 // recorded.
 func TestLLMRequestSpans(t *testing.T) {
-	exp, tr := inMemoryTracing(t)
+	exp, tp := bustest.Tracing(t)
+	tr := tp.Tracer("test")
 	api := &scriptedAPI{resps: []func(http.ResponseWriter){
 		apiError(429, "7", "requests", "rate_limit_exceeded"),
 		sse(`{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}`,
@@ -65,7 +35,7 @@ func TestLLMRequestSpans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spans := spansNamed(exp.GetSpans(), "openai chat.completions")
+	spans := bustest.SpansNamed(exp.GetSpans(), "openai chat.completions")
 	if len(spans) != 2 {
 		t.Fatalf("%d openai spans, want one per attempt (2)", len(spans))
 	}
@@ -74,16 +44,16 @@ func TestLLMRequestSpans(t *testing.T) {
 		if s.SpanKind != trace.SpanKindClient || s.Parent.SpanID() != parent.SpanContext().SpanID() {
 			t.Errorf("kind %v parent %s: want a client child of the caller", s.SpanKind, s.Parent.SpanID())
 		}
-		if spanAttr(s, "gen_ai.request.model").AsString() != "gpt-test" || !spanAttr(s, "maria.openai.streaming").AsBool() {
+		if bustest.Attr(s, "gen_ai.request.model").AsString() != "gpt-test" || !bustest.Attr(s, "maria.openai.streaming").AsBool() {
 			t.Errorf("model/streaming attributes: %v", s.Attributes)
 		}
 	}
-	if spanAttr(limited, "maria.outcome").AsString() != string(FailRateLimited) || spanAttr(limited, "http.response.status_code").AsInt64() != 429 ||
-		spanAttr(limited, "maria.openai.retry_after_seconds").AsFloat64() != 7 || limited.Status.Code != codes.Error {
+	if bustest.Attr(limited, "maria.outcome").AsString() != string(FailRateLimited) || bustest.Attr(limited, "http.response.status_code").AsInt64() != 429 ||
+		bustest.Attr(limited, "maria.openai.retry_after_seconds").AsFloat64() != 7 || limited.Status.Code != codes.Error {
 		t.Errorf("rate-limited attempt: %v status %v", limited.Attributes, limited.Status)
 	}
-	if spanAttr(ok, "maria.outcome").AsString() != "ok" || spanAttr(ok, "gen_ai.usage.input_tokens").AsInt64() != 50 ||
-		spanAttr(ok, "gen_ai.usage.output_tokens").AsInt64() != 12 || ok.Status.Code == codes.Error {
+	if bustest.Attr(ok, "maria.outcome").AsString() != "ok" || bustest.Attr(ok, "gen_ai.usage.input_tokens").AsInt64() != 50 ||
+		bustest.Attr(ok, "gen_ai.usage.output_tokens").AsInt64() != 12 || ok.Status.Code == codes.Error {
 		t.Errorf("successful attempt: %v status %v", ok.Attributes, ok.Status)
 	}
 	for _, s := range exp.GetSpans() {
@@ -104,7 +74,8 @@ func TestLLMRequestSpans(t *testing.T) {
 
 // An ERP query is a client span whose context the query service receives.
 func TestERPQuerySpanParentsTheService(t *testing.T) {
-	exp, tr := inMemoryTracing(t)
+	exp, tp := bustest.Tracing(t)
+	tr := tp.Tracer("test")
 	b := bustest.New(t)
 	var served trace.SpanContext
 	sub, err := b.NC.Subscribe(schemas.SubjectERPQuery, func(m *nats.Msg) {
@@ -129,7 +100,7 @@ func TestERPQuerySpanParentsTheService(t *testing.T) {
 	}
 	parent.End()
 
-	spans := spansNamed(exp.GetSpans(), "erp query")
+	spans := bustest.SpansNamed(exp.GetSpans(), "erp query")
 	if len(spans) != 2 {
 		t.Fatalf("%d erp query spans, want 2", len(spans))
 	}
@@ -140,11 +111,11 @@ func TestERPQuerySpanParentsTheService(t *testing.T) {
 	if served.SpanID() != okSpan.SpanContext.SpanID() || served.TraceID() != parent.SpanContext().TraceID() {
 		t.Errorf("the service received span %s/%s, want the query span %s", served.TraceID(), served.SpanID(), okSpan.SpanContext.SpanID())
 	}
-	if spanAttr(okSpan, "maria.erp.model").AsString() != "sale.order" || spanAttr(okSpan, "maria.erp.method").AsString() != "search_count" ||
-		spanAttr(okSpan, "maria.erp.kind").AsString() != "ok" || !spanAttr(okSpan, "maria.erp.cached").AsBool() {
+	if bustest.Attr(okSpan, "maria.erp.model").AsString() != "sale.order" || bustest.Attr(okSpan, "maria.erp.method").AsString() != "search_count" ||
+		bustest.Attr(okSpan, "maria.erp.kind").AsString() != "ok" || !bustest.Attr(okSpan, "maria.erp.cached").AsBool() {
 		t.Errorf("attributes %v", okSpan.Attributes)
 	}
-	if spanAttr(down, "maria.erp.kind").AsString() != "unavailable" || down.Status.Code != codes.Error {
+	if bustest.Attr(down, "maria.erp.kind").AsString() != "unavailable" || down.Status.Code != codes.Error {
 		t.Errorf("unavailable query: %v status %v", down.Attributes, down.Status)
 	}
 }

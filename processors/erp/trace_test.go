@@ -9,31 +9,17 @@ import (
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
 	"github.com/mariahq/maria/schemas"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
-
-func spanAttr(s tracetest.SpanStub, key string) attribute.Value {
-	for _, kv := range s.Attributes {
-		if string(kv.Key) == key {
-			return kv.Value
-		}
-	}
-	return attribute.Value{}
-}
 
 // A query's server span is the child of the requester's span, and each
 // Odoo call a client span under it with the model, method, outcome and
 // fault kind; the Odoo password is never recorded.
 func TestQueryAndOdooSpans(t *testing.T) {
 	h := start(t, func(c *Config) { c.CacheTTL = 0 }, nil)
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	bus.SetTracerProvider(tp)
-	t.Cleanup(func() { bus.SetTracerProvider(nil); _ = tp.Shutdown(context.Background()) })
+	exp, tp := bustest.Tracing(t)
 
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "ai erp query")
 	rep, err := h.qc.Query(bus.WithCorrelation(ctx, "corr-1"), schemas.ERPQuery{Method: "search_count", Model: "res.partner"})
@@ -60,8 +46,8 @@ func TestQueryAndOdooSpans(t *testing.T) {
 	if server.SpanKind != trace.SpanKindServer || server.Parent.SpanID() != parent.SpanContext().SpanID() {
 		t.Errorf("server span kind %v parent %s, want a server child of the requester %s", server.SpanKind, server.Parent.SpanID(), parent.SpanContext().SpanID())
 	}
-	if spanAttr(server, "maria.erp.model").AsString() != "res.partner" || spanAttr(server, "maria.erp.method").AsString() != "search_count" ||
-		spanAttr(server, "maria.erp.kind").AsString() != "ok" {
+	if bustest.Attr(server, "maria.erp.model").AsString() != "res.partner" || bustest.Attr(server, "maria.erp.method").AsString() != "search_count" ||
+		bustest.Attr(server, "maria.erp.kind").AsString() != "ok" {
 		t.Errorf("server span attributes %v", server.Attributes)
 	}
 	var count tracetest.SpanStub
@@ -73,8 +59,8 @@ func TestQueryAndOdooSpans(t *testing.T) {
 			count = c
 		}
 	}
-	if spanAttr(count, "maria.odoo.model").AsString() != "res.partner" || spanAttr(count, "rpc.method").AsString() != "search_count" ||
-		spanAttr(count, "maria.outcome").AsString() != "ok" {
+	if bustest.Attr(count, "maria.odoo.model").AsString() != "res.partner" || bustest.Attr(count, "rpc.method").AsString() != "search_count" ||
+		bustest.Attr(count, "maria.outcome").AsString() != "ok" {
 		t.Errorf("odoo search_count span %+v", count.Attributes)
 	}
 
@@ -90,7 +76,7 @@ func TestQueryAndOdooSpans(t *testing.T) {
 			fault = s
 		}
 	}
-	if fault.Status.Code != codes.Error || spanAttr(fault, "maria.odoo.fault_kind").AsString() == "" {
+	if fault.Status.Code != codes.Error || bustest.Attr(fault, "maria.odoo.fault_kind").AsString() == "" {
 		t.Errorf("failed call span: status %v attributes %v", fault.Status, fault.Attributes)
 	}
 

@@ -5,22 +5,18 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/bustest"
+
 	"github.com/mariahq/maria/processors/storage/store"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
 
 // Each storage operation is a client span named after the service it
 // talks to, under the caller's span; "not found" is an answer, not an error.
 func TestStorageOperationSpans(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	bus.SetTracerProvider(tp)
-	t.Cleanup(func() { bus.SetTracerProvider(nil); _ = tp.Shutdown(context.Background()) })
+	exp, tp := bustest.Tracing(t)
 
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "storage-files process")
 	for _, c := range []struct {
