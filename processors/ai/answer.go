@@ -22,6 +22,8 @@ type turn struct {
 	threadTS string
 	// prefix precedes a posted (non-streamed) answer.
 	prefix string
+	// ts is the user's Slack message (remembered so edits can revise it).
+	ts string
 }
 
 // answer runs a turn at most once to completion: a turn record (KV,
@@ -159,7 +161,7 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn, scope strin
 		return nil
 	}
 	now := p.now().UTC()
-	entries := []Entry{{ID: m.Env.ID + "/q", Role: RoleUser, User: q.user, Text: q.text, At: now}}
+	entries := []Entry{{ID: m.Env.ID + "/q", Role: RoleUser, User: q.user, Text: q.text, At: now, TS: q.ts}}
 	for i, n := range res.notes {
 		entries = append(entries, Entry{ID: fmt.Sprintf("%s/n%d", m.Env.ID, i), Role: RoleNote, Text: n, At: now})
 	}

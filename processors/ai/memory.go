@@ -28,6 +28,9 @@ type Entry struct {
 	User string    `json:"user,omitempty"`
 	Text string    `json:"text"`
 	At   time.Time `json:"at"`
+	// TS is the Slack ts of a user's message, so an edit or a deletion of
+	// that message can revise what Maria remembers of it.
+	TS string `json:"ts,omitempty"`
 }
 
 // Thread is the memory of one Slack thread.
@@ -204,6 +207,32 @@ func (m *Memory) Append(ctx context.Context, key string, budget int, entries ...
 		}
 		return changed
 	})
+}
+
+// Revise applies an edit (text) or a deletion (deleted) of the user's
+// message ts to the thread's memory, so follow-ups see what the user now
+// says, not what they retracted. It reports whether the thread remembered
+// that message; threads Maria is not part of are left alone.
+func (m *Memory) Revise(ctx context.Context, key, ts, text string, deleted bool) (bool, error) {
+	revised := false
+	err := m.update(ctx, key, func(t *Thread) bool {
+		for i, e := range t.Entries {
+			if e.Role != RoleUser || e.TS == "" || e.TS != ts {
+				continue
+			}
+			if deleted {
+				t.Entries = append(t.Entries[:i:i], t.Entries[i+1:]...)
+			} else if e.Text != text {
+				t.Entries[i].Text = text
+			} else {
+				return false
+			}
+			revised = true
+			return true
+		}
+		return false
+	})
+	return revised, err
 }
 
 // SetContext records the channel the user is looking at (assistant pane).

@@ -189,8 +189,11 @@ func (p *Processor) onMessage(ctx context.Context, m *bus.Msg, mention bool) err
 	}
 	switch msg.Subtype {
 	case "", "file_share", "thread_broadcast":
+	case "message_changed", "message_deleted":
+		// The answer already given stands, but memory follows the user:
+		// a follow-up must not build on words they edited or deleted.
+		return p.revise(ctx, m, msg, typ)
 	default:
-		// Edits and deletions: the answer to the original stands.
 		return ignore("subtype")
 	}
 	thread := msg.ThreadTS
@@ -231,11 +234,34 @@ func (p *Processor) onMessage(ctx context.Context, m *bus.Msg, mention bool) err
 			schemas.OutPost{Text: helpText(m.Env.User), ThreadTS: thread})
 		return err
 	}
-	err = p.answer(ctx, m, turn{text: text, user: m.Env.User, team: m.Env.Team, channel: m.Env.Channel, threadTS: thread})
+	err = p.answer(ctx, m, turn{text: text, user: m.Env.User, team: m.Env.Team, channel: m.Env.Channel, threadTS: thread, ts: msg.TS})
 	if err == nil {
 		metricEvents.WithLabelValues(typ, "answered").Inc()
 	}
 	return err
+}
+
+// revise applies an edit or deletion of a remembered user message to the
+// thread's memory; messages Maria does not remember are ignored.
+func (p *Processor) revise(ctx context.Context, m *bus.Msg, msg *schemas.SlackMessage, typ string) error {
+	if msg.PreviousTS == "" {
+		metricEvents.WithLabelValues(typ, "ignored_subtype").Inc()
+		return nil
+	}
+	thread := firstNonEmpty(msg.ThreadTS, m.Env.ThreadTS, msg.PreviousTS)
+	deleted := msg.Subtype == "message_deleted"
+	revised, err := p.mem.Revise(ctx, ThreadKey(m.Env.Team, m.Env.Channel, thread), msg.PreviousTS, cleanText(msg.Text), deleted)
+	if err != nil {
+		return bus.Retry(err)
+	}
+	outcome := "ignored_not_remembered"
+	if revised && deleted {
+		outcome = "memory_deleted"
+	} else if revised {
+		outcome = "memory_edited"
+	}
+	metricEvents.WithLabelValues(typ, outcome).Inc()
+	return nil
 }
 
 func (p *Processor) onCommand(ctx context.Context, m *bus.Msg) error {
@@ -327,4 +353,13 @@ func budgetText(scope string) string {
 		return "Sorry — this workspace has used today's AI allowance, so I can't answer now. It resets at midnight UTC; an admin can raise the limit."
 	}
 	return "Sorry — you've used your AI allowance for today, so I can't answer now. It resets at midnight UTC; an admin can raise the limit."
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -375,3 +375,41 @@ func TestAssistantThreadStarted(t *testing.T) {
 		t.Fatalf("context not given to the model: %+v", h.model.requests()[0].Messages[1])
 	}
 }
+
+// An edit or a deletion of a remembered question revises memory: the next
+// follow-up sees the edited words, then nothing of the deleted message.
+func TestEditsAndDeletionsReviseMemory(t *testing.T) {
+	h := newHarness(t, testConfig())
+	h.model.push(say("Noted."), say("Still noted."), say("Fine."))
+	h.inbound(schemas.KindMention, schemas.TypeSlackMention, "ev1", "U1", "",
+		schemas.SlackMessage{TS: "300.1", Text: "<@UMARIA> my budget is 5k"})
+	bustest.Eventually(t, 5*time.Second, func() bool { return len(h.outputs(schemas.TypeOutStreamStop)) == 1 }, "first answer")
+
+	history := func(i int) string {
+		var all []string
+		for _, m := range h.model.requests()[i].Messages {
+			all = append(all, m.Role+":"+m.Content)
+		}
+		return strings.Join(all, "\n")
+	}
+	h.inbound(schemas.KindMessage, schemas.TypeSlackMessage, "ev2", "U1", "300.1",
+		schemas.SlackMessage{TS: "300.2", ChannelType: "channel", Subtype: "message_changed", PreviousTS: "300.1", Text: "<@UMARIA> my budget is 7k"})
+	h.inbound(schemas.KindMessage, schemas.TypeSlackMessage, "ev3", "U1", "300.1",
+		schemas.SlackMessage{TS: "300.3", ThreadTS: "300.1", ChannelType: "channel", Text: "what did I say?"})
+	bustest.Eventually(t, 5*time.Second, func() bool { return len(h.outputs(schemas.TypeOutStreamStop)) == 2 }, "second answer")
+	if got := history(1); !strings.Contains(got, "user:my budget is 7k") || strings.Contains(got, "5k") {
+		t.Fatalf("after the edit the model saw:\n%s", got)
+	}
+
+	h.inbound(schemas.KindMessage, schemas.TypeSlackMessage, "ev4", "U1", "300.1",
+		schemas.SlackMessage{TS: "300.4", ChannelType: "channel", Subtype: "message_deleted", PreviousTS: "300.1"})
+	h.inbound(schemas.KindMessage, schemas.TypeSlackMessage, "ev5", "U1", "300.1",
+		schemas.SlackMessage{TS: "300.5", ThreadTS: "300.1", ChannelType: "channel", Text: "and now?"})
+	bustest.Eventually(t, 5*time.Second, func() bool { return len(h.outputs(schemas.TypeOutStreamStop)) == 3 }, "third answer")
+	if got := history(2); strings.Contains(got, "budget is") {
+		t.Fatalf("after the deletion the model still saw it:\n%s", got)
+	}
+	if got := history(2); !strings.Contains(got, "user:what did I say?") {
+		t.Fatalf("the deletion removed more than the deleted message:\n%s", got)
+	}
+}
