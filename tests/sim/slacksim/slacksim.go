@@ -758,13 +758,23 @@ func (s *Sim) startStream(channel string, p url.Values) (reply, string) {
 	return reply{"channel": channel, "ts": m.TS}, ""
 }
 
-func (s *Sim) appendStream(channel string, p url.Values) (reply, string) {
-	m := s.find(channel, p.Get("ts"))
+// openStream finds a streamed message still open for appends or a stop,
+// with Slack's error codes otherwise.
+func (s *Sim) openStream(channel, ts string) (*Message, string) {
+	m := s.find(channel, ts)
 	if m == nil || !m.Stream {
 		return nil, "message_not_found"
 	}
 	if !m.Streaming {
 		return nil, "message_not_in_streaming_state"
+	}
+	return m, ""
+}
+
+func (s *Sim) appendStream(channel string, p url.Values) (reply, string) {
+	m, code := s.openStream(channel, p.Get("ts"))
+	if code != "" {
+		return nil, code
 	}
 	if p.Get("markdown_text") == "" && p.Get("chunks") == "" {
 		return nil, "no_text"
@@ -774,12 +784,9 @@ func (s *Sim) appendStream(channel string, p url.Values) (reply, string) {
 }
 
 func (s *Sim) stopStream(channel string, p url.Values) (reply, string) {
-	m := s.find(channel, p.Get("ts"))
-	if m == nil || !m.Stream {
-		return nil, "message_not_found"
-	}
-	if !m.Streaming {
-		return nil, "message_not_in_streaming_state"
+	m, code := s.openStream(channel, p.Get("ts"))
+	if code != "" {
+		return nil, code
 	}
 	blocks, code := parseBlocks(p.Get("blocks"))
 	if code != "" {
