@@ -34,9 +34,30 @@ type Envelope struct {
 	Channel     string `json:"channel,omitempty"`
 	ThreadTS    string `json:"thread_ts,omitempty"`
 	User        string `json:"user,omitempty"`
+	// UserTeam is the home workspace of User as Slack reported it; it differs
+	// from Team for Slack Connect (external) users. Set by ingress.
+	UserTeam string `json:"user_team,omitempty"`
+	// UserKind is how ingress classified User (see UserKind* constants).
+	// Processors gate sensitive access (the ERP) on it; empty means nobody
+	// classified the user, which must be treated as UserKindUnknown.
+	UserKind string `json:"user_kind,omitempty" jsonschema:"enum=,enum=member,enum=guest,enum=external,enum=bot,enum=unknown"`
 	// Data is the typed payload named by Type.
 	Data json.RawMessage `json:"data"`
 }
+
+// User kinds (Envelope.UserKind), as ingress classifies the user behind an event.
+const (
+	// UserKindMember is a full member of the workspace the event came from.
+	UserKindMember = "member"
+	// UserKindGuest is a single- or multi-channel guest (users.info is_restricted / is_ultra_restricted).
+	UserKindGuest = "guest"
+	// UserKindExternal belongs to another workspace (Slack Connect: user_team ≠ team).
+	UserKindExternal = "external"
+	// UserKindBot is a bot or app user.
+	UserKindBot = "bot"
+	// UserKindUnknown could not be classified (lookup failed or disabled).
+	UserKindUnknown = "unknown"
+)
 
 // ErrInvalidEnvelope reports a message that does not satisfy the contract.
 // It is permanent: retrying the same bytes can never succeed.
@@ -95,6 +116,8 @@ func (e *Envelope) Child(key, typ, source string, data any) (*Envelope, error) {
 		Channel:       e.Channel,
 		ThreadTS:      e.ThreadTS,
 		User:          e.User,
+		UserTeam:      e.UserTeam,
+		UserKind:      e.UserKind,
 		Data:          raw,
 	}, nil
 }
