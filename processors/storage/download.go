@@ -61,19 +61,37 @@ func newDownloader(c Config) *downloader {
 			MaxIdleConnsPerHost:   4,
 			IdleConnTimeout:       90 * time.Second,
 		},
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("too many redirects")
-			}
-			// The token only ever goes to allowed hosts (Go also drops it
-			// across domains; this is explicit).
-			if !d.allowed(req.URL) {
-				req.Header.Del("Authorization")
-			}
-			return nil
-		},
+		CheckRedirect: d.checkRedirect,
 	}
 	return d
+}
+
+// redirectRefused is a redirect the downloader will not follow. The bot
+// token rides on every hop of a redirect chain Go follows, and what is
+// stored must come from Slack: so a hop to a host outside the allow-list,
+// or from https down to http, ends the download instead.
+type redirectRefused struct {
+	from, to *url.URL
+	why      string
+}
+
+func (e *redirectRefused) Error() string {
+	return fmt.Sprintf("redirect from %s://%s to %s://%s refused: %s", e.from.Scheme, e.from.Host, e.to.Scheme, e.to.Host, e.why)
+}
+
+// checkRedirect is the client's redirect policy: follow only to allowed
+// hosts (see allowed), never downgrade https to http, at most 5 hops.
+func (d *downloader) checkRedirect(req *http.Request, via []*http.Request) error {
+	prev := via[len(via)-1].URL
+	switch {
+	case len(via) >= 5:
+		return &redirectRefused{from: prev, to: req.URL, why: "too many redirects"}
+	case prev.Scheme == "https" && req.URL.Scheme != "https":
+		return &redirectRefused{from: prev, to: req.URL, why: "downgrade from https"}
+	case !d.allowed(req.URL):
+		return &redirectRefused{from: prev, to: req.URL, why: "host not in MARIA_STORAGE_FILE_HOSTS"}
+	}
+	return nil
 }
 
 // allowed reports whether the bot token may be sent to u: its host must be
@@ -183,8 +201,18 @@ func (d *downloader) get(ctx context.Context, u *url.URL, f schemas.SlackFile, p
 	req.Header.Set("Authorization", "Bearer "+d.token)
 	resp, err := d.client.Do(req)
 	if err != nil {
+		// On a refused redirect Do returns the redirect response too, body
+		// closed; on a network error resp is nil.
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		var rr *redirectRefused
+		if errors.As(err, &rr) {
+			return nil, status, bus.Permanent(refuse("file %s: %v", f.ID, rr))
+		}
 		// url.Error carries the URL (no token: that is in a header).
-		return nil, resp.StatusCode, bus.Retry(fmt.Errorf("file %s: download: %w", f.ID, err))
+		return nil, status, bus.Retry(fmt.Errorf("file %s: download: %w", f.ID, err))
 	}
 	defer resp.Body.Close()
 	switch {

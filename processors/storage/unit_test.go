@@ -147,6 +147,9 @@ func TestDownloadErrors(t *testing.T) {
 			w.WriteHeader(http.StatusTooManyRequests)
 		case "/503":
 			w.WriteHeader(http.StatusServiceUnavailable)
+		case "/reset":
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			_ = conn.Close()
 		case "/redirect":
 			_, port, _ := strings.Cut(r.Host, ":")
 			http.Redirect(w, r, "http://localhost:"+port+"/ok", http.StatusFound)
@@ -180,18 +183,59 @@ func TestDownloadErrors(t *testing.T) {
 		t.Fatalf("ok: %+v %v", dl, err)
 	}
 	dl.Close()
-	// A redirect to a host not allowed (localhost vs 127.0.0.1) loses the token.
+	// A redirect to a host not allowed (localhost vs 127.0.0.1) is not
+	// followed: the foreign host gets neither the token nor the chance to
+	// supply the content.
 	gotAuth = nil
-	if err := fetch("/redirect"); err != nil {
-		t.Fatal(err)
+	err = fetch("/redirect")
+	if !bus.IsPermanent(err) || !strings.Contains(err.Error(), "redirect") || !strings.Contains(err.Error(), "localhost") {
+		t.Errorf("redirect to a foreign host: %v, want a permanent refusal naming it", err)
 	}
-	if len(gotAuth) != 2 || gotAuth[0] != "Bearer xoxb-secret" || gotAuth[1] != "" {
-		t.Errorf("authorization per hop = %q", gotAuth)
+	if len(gotAuth) != 1 || gotAuth[0] != "Bearer xoxb-secret" {
+		t.Errorf("authorization per hop = %q, want only the allowed first hop", gotAuth)
+	}
+	// A connection reset is retried (it used to panic on a nil response).
+	err = fetch("/reset")
+	if err == nil || bus.IsPermanent(err) {
+		t.Errorf("connection reset: %v, want retryable", err)
 	}
 	// Hosts outside the list never see the token.
 	err = (&downloader{hosts: []string{"files.slack.com"}, token: "xoxb-secret", max: 10}).fetchErr(ctx, srv.URL+"/ok")
 	if !bus.IsPermanent(err) || !strings.Contains(err.Error(), "refusing to send the bot token") {
 		t.Errorf("foreign host: %v", err)
+	}
+}
+
+func TestCheckRedirect(t *testing.T) {
+	d := &downloader{hosts: []string{"files.slack.com", "127.0.0.1:8080"}}
+	hop := func(raw string) *http.Request {
+		u, _ := url.Parse(raw)
+		return &http.Request{URL: u}
+	}
+	for _, tc := range []struct {
+		from, to, refused string
+		hops              int
+	}{
+		{"https://files.slack.com/a", "https://files.slack.com/b", "", 1},
+		{"https://files.slack.com/a", "https://evil.example/b", "host not in", 1},
+		{"https://files.slack.com/a", "https://files.slack.com.evil.example/b", "host not in", 1},
+		{"https://files.slack.com/a", "http://files.slack.com/b", "downgrade", 1},
+		{"http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b", "", 1},
+		{"http://127.0.0.1:8080/a", "http://127.0.0.1:9090/b", "host not in", 1},
+		{"http://127.0.0.1:8080/a", "http://127.0.0.2:8080/b", "host not in", 1},
+		{"https://files.slack.com/a", "https://files.slack.com/b", "too many", 5},
+	} {
+		via := make([]*http.Request, tc.hops)
+		for i := range via {
+			via[i] = hop(tc.from)
+		}
+		err := d.checkRedirect(hop(tc.to), via)
+		switch {
+		case tc.refused == "" && err != nil:
+			t.Errorf("%s → %s: refused (%v), want followed", tc.from, tc.to, err)
+		case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused)):
+			t.Errorf("%s → %s: %v, want refused: %s", tc.from, tc.to, err, tc.refused)
+		}
 	}
 }
 
