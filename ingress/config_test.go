@@ -22,6 +22,13 @@ func TestLoadConfig(t *testing.T) {
 		{"bad api url", map[string]string{"SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "slack"}, "SLACK_API_URL"},
 		{"api url with credentials", map[string]string{"SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "ftp://u:xoxb-SECRET@h/api/"}, "SLACK_API_URL=\"ftp://u:xxxxx@h/api/\""},
 		{"publish timeout past slack's deadline", map[string]string{"SLACK_SIGNING_SECRET": "s", "MARIA_INGRESS_PUBLISH_TIMEOUT": "3s"}, "PUBLISH_TIMEOUT"},
+		{"allow-lists", map[string]string{"SLACK_SIGNING_SECRET": "s", "MARIA_ALLOWED_TEAMS": "T0AAA, T0BBB", "MARIA_ALLOWED_ENTERPRISES": "E0ORG", "MARIA_ALLOWED_APP_IDS": "A0APP"}, ""},
+		{"team id of the wrong kind", map[string]string{"SLACK_SIGNING_SECRET": "s", "MARIA_ALLOWED_TEAMS": "T0AAA,E0ORG"}, `MARIA_ALLOWED_TEAMS: "E0ORG"`},
+		{"lower-case enterprise id", map[string]string{"SLACK_SIGNING_SECRET": "s", "MARIA_ALLOWED_ENTERPRISES": "e0org"}, "MARIA_ALLOWED_ENTERPRISES"},
+		{"app id of the wrong kind", map[string]string{"SLACK_SIGNING_SECRET": "s", "MARIA_ALLOWED_APP_IDS": "T0AAA"}, "MARIA_ALLOWED_APP_IDS"},
+		{"lookup and publish past slack's deadline", map[string]string{"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-1",
+			"MARIA_INGRESS_PUBLISH_TIMEOUT": "2s", "MARIA_INGRESS_USER_LOOKUP_TIMEOUT": "1s"}, "USER_LOOKUP_TIMEOUT"},
+		{"buffer smaller than one body", map[string]string{"SLACK_SIGNING_SECRET": "s", "MARIA_INGRESS_MAX_BUFFERED_BYTES": "4096"}, "MAX_BUFFERED_BYTES"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -43,6 +50,17 @@ func TestLoadConfig(t *testing.T) {
 	}
 	if c.APIURL != "http://127.0.0.1:9/api/" || c.MaxBody != 2048 || c.UserRate != 5 || c.TeamRate != 0 || c.PublishTimeout != 2*time.Second {
 		t.Fatalf("%+v", c)
+	}
+	if c.UserLookupTimeout != DefaultUserLookupTimeout || c.UserCacheTTL != DefaultUserCacheTTL || c.MaxInflightBodies != DefaultMaxInflightBodies ||
+		c.MaxBufferedBytes != DefaultMaxBufferedBytes || len(c.AllowedTeams) != 0 {
+		t.Fatalf("defaults: %+v", c)
+	}
+	// Every bad entry is reported at once.
+	_, err = LoadConfig(bus.NewEnvFrom(map[string]string{"SLACK_SIGNING_SECRET": "s", "MARIA_ALLOWED_TEAMS": "x,T0OK,y", "MARIA_ALLOWED_APP_IDS": "z"}))
+	for _, want := range []string{`"x"`, `"y"`, `"z"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to name %s", err, want)
+		}
 	}
 	env = bus.NewEnvFrom(map[string]string{"SLACK_SIGNING_SECRET": "s", "MARIA_INGRESS_MAX_BODY": "lots"})
 	if _, err := LoadConfig(env); err != nil || env.Err() == nil {

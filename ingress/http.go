@@ -142,6 +142,13 @@ func annotateSpan(ctx context.Context, res *Result) {
 	}
 }
 
+// ephemeral answers a slash command or an interaction with a message only
+// the user who sent it sees.
+func ephemeral(w http.ResponseWriter, text string) {
+	w.Header().Set("Content-Type", ctJSON)
+	_ = json.NewEncoder(w).Encode(map[string]any{"response_type": "ephemeral", "replace_original": false, "text": text})
+}
+
 func reply(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -151,23 +158,11 @@ func reply(w http.ResponseWriter, status int, msg string) {
 
 func (in *Ingress) serve(w http.ResponseWriter, r *http.Request, endpoint, contentType string, parse func([]byte) (*Result, error)) string {
 	log := in.log.With().Str("endpoint", endpoint).Str("remote", r.RemoteAddr).Logger()
-	// Nothing is read or parsed for a request without a signature.
-	if r.Header.Get("X-Slack-Signature") == "" || r.Header.Get("X-Slack-Request-Timestamp") == "" {
-		log.Info().Msg("rejected: missing slack signature headers")
-		reply(w, http.StatusUnauthorized, "missing X-Slack-Signature or X-Slack-Request-Timestamp")
-		return OutcomeBadSignature
+	body, release, outcome := in.readUnverified(w, r, log)
+	if outcome != "" {
+		return outcome
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, in.cfg.MaxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			log.Warn().Int64("limit", in.cfg.MaxBody).Msg("rejected: body too large")
-			reply(w, http.StatusRequestEntityTooLarge, "request body over the limit (MARIA_INGRESS_MAX_BODY)")
-			return OutcomeTooLarge
-		}
-		reply(w, http.StatusBadRequest, "cannot read request body")
-		return OutcomeBadRequest
-	}
+	defer release()
 	sv, err := slack.NewSecretsVerifier(r.Header, in.cfg.SigningSecret)
 	if err == nil {
 		_, _ = sv.Write(body)
@@ -183,6 +178,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request, endpoint, conte
 		reply(w, http.StatusUnauthorized, "invalid slack signature")
 		return OutcomeBadSignature
 	}
+	release() // signed by Slack: the gate bounds only unverified bodies
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != contentType {
 		reply(w, http.StatusUnsupportedMediaType, "want Content-Type: "+contentType)
 		return OutcomeBadMedia
@@ -194,7 +190,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request, endpoint, conte
 		return OutcomeBadRequest
 	}
 	annotateSpan(r.Context(), res)
-	outcome, err := in.deliver(r.Context(), endpoint, res, r.Header.Get("X-Slack-Retry-Num"))
+	outcome, err = in.deliver(r.Context(), endpoint, res, r.Header.Get("X-Slack-Retry-Num"))
 	switch {
 	case err != nil:
 		reply(w, http.StatusServiceUnavailable, "event not stored; retry later")
@@ -202,8 +198,13 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request, endpoint, conte
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, res.Challenge)
 	case outcome == OutcomeRateLimited && endpoint == EndpointCommands:
-		w.Header().Set("Content-Type", ctJSON)
-		_ = json.NewEncoder(w).Encode(map[string]string{"response_type": "ephemeral", "text": rateLimitedReply})
+		ephemeral(w, rateLimitedReply)
+	case outcome == OutcomeRefused && endpoint == EndpointEvents:
+		reply(w, http.StatusForbidden, "workspace or app not allowed")
+	case outcome == OutcomeRefused:
+		// A 4xx would show the user Slack's opaque "dispatch_failed":
+		// tell them why instead (the answer is only shown to them).
+		ephemeral(w, refusedReply)
 	default:
 		w.WriteHeader(http.StatusOK)
 	}

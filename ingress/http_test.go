@@ -310,3 +310,35 @@ func TestHTTPEveryKindLandsOnItsSubject(t *testing.T) {
 		t.Fatalf("subjects:\n got  %v\n want %v", got, exp)
 	}
 }
+
+func TestHTTPRefusesForeignWorkspaces(t *testing.T) {
+	cfg := testConfig()
+	cfg.AllowedTeams = []string{"T0ONLYUS"} // the testdata payloads come from T123ABC456
+	base, b := startIngress(t, cfg)
+	before := testutil.ToFloat64(metricRefused.WithLabelValues(RefusedTeam))
+
+	// The Request URL handshake names no team and still works.
+	status, body := do(t, base, post{path: PathEvents, contentType: ctJSON, body: []byte(`{"token":"x","challenge":"c-1","type":"url_verification"}`)})
+	if status != 200 || body != "c-1" {
+		t.Fatalf("url_verification: %d %q", status, body)
+	}
+	if status, body = do(t, base, post{path: PathEvents, contentType: ctJSON, body: readTestdata(t, "app_mention.json")}); status != http.StatusForbidden {
+		t.Fatalf("event of a foreign team: %d %q, want 403", status, body)
+	}
+	for _, p := range []post{
+		{path: PathCommands, contentType: ctForm, body: form(map[string]string{"command": "/maria", "team_id": "T123ABC456", "user_id": "U1", "channel_id": "C1", "text": "hi"})},
+		{path: PathInteractions, contentType: ctForm, body: form(map[string]string{"payload": string(readTestdata(t, "block_actions.json"))})},
+	} {
+		status, body := do(t, base, p)
+		var answer map[string]any
+		if status != 200 || json.Unmarshal([]byte(body), &answer) != nil || answer["response_type"] != "ephemeral" || answer["text"] != refusedReply {
+			t.Fatalf("%s of a foreign team: %d %q, want 200 with an ephemeral %q", p.path, status, body, refusedReply)
+		}
+	}
+	if got := testutil.ToFloat64(metricRefused.WithLabelValues(RefusedTeam)) - before; got != 3 {
+		t.Errorf("refused{team} counted %v, want 3", got)
+	}
+	if n := streamMsgs(t, b, schemas.StreamIn) + streamMsgs(t, b, schemas.StreamDLQ); n != 0 {
+		t.Fatalf("%d messages stored for refused deliveries", n)
+	}
+}

@@ -35,21 +35,36 @@ type Publisher interface {
 // Ingress receives Slack deliveries and publishes them. One Ingress serves
 // the HTTP endpoints (Routes) and, when configured, Socket Mode (Run).
 type Ingress struct {
-	cfg       Config
-	pub       Publisher
-	log       zerolog.Logger
-	norm      *Normalizer
-	limits    *limits
-	connected atomic.Bool
+	cfg         Config
+	pub         Publisher
+	log         zerolog.Logger
+	overloadLog zerolog.Logger // sampled: a flood must not flood the logs too
+	norm        *Normalizer
+	limits      *limits
+	allow       *allowLists
+	users       *Classifier
+	gate        *bodyGate
+	connected   atomic.Bool
 }
 
-// New builds an Ingress from a validated configuration.
+// New builds an Ingress from a validated configuration. With
+// cfg.BotToken set, users are classified with users.info on cfg.APIURL;
+// without it every user is "unknown" (or external, when the payload
+// shows it).
 func New(cfg Config, pub Publisher, log zerolog.Logger, norm *Normalizer) *Ingress {
 	if norm == nil {
 		norm = NewNormalizer(nil, nil)
 	}
 	_ = cfg.Validate() // fills defaults; the caller reported errors already
-	return &Ingress{cfg: cfg, pub: pub, log: log, norm: norm, limits: newLimits(cfg)}
+	var dir UserDirectory
+	if cfg.BotToken != "" {
+		dir = slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.APIURL))
+	}
+	return &Ingress{cfg: cfg, pub: pub, log: log, norm: norm, limits: newLimits(cfg),
+		overloadLog: log.Sample(&zerolog.BurstSampler{Burst: 1, Period: time.Second}),
+		allow:       newAllowLists(cfg.AllowedTeams, cfg.AllowedEnterprises, cfg.AllowedApps),
+		users:       NewClassifier(dir, cfg, log),
+		gate:        newBodyGate(cfg.MaxInflightBodies, cfg.MaxBufferedBytes)}
 }
 
 // NewService builds the production service: it learns the bot's identity
@@ -113,9 +128,18 @@ func (in *Ingress) deliver(ctx context.Context, endpoint string, r *Result, retr
 	if retry != "" {
 		log = log.With().Str("slack_retry", retry).Logger()
 	}
-	switch {
-	case r.Challenge != "":
+	if r.Challenge != "" {
+		// The Request URL handshake names no team: it is Slack checking the
+		// URL, and answering it reveals nothing.
 		return OutcomeChallenge, nil
+	}
+	if reason := in.allow.check(r); reason != "" {
+		metricRefused.WithLabelValues(reason).Inc()
+		log.Warn().Str("reason", reason).Str("team", r.Team).Str("enterprise", r.Enterprise).Str("app", r.AppID).
+			Str("user", r.User).Msg("refused: " + reason + " not in the allow-list; nothing published")
+		return OutcomeRefused, nil
+	}
+	switch {
 	case r.Ignored != "" || len(r.Events) == 0:
 		reason := r.Ignored
 		if reason == "" {
@@ -125,6 +149,7 @@ func (in *Ingress) deliver(ctx context.Context, endpoint string, r *Result, retr
 		log.Debug().Str("reason", reason).Str("user", r.User).Msg("slack delivery acknowledged, nothing to publish")
 		return OutcomeIgnored, nil
 	}
+	in.classify(ctx, r)
 	pctx, cancel := context.WithTimeout(ctx, in.cfg.PublishTimeout)
 	defer cancel()
 	if scope := in.limits.check(r.Team, r.User); scope != "" {
@@ -154,6 +179,29 @@ func (in *Ingress) deliver(ctx context.Context, endpoint string, r *Result, retr
 		log.Debug().Str("subject", ev.Subject).Str("id", ev.Env.ID).Uint64("seq", ack.Sequence).Bool("duplicate", ack.Duplicate).Msg("published")
 	}
 	return OutcomeOK, nil
+}
+
+// classify sets the user's home team and kind on every event of r that
+// names a user (all of one delivery's events share its user).
+func (in *Ingress) classify(ctx context.Context, r *Result) {
+	type class struct{ team, kind string }
+	done := map[string]class{}
+	for _, ev := range r.Events {
+		user := ev.Env.User
+		if user == "" {
+			continue
+		}
+		c, ok := done[user]
+		if !ok {
+			s := Subject{Team: r.Team, Enterprise: r.Enterprise, User: user}
+			if user == r.User {
+				s.UserTeam = r.UserTeam // the payload's user_team is about its author
+			}
+			c.team, c.kind = in.users.Classify(ctx, s)
+			done[user] = c
+		}
+		ev.Env.UserTeam, ev.Env.UserKind = c.team, c.kind
+	}
 }
 
 func (in *Ingress) rateReason(scope string, r *Result) string {

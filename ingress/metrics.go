@@ -25,6 +25,8 @@ const (
 	OutcomeBadRequest   = "bad_request" // malformed payload
 	OutcomeBadMedia     = "unsupported_media_type"
 	OutcomeUnavailable  = "unavailable" // the bus did not store it: 503 / no ack
+	OutcomeRefused      = "refused"     // team, enterprise or app not allowed: 403 / acked, nothing published
+	OutcomeOverloaded   = "overloaded"  // too many unverified bodies in flight: 503, body not read
 )
 
 var (
@@ -49,6 +51,22 @@ var (
 		Help:    "Time from receiving a Slack delivery to answering it (after the PubAck), by endpoint.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
 	}, []string{"endpoint"})
+	metricRefused = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "maria_ingress_refused_total",
+		Help: "Deliveries refused by the allow-lists (MARIA_ALLOWED_TEAMS, _ENTERPRISES, _APP_IDS), by reason (team, enterprise, app); nothing of them is published.",
+	}, []string{"reason"})
+	metricOverloaded = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "maria_ingress_overloaded_total",
+		Help: "Requests answered 503 before their body was read, by the limit hit (bodies: MARIA_INGRESS_MAX_INFLIGHT_BODIES, bytes: MARIA_INGRESS_MAX_BUFFERED_BYTES).",
+	}, []string{"limit"})
+	metricUserLookups = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "maria_ingress_user_lookups_total",
+		Help: "users.info lookups for user classification, by outcome (ok, error, cached, disabled: no SLACK_BOT_TOKEN).",
+	}, []string{"outcome"})
+	metricUserKinds = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "maria_ingress_user_kinds_total",
+		Help: "Deliveries by how their user was classified (member, guest, external, bot, unknown).",
+	}, []string{"kind"})
 	metricSocket = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "maria_ingress_socket_connections_total",
 		Help: "Socket Mode connection events (connecting, connected, connection_error, disconnect, invalid_auth).",

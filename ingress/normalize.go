@@ -47,6 +47,14 @@ type Result struct {
 	What string
 	// Team and User are the rate-limit keys.
 	Team, User string
+	// Enterprise, AppID and EnterpriseInstall name the installation the
+	// delivery came through (enterprise_id, api_app_id,
+	// is_enterprise_install): with Team, what the allow-lists check.
+	Enterprise, AppID string
+	EnterpriseInstall bool
+	// UserTeam is the user's home team when the payload names it
+	// (event user_team, interaction user.team_id); empty otherwise.
+	UserTeam string
 }
 
 // Normalizer turns raw Slack payloads into envelopes. It is pure (no I/O)
@@ -80,13 +88,26 @@ type eventCallback struct {
 	Type           string          `json:"type"`
 	Challenge      string          `json:"challenge"`
 	TeamID         string          `json:"team_id"`
+	EnterpriseID   string          `json:"enterprise_id"`
 	APIAppID       string          `json:"api_app_id"`
 	EventID        string          `json:"event_id"`
 	Event          json.RawMessage `json:"event"`
 	Authorizations []struct {
-		UserID string `json:"user_id"`
-		IsBot  bool   `json:"is_bot"`
+		EnterpriseID        string `json:"enterprise_id"`
+		UserID              string `json:"user_id"`
+		IsBot               bool   `json:"is_bot"`
+		IsEnterpriseInstall bool   `json:"is_enterprise_install"`
 	} `json:"authorizations"`
+}
+
+// installation fills r's installation fields from the callback.
+func (cb *eventCallback) installation(r *Result) *Result {
+	r.Team, r.AppID, r.Enterprise = cb.TeamID, cb.APIAppID, cb.EnterpriseID
+	for _, a := range cb.Authorizations {
+		r.Enterprise = firstNonEmpty(r.Enterprise, a.EnterpriseID)
+		r.EnterpriseInstall = r.EnterpriseInstall || a.IsEnterpriseInstall
+	}
+	return r
 }
 
 type slackFile struct {
@@ -112,6 +133,8 @@ type slackMessage struct {
 	Channel     string `json:"channel"`
 	ChannelType string `json:"channel_type"`
 	User        string `json:"user"`
+	UserTeam    string `json:"user_team"`
+	Team        string `json:"team"`
 	BotID       string `json:"bot_id"`
 	AppID       string `json:"app_id"`
 	BotProfile  *struct {
@@ -175,12 +198,12 @@ func (n *Normalizer) Event(body []byte) (*Result, error) {
 		}
 		return &Result{Challenge: cb.Challenge, What: "url_verification"}, nil
 	case "app_rate_limited":
-		return &Result{Ignored: IgnoredAppRateLimited, What: "app_rate_limited", Team: cb.TeamID}, nil
+		return cb.installation(&Result{Ignored: IgnoredAppRateLimited, What: "app_rate_limited"}), nil
 	case "event_callback":
 	case "":
 		return nil, malformed("events api payload without type")
 	default:
-		return &Result{Ignored: IgnoredUnsupportedEvent, What: cb.Type, Team: cb.TeamID}, nil
+		return cb.installation(&Result{Ignored: IgnoredUnsupportedEvent, What: cb.Type}), nil
 	}
 	if cb.EventID == "" {
 		return nil, malformed("event_callback without event_id")
@@ -197,7 +220,7 @@ func (n *Normalizer) Event(body []byte) (*Result, error) {
 	if head.Type == "" {
 		return nil, malformed("event without type")
 	}
-	c := &callbackCtx{n: n, cb: &cb, res: &Result{What: "event_callback/" + head.Type, Team: cb.TeamID}}
+	c := &callbackCtx{n: n, cb: &cb, res: cb.installation(&Result{What: "event_callback/" + head.Type})}
 	var err error
 	switch head.Type {
 	case "message":
@@ -301,7 +324,7 @@ func (c *callbackCtx) message(kind, typ string) error {
 			c.res.Ignored = IgnoredOwnMessage
 			return nil
 		}
-		user = m.Message.User
+		user, c.res.UserTeam = m.Message.User, userTeamOf(m.Message)
 		p.Text, p.ThreadTS, p.BotID = m.Message.Text, m.Message.ThreadTS, m.Message.BotID
 		p.PreviousTS = m.Message.TS
 		if p.PreviousTS == "" && m.PreviousMessage != nil {
@@ -315,7 +338,7 @@ func (c *callbackCtx) message(kind, typ string) error {
 		}
 		p.PreviousTS = m.DeletedTS
 		if prev := m.PreviousMessage; prev != nil {
-			user, p.ThreadTS = prev.User, prev.ThreadTS
+			user, p.ThreadTS, c.res.UserTeam = prev.User, prev.ThreadTS, userTeamOf(prev)
 			if p.PreviousTS == "" {
 				p.PreviousTS = prev.TS
 			}
@@ -330,6 +353,7 @@ func (c *callbackCtx) message(kind, typ string) error {
 		}
 		p.Text, p.ThreadTS, p.BotID = m.Text, m.ThreadTS, m.BotID
 		p.Files = schemaFiles(m.Files)
+		c.res.UserTeam = userTeamOf(&m)
 	}
 	p.Mentioned = kind == schemas.KindMention || c.mentionsBot(p.Text)
 	c.res.User = user
@@ -353,6 +377,11 @@ func (c *callbackCtx) message(kind, typ string) error {
 	}
 	return nil
 }
+
+// userTeamOf is the author's home team: user_team (Slack Connect and
+// Enterprise Grid messages), else the message's team, which Slack sets to
+// the author's workspace.
+func userTeamOf(m *slackMessage) string { return firstNonEmpty(m.UserTeam, m.Team) }
 
 // FileEventID is the id of a kind=file event: one file shared in one channel
 // is one event, whichever delivery announced it first (the message carrying
@@ -445,6 +474,7 @@ func (n *Normalizer) Command(sc slack.SlashCommand) (*Result, error) {
 	return &Result{
 		Events: []Out{{Kind: schemas.KindCommand, Subject: schemas.InSubject(schemas.KindCommand, sc.TeamID, sc.ChannelID), Env: env}},
 		What:   "command " + sc.Command, Team: sc.TeamID, User: sc.UserID,
+		Enterprise: sc.EnterpriseID, AppID: sc.APIAppID, EnterpriseInstall: sc.IsEnterpriseInstall,
 	}, nil
 }
 
@@ -462,7 +492,12 @@ type interaction struct {
 	Team *struct {
 		ID string `json:"id"`
 	} `json:"team"`
-	User *struct {
+	Enterprise *struct {
+		ID string `json:"id"`
+	} `json:"enterprise"`
+	APIAppID            string `json:"api_app_id"`
+	IsEnterpriseInstall bool   `json:"is_enterprise_install"`
+	User                *struct {
 		ID     string `json:"id"`
 		TeamID string `json:"team_id"`
 	} `json:"user"`
@@ -503,9 +538,12 @@ func (n *Normalizer) Interaction(body []byte) (*Result, error) {
 	if in.Type == "" {
 		return nil, malformed("interaction payload without type")
 	}
-	res := &Result{What: "interaction/" + in.Type}
+	res := &Result{What: "interaction/" + in.Type, AppID: in.APIAppID, EnterpriseInstall: in.IsEnterpriseInstall}
 	if in.User != nil {
-		res.User = in.User.ID
+		res.User, res.UserTeam = in.User.ID, in.User.TeamID
+	}
+	if in.Enterprise != nil {
+		res.Enterprise = in.Enterprise.ID
 	}
 	switch {
 	case in.Team != nil && in.Team.ID != "":

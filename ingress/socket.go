@@ -171,9 +171,14 @@ func (in *Ingress) envelopeOutcome(ctx context.Context, smc *socketmode.Client, 
 	if err != nil {
 		return OutcomeUnavailable // no ack: Slack redelivers
 	}
-	if outcome == OutcomeRateLimited && req.Type == socketmode.RequestTypeSlashCommands {
+	switch {
+	case outcome == OutcomeRateLimited && req.Type == socketmode.RequestTypeSlashCommands:
 		ack(map[string]string{"response_type": "ephemeral", "text": rateLimitedReply})
-	} else {
+	case outcome == OutcomeRefused && req.Type == socketmode.RequestTypeSlashCommands:
+		ack(map[string]string{"response_type": "ephemeral", "text": refusedReply})
+	default:
+		// A refused envelope is acknowledged too: unacknowledged, Slack
+		// would deliver it again and again.
 		ack(nil)
 	}
 	return outcome
