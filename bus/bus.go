@@ -57,9 +57,7 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, extra ...nats.
 			ev.Msg("nats async error")
 		}),
 	}
-	if cfg.NATSCreds != "" {
-		opts = append(opts, nats.UserCredentials(cfg.NATSCreds))
-	}
+	creds := cfg.NATSCreds
 	if addr == "" {
 		srv, err := StartEmbedded(cfg.DataDir, cfg.EmbeddedListen)
 		if err != nil {
@@ -68,6 +66,17 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, extra ...nats.
 		b.Server = srv
 		opts = append(opts, nats.InProcessServer(srv))
 		addr = srv.ClientURL()
+		// The process that runs the server runs every service and declares
+		// the streams: it is the operator.
+		creds = EmbeddedCreds(cfg.DataDir, NATSOperator)
+	}
+	if creds != "" {
+		opt, err := credsOption(creds)
+		if err != nil {
+			b.shutdownServer()
+			return nil, err
+		}
+		opts = append(opts, opt)
 	}
 	opts = append(opts, extra...)
 	nc, err := nats.Connect(addr, opts...)
@@ -87,6 +96,8 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger, extra ...nats.
 
 // StartEmbedded starts a nats-server with JetStream storing in dataDir.
 // listen is host:port for outside clients, or "-" for in-process only.
+// Clients authenticate with the identities of dataDir (EmbeddedCreds),
+// created on the first start; anonymous connections are refused.
 func StartEmbedded(dataDir, listen string) (*server.Server, error) {
 	abs, err := filepath.Abs(dataDir)
 	if err != nil {
@@ -95,7 +106,12 @@ func StartEmbedded(dataDir, listen string) (*server.Server, error) {
 	if err := os.MkdirAll(abs, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir %q: %w", abs, err)
 	}
+	users, err := embeddedUsers(abs)
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats-server: %w", err)
+	}
 	opts := &server.Options{
+		Nkeys:      users,
 		ServerName: "maria-embedded",
 		JetStream:  true,
 		StoreDir:   filepath.Join(abs, "jetstream"),
@@ -233,6 +249,15 @@ func (b *Bus) ClientURL() string {
 		return b.Server.ClientURL()
 	}
 	return b.cfg.NATSURL
+}
+
+// ClientCreds is the NATS_CREDS another process presents along with
+// ClientURL: the operator identity of the embedded server, or NATS_CREDS.
+func (b *Bus) ClientCreds() string {
+	if b.Server != nil {
+		return EmbeddedCreds(b.cfg.DataDir, NATSOperator)
+	}
+	return b.cfg.NATSCreds
 }
 
 // Config returns the configuration the bus was built from.

@@ -122,7 +122,10 @@ type Config struct {
 	// HTTPAddr serves /healthz, /readyz, /metrics and ingress' Slack endpoints.
 	HTTPAddr string
 	// NATSURL empty → start an embedded nats-server with JetStream in DataDir.
-	NATSURL   string
+	NATSURL string
+	// NATSCreds authenticates with NATSURL: a JWT .creds file or an nkey
+	// seed file (see credsOption). The in-process embedded server ignores
+	// it: its own process is the operator.
 	NATSCreds string
 	DataDir   string
 	// EmbeddedListen is where the embedded server accepts clients so that
@@ -154,8 +157,8 @@ func LoadConfig(env *Env) Config {
 	c.Replicas = env.Int("MARIA_STREAM_REPLICAS", 1, 1, 5)
 	c.DeclareStreams = env.Bool("MARIA_DECLARE_STREAMS", true)
 	if c.NATSCreds != "" {
-		if _, err := os.Stat(c.NATSCreds); err != nil {
-			env.Fail(fmt.Errorf("NATS_CREDS=%q: %w", c.NATSCreds, err))
+		if _, err := credsOption(c.NATSCreds); err != nil {
+			env.Fail(err)
 		}
 	}
 	if c.NATSURL == "" && c.Replicas != 1 {

@@ -67,7 +67,7 @@ func Client(t testing.TB, b *bus.Bus, w io.Writer) *bus.Bus {
 		w = io.Discard
 	}
 	cfg := b.Config()
-	cfg.NATSURL = b.ClientURL()
+	cfg.NATSURL, cfg.NATSCreds = b.ClientURL(), b.ClientCreds()
 	log := bus.NewLogger(w, "debug", "test-client")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

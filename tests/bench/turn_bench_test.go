@@ -36,7 +36,11 @@ func BenchmarkConversationTurn(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer e.Close()
-	nc, err := nats.Connect(e.NATSURL())
+	creds, err := nats.NkeyOptionFromSeed(e.NATSCreds()) // the embedded server admits no anonymous client
+	if err != nil {
+		b.Fatal(err)
+	}
+	nc, err := nats.Connect(e.NATSURL(), creds)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,7 +24,14 @@ func TestConnectFindsRunningMariaOrOpensDataDir(t *testing.T) {
 	live := bustest.New(t)
 	ctx := ctxT(t)
 	addr := strings.TrimPrefix(live.ClientURL(), "nats://")
-	b, err := ops.Connect(ctx, bus.NewEnvFrom(map[string]string{"MARIA_NATS_LISTEN": addr, "MARIA_DATA_DIR": t.TempDir()}), nil)
+	// Another data dir holds no identity for the running server: a clear
+	// error, not an anonymous attempt.
+	if _, err := ops.Connect(ctx, bus.NewEnvFrom(map[string]string{"MARIA_NATS_LISTEN": addr, "MARIA_DATA_DIR": t.TempDir()}), nil); err == nil ||
+		!strings.Contains(err.Error(), "NATS_CREDS") {
+		t.Fatalf("attach without credentials: err = %v, want one naming NATS_CREDS", err)
+	}
+	// The running maria's data dir holds its operator identity.
+	b, err := ops.Connect(ctx, bus.NewEnvFrom(map[string]string{"MARIA_NATS_LISTEN": addr, "MARIA_DATA_DIR": live.Config().DataDir}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

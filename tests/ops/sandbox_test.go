@@ -24,6 +24,7 @@ func operatorEnv(t *testing.T, live *bus.Bus) (map[string]string, *slacksim.Sim,
 	odoo := odoosim.New(t)
 	return map[string]string{
 		"NATS_URL":             live.ClientURL(),
+		"NATS_CREDS":           live.ClientCreds(),
 		"SLACK_BOT_TOKEN":      slack.Token(),
 		"SLACK_API_URL":        slack.URL(),
 		"SLACK_SIGNING_SECRET": "s3cret",
@@ -143,13 +144,14 @@ func TestSandboxEnvDisablesSideEffects(t *testing.T) {
 		"NATS_URL": "nats://127.0.0.1:9999", "SLACK_BOT_TOKEN": ops.SandboxSlackToken, "SLACK_API_URL": "http://127.0.0.1:1/api/",
 		"MARIA_STORAGE": "nats", "MARIA_EGRESS_DRY_RUN": "true", "MARIA_ERP_READ_ONLY": "true", "ODOO_URL": "http://127.0.0.1:2",
 		"ODOO_PUBLIC_URL": "https://erp.example.com", "OPENAI_API_KEY": "sk-keep", "MARIA_HTTP_ADDR": "127.0.0.1:0",
+		"NATS_CREDS": bus.EmbeddedCreds("/tmp/sb", bus.NATSOperator), // the sandbox server's operator, never the real bus'
 	}
 	for k, v := range want {
 		if env[k] != v {
 			t.Errorf("%s = %q, want %q", k, env[k], v)
 		}
 	}
-	for _, k := range []string{"NATS_CREDS", "SLACK_APP_TOKEN", "AWS_REGION", "AWS_ACCESS_KEY_ID"} {
+	for _, k := range []string{"SLACK_APP_TOKEN", "AWS_REGION", "AWS_ACCESS_KEY_ID"} {
 		if _, ok := env[k]; ok {
 			t.Errorf("%s kept in the sandbox", k)
 		}

@@ -62,10 +62,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// secured is a nats-server started from infra/nats/nats-server.conf.
+// secured is a nats-server with Maria's users: started from
+// infra/nats/nats-server.conf, or the embedded server (embedded_test.go).
 type secured struct {
 	srv       *server.Server
 	passwords map[string]string
+	// login is how user reaches srv: a password in the URL (accounts.conf)
+	// or its generated identity file (embedded server).
+	login func(user string) bus.Config
 }
 
 func startSecured(t *testing.T) *secured {
@@ -90,7 +94,9 @@ func startSecured(t *testing.T) *secured {
 		t.Fatal("secured nats-server not ready")
 	}
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	return &secured{srv: srv, passwords: passwords}
+	s := &secured{srv: srv, passwords: passwords}
+	s.login = func(user string) bus.Config { return bus.Config{NATSURL: s.url(user)} }
+	return s
 }
 
 func (s *secured) url(user string) string {
@@ -110,7 +116,8 @@ type identity struct {
 func (s *secured) connect(t *testing.T, user string) *identity {
 	t.Helper()
 	id := &identity{t: t, name: user}
-	cfg := bus.Config{NATSURL: s.url(user), ServiceName: "maria-" + user, Replicas: 1}
+	cfg := s.login(user)
+	cfg.ServiceName, cfg.Replicas = "maria-"+user, 1
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	b, err := bus.Connect(ctx, cfg, bus.NewLogger(io.Discard, "error", user),
@@ -268,347 +275,353 @@ func TestWrongPasswordIsRejected(t *testing.T) {
 
 func TestIngressPublishesInboundOnly(t *testing.T) {
 	t.Parallel()
-	s := startSecured(t)
-	op := declare(t, s)
-	in := s.connect(t, "ingress")
-	ctx := context.Background()
+	eachServer(t, func(t *testing.T, s *secured) {
+		op := declare(t, s)
+		in := s.connect(t, "ingress")
+		ctx := context.Background()
 
-	ack, err := in.Publish(ctx, schemas.InSubject(schemas.KindMessage, "T1", "C1"), envelope(t, "Ev-ingress-1"))
-	if err != nil || ack.Stream != schemas.StreamIn {
-		t.Fatalf("ingress publish: %+v %v", ack, err)
-	}
-	if err := in.Ready(ctx); err != nil {
-		t.Fatalf("ingress /readyz check: %v", err)
-	}
-	dl := bus.DeadLetter{Stream: schemas.StreamIn, Consumer: "ingress-invalid", Subject: "maria.in.invalid._._", Sequence: 1,
-		Deliveries: 1, Reason: "test", Header: nats.Header{}, Data: []byte("{}")}
-	if err := in.PublishDeadLetter(ctx, dl); err != nil {
-		t.Fatalf("ingress dead letter: %v", err)
-	}
-	in.noViolations()
+		ack, err := in.Publish(ctx, schemas.InSubject(schemas.KindMessage, "T1", "C1"), envelope(t, "Ev-ingress-1"))
+		if err != nil || ack.Stream != schemas.StreamIn {
+			t.Fatalf("ingress publish: %+v %v", ack, err)
+		}
+		if err := in.Ready(ctx); err != nil {
+			t.Fatalf("ingress /readyz check: %v", err)
+		}
+		dl := bus.DeadLetter{Stream: schemas.StreamIn, Consumer: "ingress-invalid", Subject: "maria.in.invalid._._", Sequence: 1,
+			Deliveries: 1, Reason: "test", Header: nats.Header{}, Data: []byte("{}")}
+		if err := in.PublishDeadLetter(ctx, dl); err != nil {
+			t.Fatalf("ingress dead letter: %v", err)
+		}
+		in.noViolations()
 
-	in.publishDenied("maria.out.T1.C1")
-	in.publishDenied("maria.erp.command.res.partner")
-	in.publishDenied("maria.audit.confirm")
-	in.publishDenied("maria.dlq.MARIA_OUT.egress")
-	in.subscribeDenied("maria.in.>")
-	in.subscribeDenied("maria.erp.query")
-	in.jsDenied("$JS.API.CONSUMER.CREATE.MARIA_IN.ai", func(ctx context.Context) error {
-		_, err := in.JS.CreateOrUpdateConsumer(ctx, schemas.StreamIn, jetstream.ConsumerConfig{Durable: "ai", AckPolicy: jetstream.AckExplicitPolicy})
-		return err
+		in.publishDenied("maria.out.T1.C1")
+		in.publishDenied("maria.erp.command.res.partner")
+		in.publishDenied("maria.audit.confirm")
+		in.publishDenied("maria.dlq.MARIA_OUT.egress")
+		in.subscribeDenied("maria.in.>")
+		in.subscribeDenied("maria.erp.query")
+		in.jsDenied("$JS.API.CONSUMER.CREATE.MARIA_IN.ai", func(ctx context.Context) error {
+			_, err := in.JS.CreateOrUpdateConsumer(ctx, schemas.StreamIn, jetstream.ConsumerConfig{Durable: "ai", AckPolicy: jetstream.AckExplicitPolicy})
+			return err
+		})
+		in.jsDenied("$JS.API.STREAM.DELETE.MARIA_IN", func(ctx context.Context) error { return in.JS.DeleteStream(ctx, schemas.StreamIn) })
+		in.jsDenied("$JS.API.STREAM.UPDATE.MARIA_AUDIT", func(ctx context.Context) error {
+			_, err := in.JS.UpdateStream(ctx, jetstream.StreamConfig{Name: schemas.StreamAudit, Subjects: []string{schemas.SubjectAuditAll}, MaxAge: time.Second})
+			return err
+		})
+		// STREAM.INFO is allowed (readiness), reading another stage's messages is not.
+		outStream, err := in.JS.Stream(ctx, schemas.StreamOut)
+		if err != nil {
+			t.Fatalf("ingress stream info: %v", err)
+		}
+		in.jsDenied("$JS.API.STREAM.MSG.GET.MARIA_OUT", func(ctx context.Context) error {
+			_, err := outStream.GetMsg(ctx, 1)
+			return err
+		})
+		_ = op
 	})
-	in.jsDenied("$JS.API.STREAM.DELETE.MARIA_IN", func(ctx context.Context) error { return in.JS.DeleteStream(ctx, schemas.StreamIn) })
-	in.jsDenied("$JS.API.STREAM.UPDATE.MARIA_AUDIT", func(ctx context.Context) error {
-		_, err := in.JS.UpdateStream(ctx, jetstream.StreamConfig{Name: schemas.StreamAudit, Subjects: []string{schemas.SubjectAuditAll}, MaxAge: time.Second})
-		return err
-	})
-	// STREAM.INFO is allowed (readiness), reading another stage's messages is not.
-	outStream, err := in.JS.Stream(ctx, schemas.StreamOut)
-	if err != nil {
-		t.Fatalf("ingress stream info: %v", err)
-	}
-	in.jsDenied("$JS.API.STREAM.MSG.GET.MARIA_OUT", func(ctx context.Context) error {
-		_, err := outStream.GetMsg(ctx, 1)
-		return err
-	})
-	_ = op
 }
 
 func TestEgressConsumesItsDurableAndPublishesDelivered(t *testing.T) {
 	t.Parallel()
-	s := startSecured(t)
-	op := declare(t, s)
-	eg := s.connect(t, "egress")
-	ctx := context.Background()
+	eachServer(t, func(t *testing.T, s *secured) {
+		op := declare(t, s)
+		eg := s.connect(t, "egress")
+		ctx := context.Background()
 
-	idem, err := eg.Idempotency(ctx, "maria_egress", time.Hour, time.Minute)
-	if err != nil {
-		t.Fatalf("egress idempotency bucket: %v %v", err, eg.violations())
-	}
-	refs, err := eg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "maria_egress_refs"})
-	if err != nil {
-		t.Fatalf("egress refs bucket: %v", err)
-	}
-	spec, _ := schemas.ConsumerByName("egress")
-	runProcessor(t, eg, bus.FromSpec(spec, func(ctx context.Context, m *bus.Msg) error {
-		if _, _, err := idem.Begin(ctx, m.Env.ID); err != nil {
-			return err
-		}
-		if _, err := refs.Put(ctx, "ref-"+m.Env.ID, []byte("1700.1")); err != nil {
-			return err
-		}
-		if _, err := refs.Get(ctx, "ref-"+m.Env.ID); err != nil {
-			return err
-		}
-		if err := idem.Finish(ctx, m.Env.ID, map[string]string{"ts": "1700.1"}); err != nil {
-			return err
-		}
-		_, err := m.Publish(ctx, schemas.DeliveredSubject(m.Env.Team, m.Env.Channel), "delivered", schemas.TypeDelivered, schemas.Delivered{TS: "1700.1"})
-		return err
-	}))
-	cmd, _ := schemas.New("out-1", schemas.TypeOutPost, "ai", schemas.OutPost{Text: "hello"})
-	cmd.Team, cmd.Channel = "T1", "C1"
-	if _, err := op.Publish(ctx, schemas.OutSubject("T1", "C1"), cmd); err != nil {
-		t.Fatal(err)
-	}
-	consumerAcked(t, op, schemas.StreamOut, "egress", 1)
-	bustest.Eventually(t, 5*time.Second, func() bool {
-		st, err := op.JS.Stream(ctx, schemas.StreamDelivered)
+		idem, err := eg.Idempotency(ctx, "maria_egress", time.Hour, time.Minute)
 		if err != nil {
-			return false
+			t.Fatalf("egress idempotency bucket: %v %v", err, eg.violations())
 		}
-		info, err := st.Info(ctx)
-		return err == nil && info.State.Msgs == 1
-	}, "a delivered record")
-	eg.noViolations()
+		refs, err := eg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "maria_egress_refs"})
+		if err != nil {
+			t.Fatalf("egress refs bucket: %v", err)
+		}
+		spec, _ := schemas.ConsumerByName("egress")
+		runProcessor(t, eg, bus.FromSpec(spec, func(ctx context.Context, m *bus.Msg) error {
+			if _, _, err := idem.Begin(ctx, m.Env.ID); err != nil {
+				return err
+			}
+			if _, err := refs.Put(ctx, "ref-"+m.Env.ID, []byte("1700.1")); err != nil {
+				return err
+			}
+			if _, err := refs.Get(ctx, "ref-"+m.Env.ID); err != nil {
+				return err
+			}
+			if err := idem.Finish(ctx, m.Env.ID, map[string]string{"ts": "1700.1"}); err != nil {
+				return err
+			}
+			_, err := m.Publish(ctx, schemas.DeliveredSubject(m.Env.Team, m.Env.Channel), "delivered", schemas.TypeDelivered, schemas.Delivered{TS: "1700.1"})
+			return err
+		}))
+		cmd, _ := schemas.New("out-1", schemas.TypeOutPost, "ai", schemas.OutPost{Text: "hello"})
+		cmd.Team, cmd.Channel = "T1", "C1"
+		if _, err := op.Publish(ctx, schemas.OutSubject("T1", "C1"), cmd); err != nil {
+			t.Fatal(err)
+		}
+		consumerAcked(t, op, schemas.StreamOut, "egress", 1)
+		bustest.Eventually(t, 5*time.Second, func() bool {
+			st, err := op.JS.Stream(ctx, schemas.StreamDelivered)
+			if err != nil {
+				return false
+			}
+			info, err := st.Info(ctx)
+			return err == nil && info.State.Msgs == 1
+		}, "a delivered record")
+		eg.noViolations()
 
-	eg.publishDenied("maria.in.message.T1.C1")
-	eg.publishDenied("maria.erp.command.sale.order")
-	eg.subscribeDenied("maria.out.>")
-	eg.publishDenied("$JS.API.CONSUMER.MSG.NEXT.MARIA_IN.ai") // cannot pull the AI's messages
-	eg.publishDenied("$JS.ACK.MARIA_IN.ai.1.1.1.1.1.0")       // nor ack them away
-	eg.jsDenied("$JS.API.STREAM.INFO.KV_maria_memory", func(ctx context.Context) error {
-		_, err := eg.JS.KeyValue(ctx, "maria_memory")
-		return err
+		eg.publishDenied("maria.in.message.T1.C1")
+		eg.publishDenied("maria.erp.command.sale.order")
+		eg.subscribeDenied("maria.out.>")
+		eg.publishDenied("$JS.API.CONSUMER.MSG.NEXT.MARIA_IN.ai") // cannot pull the AI's messages
+		eg.publishDenied("$JS.ACK.MARIA_IN.ai.1.1.1.1.1.0")       // nor ack them away
+		eg.jsDenied("$JS.API.STREAM.INFO.KV_maria_memory", func(ctx context.Context) error {
+			_, err := eg.JS.KeyValue(ctx, "maria_memory")
+			return err
+		})
 	})
 }
 
 func TestAIProposesAndAsksERP(t *testing.T) {
 	t.Parallel()
-	s := startSecured(t)
-	op := declare(t, s)
-	erp := s.connect(t, "erp")
-	ai := s.connect(t, "ai")
-	ctx := context.Background()
+	eachServer(t, func(t *testing.T, s *secured) {
+		op := declare(t, s)
+		erp := s.connect(t, "erp")
+		ai := s.connect(t, "ai")
+		ctx := context.Background()
 
-	// erp serves maria.erp.query as a nats micro service.
-	svc, err := micro.AddService(erp.NC, micro.Config{Name: "maria-erp", Version: "1.0.0", QueueGroup: "maria-erp"})
-	if err != nil {
-		t.Fatalf("erp micro service: %v", err)
-	}
-	t.Cleanup(func() { _ = svc.Stop() })
-	if err := svc.AddEndpoint("query", micro.HandlerFunc(func(r micro.Request) { _ = r.Respond([]byte(`{"ok":true}`)) }),
-		micro.WithEndpointSubject(schemas.SubjectERPQuery)); err != nil {
-		t.Fatal(err)
-	}
-	_ = erp.NC.Flush()
+		// erp serves maria.erp.query as a nats micro service.
+		svc, err := micro.AddService(erp.NC, micro.Config{Name: "maria-erp", Version: "1.0.0", QueueGroup: "maria-erp"})
+		if err != nil {
+			t.Fatalf("erp micro service: %v", err)
+		}
+		t.Cleanup(func() { _ = svc.Stop() })
+		if err := svc.AddEndpoint("query", micro.HandlerFunc(func(r micro.Request) { _ = r.Respond([]byte(`{"ok":true}`)) }),
+			micro.WithEndpointSubject(schemas.SubjectERPQuery)); err != nil {
+			t.Fatal(err)
+		}
+		_ = erp.NC.Flush()
 
-	for _, bucket := range []string{"maria_ai_turns", "maria_proposals", "maria_memory", "maria_ai_budget"} {
-		kv, err := ai.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, History: 1})
-		if err != nil {
-			t.Fatalf("ai bucket %s: %v", bucket, err)
-		}
-		if _, err := kv.Create(ctx, "k", []byte("v")); err != nil {
-			t.Fatalf("ai bucket %s create: %v", bucket, err)
-		}
-		if _, err := kv.Get(ctx, "k"); err != nil {
-			t.Fatalf("ai bucket %s get: %v", bucket, err)
-		}
-		w, err := kv.WatchAll(ctx)
-		if err != nil {
-			t.Fatalf("ai bucket %s watch: %v", bucket, err)
-		}
-		select {
-		case e := <-w.Updates():
-			if e == nil || e.Key() != "k" {
-				t.Fatalf("ai bucket %s watch got %v", bucket, e)
+		for _, bucket := range []string{"maria_ai_turns", "maria_proposals", "maria_memory", "maria_ai_budget"} {
+			kv, err := ai.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, History: 1})
+			if err != nil {
+				t.Fatalf("ai bucket %s: %v", bucket, err)
 			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("ai bucket %s watch got nothing", bucket)
+			if _, err := kv.Create(ctx, "k", []byte("v")); err != nil {
+				t.Fatalf("ai bucket %s create: %v", bucket, err)
+			}
+			if _, err := kv.Get(ctx, "k"); err != nil {
+				t.Fatalf("ai bucket %s get: %v", bucket, err)
+			}
+			w, err := kv.WatchAll(ctx)
+			if err != nil {
+				t.Fatalf("ai bucket %s watch: %v", bucket, err)
+			}
+			select {
+			case e := <-w.Updates():
+				if e == nil || e.Key() != "k" {
+					t.Fatalf("ai bucket %s watch got %v", bucket, e)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("ai bucket %s watch got nothing", bucket)
+			}
+			_ = w.Stop()
 		}
-		_ = w.Stop()
-	}
 
-	spec, _ := schemas.ConsumerByName("ai")
-	runProcessor(t, ai, bus.FromSpec(spec, func(ctx context.Context, m *bus.Msg) error {
-		rep, err := m.Bus().NC.RequestWithContext(ctx, schemas.SubjectERPQuery, []byte(`{"method":"search_read"}`))
+		spec, _ := schemas.ConsumerByName("ai")
+		runProcessor(t, ai, bus.FromSpec(spec, func(ctx context.Context, m *bus.Msg) error {
+			rep, err := m.Bus().NC.RequestWithContext(ctx, schemas.SubjectERPQuery, []byte(`{"method":"search_read"}`))
+			if err != nil {
+				return fmt.Errorf("erp query: %w", err)
+			}
+			if string(rep.Data) != `{"ok":true}` {
+				return bus.Permanent(fmt.Errorf("erp reply %s", rep.Data))
+			}
+			if _, err := m.Publish(ctx, schemas.OutSubject(m.Env.Team, m.Env.Channel), "answer", schemas.TypeOutPost, schemas.OutPost{Text: "42"}); err != nil {
+				return err
+			}
+			if _, err := m.Publish(ctx, schemas.ERPCommandSubject("crm.lead"), "write", schemas.TypeERPCommand, schemas.ERPCommand{Op: "create", Model: "crm.lead", Values: map[string]any{"name": "Acme"}, ConfirmedBy: "U1"}); err != nil {
+				return err
+			}
+			_, err = m.Publish(ctx, schemas.AuditSubject("confirm"), "audit", schemas.TypeAudit, schemas.Audit{Action: "confirm", Actor: "U1", Model: "crm.lead", Op: "create"})
+			return err
+		}))
+		runProcessor(t, ai, bus.Processor{Name: "ai-results", Stream: schemas.StreamERP, Subjects: []string{schemas.SubjectERPResultAll},
+			Handle: func(context.Context, *bus.Msg) error { return nil }})
+
+		// erp consumes the command and publishes the result and an audit record.
+		erpSpec, _ := schemas.ConsumerByName("erp")
+		runProcessor(t, erp, bus.FromSpec(erpSpec, func(ctx context.Context, m *bus.Msg) error {
+			if _, err := erp.Idempotency(ctx, "maria_erp", time.Hour, time.Minute); err != nil {
+				return err
+			}
+			if _, err := m.Publish(ctx, schemas.ERPResultSubject("crm.lead"), "result", schemas.TypeERPResult, schemas.ERPResult{CommandID: m.Env.ID, Op: "create", Model: "crm.lead", OK: true}); err != nil {
+				return err
+			}
+			_, err := m.Publish(ctx, schemas.AuditSubject("erp_write"), "audit", schemas.TypeAudit, schemas.Audit{Action: "erp_write", Actor: "U1", Model: "crm.lead", Op: "create", Outcome: "ok"})
+			return err
+		}))
+
+		if _, err := op.Publish(ctx, schemas.InSubject(schemas.KindMention, "T1", "C1"), envelope(t, "Ev-ai-1")); err != nil {
+			t.Fatal(err)
+		}
+		consumerAcked(t, op, schemas.StreamIn, "ai", 1)
+		consumerAcked(t, op, schemas.StreamERP, "erp", 1)
+		consumerAcked(t, op, schemas.StreamERP, "ai-results", 2)
+		st, err := op.JS.Stream(ctx, schemas.StreamAudit)
 		if err != nil {
-			return fmt.Errorf("erp query: %w", err)
+			t.Fatal(err)
 		}
-		if string(rep.Data) != `{"ok":true}` {
-			return bus.Permanent(fmt.Errorf("erp reply %s", rep.Data))
+		if info, err := st.Info(ctx); err != nil || info.State.Msgs != 2 {
+			t.Fatalf("audit stream: %+v %v, want the click and the write", info, err)
 		}
-		if _, err := m.Publish(ctx, schemas.OutSubject(m.Env.Team, m.Env.Channel), "answer", schemas.TypeOutPost, schemas.OutPost{Text: "42"}); err != nil {
-			return err
-		}
-		if _, err := m.Publish(ctx, schemas.ERPCommandSubject("crm.lead"), "write", schemas.TypeERPCommand, schemas.ERPCommand{Op: "create", Model: "crm.lead", Values: map[string]any{"name": "Acme"}, ConfirmedBy: "U1"}); err != nil {
-			return err
-		}
-		_, err = m.Publish(ctx, schemas.AuditSubject("confirm"), "audit", schemas.TypeAudit, schemas.Audit{Action: "confirm", Actor: "U1", Model: "crm.lead", Op: "create"})
-		return err
-	}))
-	runProcessor(t, ai, bus.Processor{Name: "ai-results", Stream: schemas.StreamERP, Subjects: []string{schemas.SubjectERPResultAll},
-		Handle: func(context.Context, *bus.Msg) error { return nil }})
+		ai.noViolations()
+		erp.noViolations()
 
-	// erp consumes the command and publishes the result and an audit record.
-	erpSpec, _ := schemas.ConsumerByName("erp")
-	runProcessor(t, erp, bus.FromSpec(erpSpec, func(ctx context.Context, m *bus.Msg) error {
-		if _, err := erp.Idempotency(ctx, "maria_erp", time.Hour, time.Minute); err != nil {
+		ai.publishDenied("maria.erp.result.crm.lead")
+		ai.publishDenied("maria.delivered.T1.C1")
+		ai.publishDenied("maria.in.message.T1.C1")
+		ai.subscribeDenied("maria.erp.query") // cannot impersonate the ERP service
+		ai.jsDenied("$JS.API.CONSUMER.CREATE.MARIA_OUT.egress", func(ctx context.Context) error {
+			_, err := ai.JS.CreateOrUpdateConsumer(ctx, schemas.StreamOut, jetstream.ConsumerConfig{Durable: "egress", AckPolicy: jetstream.AckExplicitPolicy})
 			return err
-		}
-		if _, err := m.Publish(ctx, schemas.ERPResultSubject("crm.lead"), "result", schemas.TypeERPResult, schemas.ERPResult{CommandID: m.Env.ID, Op: "create", Model: "crm.lead", OK: true}); err != nil {
-			return err
-		}
-		_, err := m.Publish(ctx, schemas.AuditSubject("erp_write"), "audit", schemas.TypeAudit, schemas.Audit{Action: "erp_write", Actor: "U1", Model: "crm.lead", Op: "create", Outcome: "ok"})
-		return err
-	}))
-
-	if _, err := op.Publish(ctx, schemas.InSubject(schemas.KindMention, "T1", "C1"), envelope(t, "Ev-ai-1")); err != nil {
-		t.Fatal(err)
-	}
-	consumerAcked(t, op, schemas.StreamIn, "ai", 1)
-	consumerAcked(t, op, schemas.StreamERP, "erp", 1)
-	consumerAcked(t, op, schemas.StreamERP, "ai-results", 2)
-	st, err := op.JS.Stream(ctx, schemas.StreamAudit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info, err := st.Info(ctx); err != nil || info.State.Msgs != 2 {
-		t.Fatalf("audit stream: %+v %v, want the click and the write", info, err)
-	}
-	ai.noViolations()
-	erp.noViolations()
-
-	ai.publishDenied("maria.erp.result.crm.lead")
-	ai.publishDenied("maria.delivered.T1.C1")
-	ai.publishDenied("maria.in.message.T1.C1")
-	ai.subscribeDenied("maria.erp.query") // cannot impersonate the ERP service
-	ai.jsDenied("$JS.API.CONSUMER.CREATE.MARIA_OUT.egress", func(ctx context.Context) error {
-		_, err := ai.JS.CreateOrUpdateConsumer(ctx, schemas.StreamOut, jetstream.ConsumerConfig{Durable: "egress", AckPolicy: jetstream.AckExplicitPolicy})
-		return err
+		})
+		erp.publishDenied("maria.out.T1.C1")
+		erp.publishDenied("maria.erp.command.crm.lead") // only the click (ai) issues writes
+		erp.subscribeDenied("maria.in.>")
+		erp.subscribeDenied("maria.history.query")
 	})
-	erp.publishDenied("maria.out.T1.C1")
-	erp.publishDenied("maria.erp.command.crm.lead") // only the click (ai) issues writes
-	erp.subscribeDenied("maria.in.>")
-	erp.subscribeDenied("maria.history.query")
 }
 
 func TestStorageOwnsItsBuckets(t *testing.T) {
 	t.Parallel()
-	s := startSecured(t)
-	op := declare(t, s)
-	st := s.connect(t, "storage")
-	ctx := context.Background()
+	eachServer(t, func(t *testing.T, s *secured) {
+		op := declare(t, s)
+		st := s.connect(t, "storage")
+		ctx := context.Background()
 
-	for _, b := range []string{"maria_images", "maria_docs"} {
-		obs, err := st.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: b})
-		if err != nil {
-			t.Fatalf("storage object store %s: %v", b, err)
-		}
-		if _, err := obs.PutBytes(ctx, "T1/F1/a.png", []byte("png bytes")); err != nil {
-			t.Fatalf("put %s: %v", b, err)
-		}
-		got, err := obs.GetBytes(ctx, "T1/F1/a.png")
-		if err != nil || string(got) != "png bytes" {
-			t.Fatalf("get %s: %q %v", b, got, err)
-		}
-	}
-	for _, b := range []string{"maria_records", "maria_storage_claims"} {
-		kv, err := st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b})
-		if err != nil {
-			t.Fatalf("storage kv %s: %v", b, err)
-		}
-		if _, err := kv.Put(ctx, "file.F1", []byte("{}")); err != nil {
-			t.Fatalf("kv %s put: %v", b, err)
-		}
-		keys, err := kv.ListKeys(ctx)
-		if err != nil {
-			t.Fatalf("kv %s keys: %v", b, err)
-		}
-		n := 0
-		for range keys.Keys() {
-			n++
-		}
-		if n != 1 {
-			t.Fatalf("kv %s: %d keys", b, n)
-		}
-	}
-	svc, err := micro.AddService(st.NC, micro.Config{Name: "maria-history", Version: "1.0.0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = svc.Stop() })
-	if err := svc.AddEndpoint("history", micro.HandlerFunc(func(r micro.Request) { _ = r.Respond([]byte(`[]`)) }),
-		micro.WithEndpointSubject(schemas.SubjectHistoryQuery)); err != nil {
-		t.Fatal(err)
-	}
-	_ = st.NC.Flush()
-	ai := s.connect(t, "ai")
-	if rep, err := ai.NC.Request(schemas.SubjectHistoryQuery, []byte(`{}`), 5*time.Second); err != nil || string(rep.Data) != "[]" {
-		t.Fatalf("ai → history query: %v %v", rep, err)
-	}
-
-	for _, name := range []string{"storage-files", "storage-history-in", "storage-history-out"} {
-		spec, ok := schemas.ConsumerByName(name)
-		if !ok {
-			t.Fatalf("no consumer spec %s", name)
-		}
-		runProcessor(t, st, bus.FromSpec(spec, func(ctx context.Context, m *bus.Msg) error {
-			if m.Subject == schemas.InSubject(schemas.KindFile, "T1", "C1") {
-				_, err := m.Publish(ctx, schemas.StoredFileSubject("T1", "C1"), "stored", schemas.TypeStoredFile, schemas.StoredFile{FileID: "F1", Backend: "nats", Bucket: "maria_images", Key: "k"})
-				return err
+		for _, b := range []string{"maria_images", "maria_docs"} {
+			obs, err := st.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: b})
+			if err != nil {
+				t.Fatalf("storage object store %s: %v", b, err)
 			}
-			return nil
-		}))
-	}
-	env, _ := schemas.New("Ev-file-1", schemas.TypeSlackFile, "ingress", schemas.SlackFile{})
-	env.Team, env.Channel = "T1", "C1"
-	if _, err := op.Publish(ctx, schemas.InSubject(schemas.KindFile, "T1", "C1"), env); err != nil {
-		t.Fatal(err)
-	}
-	consumerAcked(t, op, schemas.StreamIn, "storage-files", 1)
-	st.noViolations()
-	ai.noViolations()
+			if _, err := obs.PutBytes(ctx, "T1/F1/a.png", []byte("png bytes")); err != nil {
+				t.Fatalf("put %s: %v", b, err)
+			}
+			got, err := obs.GetBytes(ctx, "T1/F1/a.png")
+			if err != nil || string(got) != "png bytes" {
+				t.Fatalf("get %s: %q %v", b, got, err)
+			}
+		}
+		for _, b := range []string{"maria_records", "maria_storage_claims"} {
+			kv, err := st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b})
+			if err != nil {
+				t.Fatalf("storage kv %s: %v", b, err)
+			}
+			if _, err := kv.Put(ctx, "file.F1", []byte("{}")); err != nil {
+				t.Fatalf("kv %s put: %v", b, err)
+			}
+			keys, err := kv.ListKeys(ctx)
+			if err != nil {
+				t.Fatalf("kv %s keys: %v", b, err)
+			}
+			n := 0
+			for range keys.Keys() {
+				n++
+			}
+			if n != 1 {
+				t.Fatalf("kv %s: %d keys", b, n)
+			}
+		}
+		svc, err := micro.AddService(st.NC, micro.Config{Name: "maria-history", Version: "1.0.0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = svc.Stop() })
+		if err := svc.AddEndpoint("history", micro.HandlerFunc(func(r micro.Request) { _ = r.Respond([]byte(`[]`)) }),
+			micro.WithEndpointSubject(schemas.SubjectHistoryQuery)); err != nil {
+			t.Fatal(err)
+		}
+		_ = st.NC.Flush()
+		ai := s.connect(t, "ai")
+		if rep, err := ai.NC.Request(schemas.SubjectHistoryQuery, []byte(`{}`), 5*time.Second); err != nil || string(rep.Data) != "[]" {
+			t.Fatalf("ai → history query: %v %v", rep, err)
+		}
 
-	st.publishDenied("maria.out.T1.C1")
-	st.publishDenied("maria.in.file.T1.C1")
-	st.subscribeDenied("maria.erp.query")
-	st.jsDenied("$JS.API.STREAM.INFO.KV_maria_proposals", func(ctx context.Context) error {
-		_, err := st.JS.KeyValue(ctx, "maria_proposals")
-		return err
-	})
-	st.jsDenied("$JS.API.STREAM.INFO.OBJ_other", func(ctx context.Context) error {
-		_, err := st.JS.ObjectStore(ctx, "other")
-		return err
+		for _, name := range []string{"storage-files", "storage-history-in", "storage-history-out"} {
+			spec, ok := schemas.ConsumerByName(name)
+			if !ok {
+				t.Fatalf("no consumer spec %s", name)
+			}
+			runProcessor(t, st, bus.FromSpec(spec, func(ctx context.Context, m *bus.Msg) error {
+				if m.Subject == schemas.InSubject(schemas.KindFile, "T1", "C1") {
+					_, err := m.Publish(ctx, schemas.StoredFileSubject("T1", "C1"), "stored", schemas.TypeStoredFile, schemas.StoredFile{FileID: "F1", Backend: "nats", Bucket: "maria_images", Key: "k"})
+					return err
+				}
+				return nil
+			}))
+		}
+		env, _ := schemas.New("Ev-file-1", schemas.TypeSlackFile, "ingress", schemas.SlackFile{})
+		env.Team, env.Channel = "T1", "C1"
+		if _, err := op.Publish(ctx, schemas.InSubject(schemas.KindFile, "T1", "C1"), env); err != nil {
+			t.Fatal(err)
+		}
+		consumerAcked(t, op, schemas.StreamIn, "storage-files", 1)
+		st.noViolations()
+		ai.noViolations()
+
+		st.publishDenied("maria.out.T1.C1")
+		st.publishDenied("maria.in.file.T1.C1")
+		st.subscribeDenied("maria.erp.query")
+		st.jsDenied("$JS.API.STREAM.INFO.KV_maria_proposals", func(ctx context.Context) error {
+			_, err := st.JS.KeyValue(ctx, "maria_proposals")
+			return err
+		})
+		st.jsDenied("$JS.API.STREAM.INFO.OBJ_other", func(ctx context.Context) error {
+			_, err := st.JS.ObjectStore(ctx, "other")
+			return err
+		})
 	})
 }
 
 func TestExampleProcessorTemplate(t *testing.T) {
 	t.Parallel()
-	s := startSecured(t)
-	op := declare(t, s)
-	ex := s.connect(t, "example")
-	runProcessor(t, ex, bus.Processor{Name: "example-thanks", Stream: schemas.StreamIn,
-		Subjects: []string{schemas.InKindFilter(schemas.KindMessage), schemas.InKindFilter(schemas.KindMention)},
-		Handle: func(ctx context.Context, m *bus.Msg) error {
-			_, err := m.Publish(ctx, schemas.OutSubject("T1", "C1"), "thanks", schemas.TypeOutReact, schemas.OutReact{TS: "1.0", Name: "heart"})
+	eachServer(t, func(t *testing.T, s *secured) {
+		op := declare(t, s)
+		ex := s.connect(t, "example")
+		runProcessor(t, ex, bus.Processor{Name: "example-thanks", Stream: schemas.StreamIn,
+			Subjects: []string{schemas.InKindFilter(schemas.KindMessage), schemas.InKindFilter(schemas.KindMention)},
+			Handle: func(ctx context.Context, m *bus.Msg) error {
+				_, err := m.Publish(ctx, schemas.OutSubject("T1", "C1"), "thanks", schemas.TypeOutReact, schemas.OutReact{TS: "1.0", Name: "heart"})
+				return err
+			}})
+		if _, err := op.Publish(context.Background(), schemas.InSubject(schemas.KindMessage, "T1", "C1"), envelope(t, "Ev-ex-1")); err != nil {
+			t.Fatal(err)
+		}
+		consumerAcked(t, op, schemas.StreamIn, "example-thanks", 1)
+		ex.noViolations()
+		ex.publishDenied("maria.erp.command.crm.lead")
+		ex.jsDenied("$JS.API.CONSUMER.CREATE.MARIA_IN.ai", func(ctx context.Context) error {
+			_, err := ex.JS.CreateOrUpdateConsumer(ctx, schemas.StreamIn, jetstream.ConsumerConfig{Durable: "ai", AckPolicy: jetstream.AckExplicitPolicy})
 			return err
-		}})
-	if _, err := op.Publish(context.Background(), schemas.InSubject(schemas.KindMessage, "T1", "C1"), envelope(t, "Ev-ex-1")); err != nil {
-		t.Fatal(err)
-	}
-	consumerAcked(t, op, schemas.StreamIn, "example-thanks", 1)
-	ex.noViolations()
-	ex.publishDenied("maria.erp.command.crm.lead")
-	ex.jsDenied("$JS.API.CONSUMER.CREATE.MARIA_IN.ai", func(ctx context.Context) error {
-		_, err := ex.JS.CreateOrUpdateConsumer(ctx, schemas.StreamIn, jetstream.ConsumerConfig{Durable: "ai", AckPolicy: jetstream.AckExplicitPolicy})
-		return err
+		})
 	})
 }
 
 // The operator may administer everything (replay, DLQ redrive, streams).
 func TestOperatorAdministers(t *testing.T) {
 	t.Parallel()
-	s := startSecured(t)
-	op := declare(t, s)
-	ctx := context.Background()
-	if _, err := op.JS.CreateStream(ctx, jetstream.StreamConfig{Name: "SANDBOX", Subjects: []string{"sandbox.>"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := op.JS.DeleteStream(ctx, "SANDBOX"); err != nil {
-		t.Fatal(err)
-	}
-	op.noViolations()
+	eachServer(t, func(t *testing.T, s *secured) {
+		op := declare(t, s)
+		ctx := context.Background()
+		if _, err := op.JS.CreateStream(ctx, jetstream.StreamConfig{Name: "SANDBOX", Subjects: []string{"sandbox.>"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := op.JS.DeleteStream(ctx, "SANDBOX"); err != nil {
+			t.Fatal(err)
+		}
+		op.noViolations()
+	})
 }
 
 // unsetEnv removes a variable for the test (t.Setenv first, so it is restored).

@@ -207,6 +207,8 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 		delete(vars, k)
 	}
 	vars["NATS_URL"] = e.Server.ClientURL()
+	// Every in-process service is the operator, as in `maria run`.
+	vars["NATS_CREDS"] = e.NATSCreds()
 	vars["MARIA_DATA_DIR"] = e.DataDir
 	vars["MARIA_NATS_LISTEN"] = "-"
 	vars["MARIA_STREAM_REPLICAS"] = "1"
@@ -242,7 +244,7 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	e.Observer, err = bus.Connect(cctx, bus.Config{NATSURL: e.Server.ClientURL(), DataDir: e.DataDir, EmbeddedListen: "-",
+	e.Observer, err = bus.Connect(cctx, bus.Config{NATSURL: e.Server.ClientURL(), NATSCreds: e.NATSCreds(), DataDir: e.DataDir, EmbeddedListen: "-",
 		Replicas: 1, ServiceName: "maria-demo-observer", LogLevel: "warn"}, bus.NewLogger(logOut, "warn", "maria-demo-observer"))
 	if err != nil {
 		return nil, fmt.Errorf("demo observer: %w", err)
@@ -432,8 +434,11 @@ func (e *Env) Close() {
 }
 
 // NATSURL is where operator commands reach the demo's server
-// (NATS_URL=... maria trace <id>).
+// (NATS_URL=... NATS_CREDS=... maria trace <id>).
 func (e *Env) NATSURL() string { return e.Server.ClientURL() }
+
+// NATSCreds is the operator identity to present with NATSURL.
+func (e *Env) NATSCreds() string { return bus.EmbeddedCreds(e.DataDir, bus.NATSOperator) }
 
 // FreeListen returns addr when it can be listened on, else a random
 // loopback port (the demo must not fail because a `maria run` holds 4222).

@@ -68,7 +68,7 @@ func Run(ctx context.Context, o RunOptions) error {
 		p.Heading("Talk to Maria")
 		p.Printf("Maria keeps running. Each line you type is a Slack DM to her, through the same pipeline.\n")
 		p.Printf("/help lists the commands; Ctrl-D or Ctrl-C stops everything.\n")
-		p.Printf("Meanwhile, in another terminal: NATS_URL=%s maria tail 'maria.>'  (or maria streams, maria trace <id>)\n\n", e.NATSURL())
+		p.Printf("Meanwhile, in another terminal: NATS_URL=%s NATS_CREDS=%s maria tail 'maria.>'  (or maria streams, maria trace <id>)\n\n", e.NATSURL(), e.NATSCreds())
 		if err := e.Chat(ctx, ChatOptions{In: o.In, Out: p, Prompt: o.Prompt}); err != nil && scriptErr == nil {
 			return err
 		}

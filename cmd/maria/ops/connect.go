@@ -6,18 +6,22 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/nats-io/nats.go"
 )
 
 // Connect reaches the bus an operator command works on:
 //   - NATS_URL (+ NATS_CREDS) when set;
 //   - else the embedded server of a running `maria run`, which listens on
-//     MARIA_NATS_LISTEN (default 127.0.0.1:4222);
+//     MARIA_NATS_LISTEN (default 127.0.0.1:4222), as NATS_CREDS or else the
+//     operator identity of that server's data dir (MARIA_DATA_DIR/nats/operator.nk);
 //   - else, nothing listening there, an embedded server started on
 //     MARIA_DATA_DIR itself (in-process only, no listener), so a stopped
 //     deployment's data can be inspected and repaired.
@@ -35,6 +39,13 @@ func Connect(ctx context.Context, env *bus.Env, logOut io.Writer) (*bus.Bus, err
 		if c, err := d.DialContext(ctx, "tcp", cfg.EmbeddedListen); err == nil {
 			_ = c.Close()
 			cfg.NATSURL = "nats://" + cfg.EmbeddedListen
+			if cfg.NATSCreds == "" {
+				creds, err := operatorCreds(cfg)
+				if err != nil {
+					return nil, err
+				}
+				cfg.NATSCreds = creds
+			}
 		}
 	}
 	if cfg.NATSURL == "" {
@@ -47,10 +58,23 @@ func Connect(ctx context.Context, env *bus.Env, logOut io.Writer) (*bus.Bus, err
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	b, err := bus.Connect(cctx, cfg, log)
+	if errors.Is(err, nats.ErrAuthorization) && cfg.NATSCreds == "" {
+		return nil, fmt.Errorf("connect: %s refuses anonymous clients: set NATS_CREDS (for Maria's embedded server: <its data dir>/nats/operator.nk)", bus.RedactURL(cfg.NATSURL))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	return b, nil
+}
+
+// operatorCreds is the operator identity of the running embedded server,
+// which shares MARIA_DATA_DIR with this command.
+func operatorCreds(cfg bus.Config) (string, error) {
+	creds := bus.EmbeddedCreds(cfg.DataDir, bus.NATSOperator)
+	if _, err := os.Stat(creds); err != nil {
+		return "", fmt.Errorf("a NATS server listens on %s but there are no credentials for it: set NATS_CREDS, or MARIA_DATA_DIR to the data dir of the running maria (no %s)", cfg.EmbeddedListen, creds)
+	}
+	return creds, nil
 }
 
 // Where describes what Connect reached, for the operator.

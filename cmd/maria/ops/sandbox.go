@@ -63,7 +63,8 @@ func SandboxEnv(environ map[string]string, natsURL, dataDir, slackURL, odooURL s
 	for k, v := range environ {
 		env[k] = v
 	}
-	delete(env, "NATS_CREDS")
+	// The sandbox server's operator identity, never the real bus' credentials.
+	env["NATS_CREDS"] = bus.EmbeddedCreds(dataDir, bus.NATSOperator)
 	for k := range env {
 		if strings.HasPrefix(k, "AWS_") {
 			delete(env, k) // storage writes go to the sandbox's NATS, never to the real buckets
@@ -112,7 +113,7 @@ func StartSandbox(ctx context.Context, o SandboxOptions) (sb *Sandbox, err error
 	if logOut == nil {
 		logOut = io.Discard
 	}
-	cfg := bus.Config{NATSURL: sb.Server.ClientURL(), DataDir: dir, EmbeddedListen: "-", Replicas: 1, ServiceName: "maria-sandbox-replay", LogLevel: "warn"}
+	cfg := bus.Config{NATSURL: sb.Server.ClientURL(), NATSCreds: bus.EmbeddedCreds(dir, bus.NATSOperator), DataDir: dir, EmbeddedListen: "-", Replicas: 1, ServiceName: "maria-sandbox-replay", LogLevel: "warn"}
 	sb.Bus, err = bus.Connect(ctx, cfg, bus.NewLogger(logOut, "warn", "maria-sandbox"))
 	if err != nil {
 		return sb, fmt.Errorf("sandbox connect: %w", err)
