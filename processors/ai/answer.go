@@ -24,6 +24,9 @@ type turn struct {
 	prefix string
 	// ts is the user's Slack message (remembered so edits can revise it).
 	ts string
+	// channelType is the event's channel_type (im, channel, …) when known:
+	// direct messages may have ERP access where channels do not.
+	channelType string
 }
 
 // answer runs a turn at most once to completion: a turn record (KV,
@@ -116,12 +119,18 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn, scope strin
 			return err
 		}
 	}
-	st := &streamer{m: m, subject: out, scope: scope, ref: "ai-" + schemas.StableID(m.Env.ID, scope)[:20],
+	access := p.cfg.ERP.Access(m.Env.UserKind, q.channel, q.channelType)
+	if !access.read {
+		metricERPRefusals.WithLabelValues("read", access.readReason).Inc()
+		m.Log.Info().Str("reason", access.readReason).Str("user_kind", m.Env.UserKind).Msg("ai: no ERP access for this turn")
+	}
+	st := &streamer{san: newSanitizer(p.links, q.user), m: m, subject: out, scope: scope, ref: "ai-" + schemas.StableID(m.Env.ID, scope)[:20],
 		threadTS: q.threadTS, user: q.user, team: q.team, prefix: q.prefix,
 		flushChars: p.cfg.StreamFlushChars, flushEvery: p.cfg.StreamFlushInterval, now: p.now}
 	tools := newToolRunner(p.erp, p.proposer(m, q, scope), q.user)
+	tools.access, tools.hosts = access, p.links
 
-	res, err := p.converse(ctx, m, q, mem, st, tools, setStatus)
+	res, err := p.converse(ctx, m, q, mem, st, tools, access, setStatus)
 	var le *LLMError
 	if err != nil && !errors.As(err, &le) {
 		return err // the bus or KV failed: retry the whole turn later
@@ -151,6 +160,9 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn, scope strin
 			return err
 		}
 	}
+	if err := st.Write(ctx, refusalNotice(access, tools.Refusals())); err != nil {
+		return err
+	}
 	if err := st.Finish(ctx, linkBlocks(tools.Links())); err != nil {
 		return err
 	}
@@ -179,21 +191,23 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn, scope strin
 
 // converse runs the model ↔ tools loop, streaming text as it comes.
 func (p *Processor) converse(ctx context.Context, m *bus.Msg, q turn, mem *Thread, st *streamer, tools *toolRunner,
-	setStatus func(key, status string) error) (*turnResult, error) {
+	access erpAccess, setStatus func(key, status string) error) (*turnResult, error) {
 	res := &turnResult{}
-	msgs := buildMessages(p.now(), q.user, mem, q.text)
-	defs := ToolDefinitions()
+	msgs := buildMessages(p.now(), q.user, mem, q.text, accessNote(access))
+	defs := toolsFor(access)
 	contextRetried := false
 	for round := 0; ; round++ {
 		req := openai.ChatCompletionRequest{
 			Model:               p.cfg.Model,
 			Messages:            msgs,
 			Tools:               defs,
-			ParallelToolCalls:   true,
 			MaxCompletionTokens: p.cfg.MaxAnswerTokens,
 		}
+		if len(defs) > 0 {
+			req.ParallelToolCalls = true // OpenAI refuses it without tools
+		}
 		last := round >= p.cfg.MaxToolRounds
-		if last {
+		if last && len(defs) > 0 {
 			req.ToolChoice = "none" // enough tool rounds: answer with what you have
 		}
 		var pubErr error
@@ -214,7 +228,7 @@ func (p *Processor) converse(ctx context.Context, m *bus.Msg, q turn, mem *Threa
 				trimmed.Entries = append([]Entry(nil), mem.Entries...)
 				trimmed.Trim(max(p.cfg.MemoryTokens/4, 50))
 				m.Log.Info().Msg("ai: context too long; retrying with trimmed memory")
-				msgs = buildMessages(p.now(), q.user, &trimmed, q.text)
+				msgs = buildMessages(p.now(), q.user, &trimmed, q.text, accessNote(access))
 				round = -1
 				continue
 			}

@@ -12,7 +12,9 @@ package ai
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/mariahq/maria/bus"
@@ -53,6 +55,13 @@ type Config struct {
 	Concurrency int
 	// ProposalTTL is how long a proposal can be confirmed.
 	ProposalTTL time.Duration
+	// ERP is who may use the ERP tools, and in which conversations; the
+	// zero value allows nobody anywhere.
+	ERP ERPPolicy
+	// LinkHosts are hosts links in answers may point to besides Slack's
+	// and Odoo's (MARIA_LINK_ALLOWED_HOSTS; ODOO_URL and ODOO_PUBLIC_URL
+	// hosts are added, see linkHosts).
+	LinkHosts []string
 }
 
 // LoadConfig reads the AI configuration from env; problems are recorded in
@@ -76,6 +85,8 @@ func LoadConfig(env *bus.Env) Config {
 		Concurrency:         env.Int("MARIA_AI_CONCURRENCY", 8, 1, 256),
 		ProposalTTL:         env.Duration("MARIA_AI_PROPOSAL_TTL", 7*24*time.Hour),
 	}
+	c.ERP = loadERPPolicy(env)
+	c.LinkHosts = loadLinkHosts(env)
 	if c.APIKey == "" && c.BaseURL == "" {
 		env.Fail(errors.New("ai: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (an OpenAI-compatible server such as a local model or the simulator)"))
 	}
@@ -86,4 +97,51 @@ func LoadConfig(env *bus.Env) Config {
 		}
 	}
 	return c
+}
+
+// loadERPPolicy reads who may use the ERP and where; every invalid entry is
+// reported, and a write channel must also allow reads.
+func loadERPPolicy(env *bus.Env) ERPPolicy {
+	p := ERPPolicy{
+		AllowGuests:   env.Bool("MARIA_ERP_ALLOW_GUESTS", false),
+		AllowExternal: env.Bool("MARIA_ERP_ALLOW_EXTERNAL", false),
+	}
+	var errs []error
+	p.Read, errs = ParseChannelList("MARIA_ERP_READ_CHANNELS", env.String("MARIA_ERP_READ_CHANNELS", DefaultERPChannels))
+	for _, err := range errs {
+		env.Fail(err)
+	}
+	p.Write, errs = ParseChannelList("MARIA_ERP_WRITE_CHANNELS", env.String("MARIA_ERP_WRITE_CHANNELS", DefaultERPChannels))
+	for _, err := range errs {
+		env.Fail(err)
+	}
+	// An explicit write list must stay within reads (at run time a write
+	// needs read access anyway); the default "dm" just follows reads.
+	if missing := p.Read.covers(p.Write); len(missing) > 0 && env.String("MARIA_ERP_WRITE_CHANNELS", "") != "" {
+		env.Fail(fmt.Errorf("MARIA_ERP_WRITE_CHANNELS: %s not in MARIA_ERP_READ_CHANNELS (writes require reads: add them there too)",
+			strings.Join(missing, ", ")))
+	}
+	return p
+}
+
+// loadLinkHosts reads MARIA_LINK_ALLOWED_HOSTS (host names, "*.domain"
+// for subdomains) and adds the Odoo hosts record links point to.
+func loadLinkHosts(env *bus.Env) []string {
+	var hosts []string
+	for _, h := range strings.Split(env.String("MARIA_LINK_ALLOWED_HOSTS", ""), ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		switch {
+		case h == "":
+		case strings.Contains(h, "/") || strings.Contains(h, ":") || strings.Contains(h[min(len(h), 2):], "*"):
+			env.Fail(fmt.Errorf("MARIA_LINK_ALLOWED_HOSTS: %q is not a host name (write odoo.example.com or *.example.com, no scheme or port)", h))
+		default:
+			hosts = append(hosts, h)
+		}
+	}
+	for _, v := range []string{"ODOO_URL", "ODOO_PUBLIC_URL"} {
+		if u, err := url.Parse(env.String(v, "")); err == nil && u.Hostname() != "" {
+			hosts = append(hosts, strings.ToLower(u.Hostname()))
+		}
+	}
+	return hosts
 }

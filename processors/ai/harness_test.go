@@ -123,7 +123,17 @@ type harness struct {
 func testConfig() Config {
 	return Config{APIKey: "sk-test", Model: "test-model", Timeout: 5 * time.Second, MaxToolRounds: 4, MaxRetries: 0,
 		MaxRetryWait: time.Second, ERPTimeout: 2 * time.Second, MemoryTokens: 2000, UserDailyTokens: 100000,
-		TeamDailyTokens: 1000000, StreamFlushChars: 10, StreamFlushInterval: time.Hour, Concurrency: 4, ProposalTTL: time.Hour}
+		TeamDailyTokens: 1000000, StreamFlushChars: 10, StreamFlushInterval: time.Hour, Concurrency: 4, ProposalTTL: time.Hour,
+		ERP: testERPPolicy("C1")}
+}
+
+// testERPPolicy enables ERP reads and writes in the listed conversations.
+func testERPPolicy(channels string) ERPPolicy {
+	l, errs := ParseChannelList("test", channels)
+	if len(errs) > 0 {
+		panic(errs[0])
+	}
+	return ERPPolicy{Read: l, Write: l}
 }
 
 func newHarness(t *testing.T, cfg Config) *harness {
@@ -143,14 +153,20 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	return h
 }
 
-// inbound publishes an event as ingress would.
+// inbound publishes an event as ingress would, from a workspace member.
 func (h *harness) inbound(kind, typ, id, user, thread string, data any) *schemas.Envelope {
+	h.t.Helper()
+	return h.inboundAs(schemas.UserKindMember, kind, typ, id, user, thread, data)
+}
+
+// inboundAs publishes an event from a user ingress classified as userKind.
+func (h *harness) inboundAs(userKind, kind, typ, id, user, thread string, data any) *schemas.Envelope {
 	h.t.Helper()
 	env, err := schemas.New(id, typ, "ingress", data)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	env.Team, env.Channel, env.User, env.ThreadTS = "T1", "C1", user, thread
+	env.Team, env.Channel, env.User, env.ThreadTS, env.UserKind = "T1", "C1", user, thread, userKind
 	if _, err := h.b.Publish(context.Background(), schemas.InSubject(kind, "T1", "C1"), env); err != nil {
 		h.t.Fatal(err)
 	}

@@ -31,12 +31,16 @@ var (
 	})
 	metricToolCalls = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "maria_ai_tool_calls_total",
-		Help: "Tool calls by tool and outcome (ok, cached, error, proposal, invalid).",
+		Help: "Tool calls by tool and outcome (ok, cached, error, proposal, invalid, refused).",
 	}, []string{"tool", "outcome"})
 	metricBudgetRefusals = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "maria_ai_budget_refusals_total",
 		Help: "Questions refused because a daily token budget was spent, by scope (user, team).",
 	}, []string{"scope"})
+	metricERPRefusals = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "maria_ai_erp_refusals_total",
+		Help: "ERP access refused, by access (read: a turn without ERP access or a read tool call; write: a change proposal) and reason (guest, external, bot, unknown, channel).",
+	}, []string{"access", "reason"})
 	metricFailures = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "maria_ai_failed_answers_total",
 		Help: "Turns answered with an apology because the AI service failed, by reason.",

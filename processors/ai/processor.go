@@ -46,13 +46,16 @@ type Processor struct {
 	budgets   *Budgets
 	proposals *Proposals
 	turns     *bus.Idempotency
-	now       func() time.Time
-	log       zerolog.Logger
+	// links is where links in answers may point (see sanitizer).
+	links *linkPolicy
+	now   func() time.Time
+	log   zerolog.Logger
 }
 
 // New opens the processor's KV buckets and builds its collaborators.
 func New(ctx context.Context, b *bus.Bus, cfg Config, o Options) (*Processor, error) {
-	p := &Processor{cfg: cfg, b: b, model: o.Model, erp: o.ERP, now: o.Now, log: b.Log.With().Str("component", "ai").Logger()}
+	p := &Processor{cfg: cfg, b: b, model: o.Model, erp: o.ERP, now: o.Now, log: b.Log.With().Str("component", "ai").Logger(),
+		links: newLinkPolicy(cfg.LinkHosts)}
 	if p.model == nil {
 		p.model = NewLLM(cfg)
 	}
@@ -234,7 +237,8 @@ func (p *Processor) onMessage(ctx context.Context, m *bus.Msg, mention bool) err
 			schemas.OutPost{Text: helpText(m.Env.User), ThreadTS: thread})
 		return err
 	}
-	err = p.answer(ctx, m, turn{text: text, user: m.Env.User, team: m.Env.Team, channel: m.Env.Channel, threadTS: thread, ts: msg.TS})
+	err = p.answer(ctx, m, turn{text: text, user: m.Env.User, team: m.Env.Team, channel: m.Env.Channel, threadTS: thread, ts: msg.TS,
+		channelType: msg.ChannelType})
 	if err == nil {
 		metricEvents.WithLabelValues(typ, "answered").Inc()
 	}
@@ -279,7 +283,7 @@ func (p *Processor) onCommand(ctx context.Context, m *bus.Msg) error {
 	// Slash commands have no thread: the answer is a new message in the
 	// channel that repeats the question.
 	err = p.answer(ctx, m, turn{text: text, user: m.Env.User, team: m.Env.Team, channel: m.Env.Channel,
-		prefix: fmt.Sprintf("*<@%s> asked:* %s\n\n", m.Env.User, truncate(text, 500))})
+		prefix: fmt.Sprintf("*<@%s> asked:* %s\n\n", m.Env.User, newSanitizer(p.links, m.Env.User).Sanitize(truncate(text, 500)))})
 	if err == nil {
 		metricEvents.WithLabelValues("command", "answered").Inc()
 	}

@@ -22,7 +22,11 @@ import (
 //
 // Every command has a distinct key scoped by the attempt (scope), so a
 // republish within one attempt is deduplicated by the stream.
+//
+// Everything written passes through san (see sanitizer) before it is
+// buffered: this is the one place the model's text goes to Slack.
 type streamer struct {
+	san        *sanitizer
 	m          *bus.Msg
 	subject    string
 	scope      string
@@ -50,11 +54,12 @@ func (s *streamer) Write(ctx context.Context, delta string) error {
 	if delta == "" {
 		return nil
 	}
-	s.all.WriteString(delta)
-	if s.postMode() {
+	safe := s.san.Write(delta)
+	s.all.WriteString(safe)
+	if s.postMode() || safe == "" {
 		return nil
 	}
-	s.buf.WriteString(delta)
+	s.buf.WriteString(safe)
 	if s.lastFlush.IsZero() {
 		s.lastFlush = s.now()
 	}
@@ -64,8 +69,17 @@ func (s *streamer) Write(ctx context.Context, delta string) error {
 	return nil
 }
 
-// Text is everything written so far.
-func (s *streamer) Text() string { return s.all.String() }
+// Text is everything written so far, as sanitized for Slack.
+func (s *streamer) Text() string { return s.all.String() + s.san.Pending() }
+
+// release moves the sanitizer's held-back tail into the answer: the end.
+func (s *streamer) release() {
+	rest := s.san.Flush()
+	s.all.WriteString(rest)
+	if !s.postMode() {
+		s.buf.WriteString(rest)
+	}
+}
 
 // Started reports whether anything reached egress.
 func (s *streamer) Started() bool { return s.started }
@@ -105,6 +119,7 @@ func (s *streamer) Finish(ctx context.Context, blocks []any) error {
 	if s.stopped {
 		return nil
 	}
+	s.release()
 	if s.postMode() {
 		text := s.prefix + s.all.String()
 		post := schemas.OutPost{Text: text, Ref: s.ref}

@@ -113,6 +113,12 @@ type toolRunner struct {
 	erp     ERPQuerier
 	propose ProposeFunc
 	user    string
+	// access gates every call (see erpAccess.gate); the zero value refuses all.
+	access erpAccess
+	// hosts learns the Odoo host of replies, so record links stay clickable.
+	hosts *linkPolicy
+	// refusals are the reasons calls were refused, for the user.
+	refusals []string
 
 	mu    sync.Mutex
 	cache map[string]*schemas.ERPReply
@@ -137,6 +143,9 @@ type toolOutcome struct {
 // errors, except when ctx ended or a proposal could not be stored.
 func (r *toolRunner) Run(ctx context.Context, call openai.ToolCall) (toolOutcome, error) {
 	name := call.Function.Name
+	if out, refused := r.refuse(name); refused {
+		return out, nil
+	}
 	var a toolArgs
 	if err := json.Unmarshal([]byte(orEmptyObject(call.Function.Arguments)), &a); err != nil {
 		metricToolCalls.WithLabelValues(toolLabel(name), "invalid").Inc()
@@ -180,6 +189,9 @@ func (r *toolRunner) read(ctx context.Context, tool string, q schemas.ERPQuery) 
 		reply, err = r.erp.Query(ctx, q)
 		if err != nil {
 			return toolOutcome{}, err
+		}
+		if r.hosts != nil && reply.BaseURL != "" {
+			r.hosts.Learn(reply.BaseURL)
 		}
 		if reply.Kind != "unavailable" { // a transient outage may be over on the next call
 			r.mu.Lock()

@@ -91,6 +91,9 @@ func newWorld(t *testing.T, sim *openaisim.Sim, env map[string]string) *world {
 		"OPENAI_MODEL":                "gpt-4o-mini",
 		"MARIA_AI_TIMEOUT":            "5s",
 		"MARIA_AI_STREAM_FLUSH_CHARS": "40",
+		// The test channel is enabled for ERP reads and writes.
+		"MARIA_ERP_READ_CHANNELS":  "C1,dm",
+		"MARIA_ERP_WRITE_CHANNELS": "C1,dm",
 	}
 	for k, v := range env {
 		vars[k] = v
@@ -119,6 +122,7 @@ func (w *world) publish(kind, typ, id, user, thread string, data any) *schemas.E
 		w.t.Fatal(err)
 	}
 	env.Team, env.Channel, env.User, env.ThreadTS = "T1", "C1", user, thread
+	env.UserKind = schemas.UserKindMember // as ingress classifies a workspace member
 	if _, err := w.b.Publish(context.Background(), schemas.InSubject(kind, "T1", "C1"), env); err != nil {
 		w.t.Fatal(err)
 	}
