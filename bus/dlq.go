@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mariahq/maria/schemas"
@@ -22,8 +23,15 @@ type DeadLetter struct {
 	Sequence   uint64
 	Deliveries uint64
 	Reason     string
-	Header     nats.Header
-	Data       []byte
+	// Stack is where a handler panicked (PanicStack), empty otherwise.
+	Stack  string
+	Header nats.Header
+	Data   []byte
+}
+
+// oneLine keeps a header value on one line: a line break would end the header.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 }
 
 // DeadLetterID is the dedup id of a dead letter: the advisory watcher and the
@@ -58,6 +66,9 @@ func (b *Bus) PublishDeadLetter(ctx context.Context, dl DeadLetter) error {
 	msg.Header.Set(schemas.HeaderDLQSubject, dl.Subject)
 	msg.Header.Set(schemas.HeaderDLQSequence, strconv.FormatUint(dl.Sequence, 10))
 	msg.Header.Set(schemas.HeaderDLQDeliveries, strconv.FormatUint(dl.Deliveries, 10))
+	if dl.Stack != "" {
+		msg.Header.Set(schemas.HeaderDLQStack, oneLine(dl.Stack))
+	}
 	_, err := b.PublishMsg(ctx, msg)
 	return err
 }
@@ -78,7 +89,7 @@ func ParseDeadLetter(h nats.Header, data []byte) DeadLetter {
 	}
 	return DeadLetter{Stream: h.Get(schemas.HeaderDLQStream), Consumer: h.Get(schemas.HeaderDLQConsumer),
 		Subject: h.Get(schemas.HeaderDLQSubject), Sequence: seq, Deliveries: n, Reason: h.Get(schemas.HeaderDLQReason),
-		Header: orig, Data: data}
+		Stack: h.Get(schemas.HeaderDLQStack), Header: orig, Data: data}
 }
 
 // maxDeliveriesAdvisory is the JSON the server publishes when a message

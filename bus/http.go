@@ -23,8 +23,10 @@ type HTTP struct {
 	Mux    *http.ServeMux
 	mu     sync.Mutex
 	checks map[string]ReadyCheck
-	srv    *http.Server
-	log    zerolog.Logger
+	// sources add checks that come and go (one per running consumer).
+	sources []func() map[string]ReadyCheck
+	srv     *http.Server
+	log     zerolog.Logger
 }
 
 // NewHTTP builds the server with health and metrics routes.
@@ -46,19 +48,34 @@ func (h *HTTP) AddCheck(name string, c ReadyCheck) {
 	h.checks[name] = c
 }
 
+// AddCheckSource registers checks computed at each /readyz, for
+// dependencies that appear at run time (Bus.ConsumerChecks: one per
+// processor consumer).
+func (h *HTTP) AddCheckSource(src func() map[string]ReadyCheck) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sources = append(h.sources, src)
+}
+
 func (h *HTTP) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	h.mu.Lock()
-	names := make([]string, 0, len(h.checks))
-	for n := range h.checks {
-		names = append(names, n)
-	}
 	checks := make(map[string]ReadyCheck, len(h.checks))
 	for n, c := range h.checks {
 		checks[n] = c
 	}
+	sources := append([]func() map[string]ReadyCheck(nil), h.sources...)
 	h.mu.Unlock()
+	for _, src := range sources {
+		for n, c := range src() {
+			checks[n] = c
+		}
+	}
+	names := make([]string, 0, len(checks))
+	for n := range checks {
+		names = append(names, n)
+	}
 	sort.Strings(names)
 	out := map[string]string{}
 	ok := true

@@ -157,6 +157,11 @@ func (m *Msg) Bus() *Bus { return m.bus }
 // cancelled; then it stops pulling, lets in-flight handlers finish, and
 // returns. Undelivered buffered messages are redelivered to another replica
 // after AckWait: nothing is lost.
+//
+// Run owns its consumer: if it is lost (deleted, or the pull is refused) Run
+// re-creates it with bounded attempts, and Bus.ConsumerChecks reports it red
+// meanwhile. When it cannot be restored (stream gone, attempts exhausted)
+// Run drains and returns an error, so the process exits for its supervisor.
 func Run(ctx context.Context, b *Bus, p Processor) error {
 	if err := p.defaults(); err != nil {
 		return err
@@ -173,16 +178,11 @@ func Run(ctx context.Context, b *Bus, p Processor) error {
 		}
 		return fmt.Errorf("processor %s: declare consumer on %s: %w", p.Name, p.Stream, err)
 	}
-	// A small pull buffer: messages waiting in a client buffer still burn
-	// their AckWait (the default would pre-fetch 500).
-	pullOpts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(p.Concurrency * 2), jetstream.PullHeartbeat(5 * time.Second)}
-	if p.Pinned {
-		pullOpts = append(pullOpts, jetstream.PullPriorityGroup(pinnedGroup))
-	}
-	iter, err := cons.Messages(pullOpts...)
-	if err != nil {
+	pl := newPuller(b, &p, log)
+	if err := pl.start(cons); err != nil {
 		return fmt.Errorf("processor %s: consume: %w", p.Name, err)
 	}
+	b.setConsumerHealth(p.Stream, p.Name, nil)
 	log.Info().Str("stream", p.Stream).Strs("subjects", p.Subjects).Int("concurrency", p.Concurrency).Msg("processor started")
 
 	// Handlers get a context that outlives the stop signal so in-flight work
@@ -217,7 +217,7 @@ func Run(ctx context.Context, b *Bus, p Processor) error {
 	go func() {
 		select {
 		case <-ctx.Done():
-			iter.Drain()
+			pl.drain()
 			if !b.NC.IsConnected() {
 				close(abandon)
 				return
@@ -231,23 +231,11 @@ func Run(ctx context.Context, b *Bus, p Processor) error {
 		}
 	}()
 	msgs := make(chan jetstream.Msg)
+	// lostc holds, before msgs closes, why the consumer is gone for good (or nil).
+	lostc := make(chan error, 1)
 	go func() {
 		defer close(msgs)
-		for {
-			raw, err := iter.Next()
-			if err != nil {
-				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					return
-				}
-				log.Warn().Err(err).Msg("pull failed; retrying")
-				continue
-			}
-			select {
-			case msgs <- raw:
-			case <-abandon:
-				return
-			}
-		}
+		lostc <- pl.run(ctx, msgs, abandon)
 	}()
 	go watchConsumerLag(ctx, cons, p.Stream, p.Name)
 
@@ -262,7 +250,7 @@ loop:
 			}
 			raw = m
 		case <-abandon:
-			iter.Stop()
+			pl.stop()
 			break loop
 		}
 		delivered = true
@@ -273,6 +261,11 @@ loop:
 		queues[keyIndex(p.Key, raw, len(queues))] <- raw
 	}
 	close(stopped)
+	var lost error
+	select {
+	case lost = <-lostc:
+	default: // abandoned: the puller is still stuck in a drain
+	}
 	if p.Key == nil {
 		close(shared)
 	} else {
@@ -288,7 +281,7 @@ loop:
 		cancelWork()
 		<-done
 	}
-	if p.Pinned && delivered && b.NC.IsConnected() {
+	if p.Pinned && delivered && lost == nil && b.NC.IsConnected() {
 		// Hand the pin over now rather than after PinnedTTL, so a rolling
 		// restart does not pause delivery; in-flight work is finished.
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -299,6 +292,13 @@ loop:
 		}
 		cancel()
 	}
+	if lost != nil {
+		// Fail loud: the check stays red and the process exits for its
+		// supervisor instead of idling with nothing consumed.
+		log.Error().Err(lost).Msg("processor stopped: its consumer is lost")
+		return lost
+	}
+	b.dropConsumerHealth(p.Stream, p.Name)
 	log.Info().Msg("processor drained")
 	return nil
 }
@@ -377,7 +377,11 @@ func handleOne(ctx context.Context, b *Bus, p *Processor, log zerolog.Logger, ra
 		metricHandled.WithLabelValues(p.Name, stage, "ack").Inc()
 		endProcessSpan(span, "ack", nil)
 	case IsPermanent(herr):
-		mlog.Warn().Err(herr).Msg("permanent failure")
+		if stack := PanicStack(herr); stack != "" {
+			mlog.Error().Err(herr).Str("stack", stack).Msg("handler panicked")
+		} else {
+			mlog.Warn().Err(herr).Msg("permanent failure")
+		}
 		deadLetter(ctx, b, p, mlog, raw, meta, "permanent", herr)
 		endProcessSpan(span, "dead_letter", herr)
 	case int(meta.NumDelivered) >= p.MaxDeliver:
@@ -403,11 +407,12 @@ func handleOne(ctx context.Context, b *Bus, p *Processor, log zerolog.Logger, ra
 }
 
 // safeHandle turns a handler panic into a permanent error: a panic on some
-// input will panic again on the same input.
+// input will panic again on the same input. The error carries the stack
+// (PanicStack), which the dead letter and the log record.
 func safeHandle(ctx context.Context, h Handler, m *Msg) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = Permanent(fmt.Errorf("handler panic: %v", r))
+			err = Permanent(recoveredPanic(r))
 		}
 	}()
 	return h(ctx, m)
@@ -416,7 +421,7 @@ func safeHandle(ctx context.Context, h Handler, m *Msg) (err error) {
 func deadLetter(ctx context.Context, b *Bus, p *Processor, log zerolog.Logger, raw jetstream.Msg, meta *jetstream.MsgMetadata, cause string, reason error) {
 	stage := subjectStage(raw.Subject())
 	dl := DeadLetter{Stream: p.Stream, Consumer: p.Name, Subject: raw.Subject(), Sequence: meta.Sequence.Stream,
-		Deliveries: meta.NumDelivered, Reason: reason.Error(), Header: raw.Headers(), Data: raw.Data()}
+		Deliveries: meta.NumDelivered, Reason: reason.Error(), Stack: PanicStack(reason), Header: raw.Headers(), Data: raw.Data()}
 	if err := b.PublishDeadLetter(ctx, dl); err != nil {
 		// Never lose it: leave it to be redelivered and try again.
 		log.Error().Err(err).Msg("dead-letter publish failed; will retry")

@@ -26,9 +26,13 @@ type ServiceFunc func(ctx context.Context) error
 // Run calls f.
 func (f ServiceFunc) Run(ctx context.Context) error { return f(ctx) }
 
-// Processors runs several processors as one service.
+// Processors runs several processors as one service. When one of them
+// fails (its consumer is lost for good) the others are stopped too, so the
+// service returns the error instead of running on half-deaf.
 func Processors(b *Bus, ps ...Processor) Service {
 	return ServiceFunc(func(ctx context.Context) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
 		errc := make(chan error, len(ps))
 		for _, p := range ps {
 			go func() { errc <- Run(ctx, b, p) }()
@@ -37,6 +41,7 @@ func Processors(b *Bus, ps ...Processor) Service {
 		for range ps {
 			if err := <-errc; err != nil && first == nil {
 				first = err
+				cancel()
 			}
 		}
 		return first

@@ -187,4 +187,7 @@ const (
 	HeaderDLQSequence   = "Maria-Dlq-Sequence"
 	HeaderDLQDeliveries = "Maria-Dlq-Deliveries"
 	HeaderDLQOrigMsgID  = "Maria-Dlq-Orig-Msg-Id"
+	// HeaderDLQStack is, on the dead letter of a handler panic, where it
+	// panicked: one line, the panicking function first.
+	HeaderDLQStack = "Maria-Dlq-Stack"
 )

@@ -125,6 +125,7 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	}
 	h := bus.NewHTTP(log)
 	h.AddCheck("nats", b.Ready)
+	h.AddCheckSource(b.ConsumerChecks)
 	deps := bus.Deps{Bus: b, HTTP: h, Env: env, Log: log}
 
 	services := make([]bus.Service, 0, len(factories))

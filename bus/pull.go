@@ -1,0 +1,224 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+)
+
+// restoreBackoff paces the attempts to re-create a lost consumer: the first
+// at once, the last about 25 s after the loss. Then Run gives up and
+// returns an error, so the process exits for its supervisor rather than
+// idling with nothing consumed.
+var restoreBackoff = []time.Duration{0, 250 * time.Millisecond, 500 * time.Millisecond, time.Second,
+	2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second}
+
+// restoreStreakReset is how long a restored consumer must stay healthy for
+// a later loss to start a fresh series of attempts; a consumer lost again
+// sooner (a pull the server keeps refusing) continues the series, so the
+// attempts stay bounded.
+const restoreStreakReset = time.Minute
+
+// puller feeds a processor's deliveries from its durable consumer. The
+// processor owns the consumer (Run declared it), so when the consumer is
+// lost — deleted, its stream gone, its pull refused — the puller marks it
+// red for /readyz and re-creates it with the same configuration, or fails
+// loudly when it cannot: never a silent idle.
+type puller struct {
+	b    *Bus
+	p    *Processor
+	log  zerolog.Logger
+	opts []jetstream.PullMessagesOpt
+
+	mu      sync.Mutex
+	iter    jetstream.MessagesContext
+	drained bool // stopping: any iterator made from now on is drained at once
+
+	attempt    int       // restore attempts in the current series
+	restoredAt time.Time // when the last restore succeeded
+	delivered  bool      // a message arrived since then
+}
+
+func newPuller(b *Bus, p *Processor, log zerolog.Logger) *puller {
+	// A small pull buffer: messages waiting in a client buffer still burn
+	// their AckWait (the default would pre-fetch 500). Missing heartbeats
+	// are reported so a consumer deleted without a word is noticed.
+	opts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(p.Concurrency * 2), jetstream.PullHeartbeat(5 * time.Second),
+		jetstream.WithMessagesErrOnMissingHeartbeat(true)}
+	if p.Pinned {
+		opts = append(opts, jetstream.PullPriorityGroup(pinnedGroup))
+	}
+	return &puller{b: b, p: p, log: log, opts: opts}
+}
+
+// start begins pulling from cons.
+func (pl *puller) start(cons jetstream.Consumer) error {
+	iter, err := cons.Messages(pl.opts...)
+	if err != nil {
+		return err
+	}
+	pl.setIter(iter)
+	return nil
+}
+
+func (pl *puller) setIter(iter jetstream.MessagesContext) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.iter = iter
+	if pl.drained {
+		iter.Drain()
+	}
+}
+
+func (pl *puller) current() jetstream.MessagesContext {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	return pl.iter
+}
+
+// drain stops pulling; buffered messages are still returned by Next.
+func (pl *puller) drain() {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.drained = true
+	pl.iter.Drain()
+}
+
+// stop abandons the pull at once.
+func (pl *puller) stop() { pl.current().Stop() }
+
+// run sends deliveries to out until ctx ends and the iterator is drained
+// (nil), out's reader abandons it (nil), or the consumer is lost for good
+// (the error Run returns).
+func (pl *puller) run(ctx context.Context, out chan<- jetstream.Msg, abandon <-chan struct{}) error {
+	for {
+		raw, err := pl.current().Next()
+		if err == nil {
+			pl.delivered = true
+			select {
+			case out <- raw:
+				continue
+			case <-abandon:
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
+			return nil // stopping: Drain ended the iterator
+		}
+		if errors.Is(err, jetstream.ErrNoHeartbeat) {
+			// Silence is not proof: a pinned standby or a busy server may
+			// skip heartbeats. Ask whether the consumer is still there.
+			if err = pl.lost(ctx); err == nil {
+				continue
+			}
+		}
+		if err := pl.restore(ctx, err); err != nil {
+			return err
+		}
+	}
+}
+
+// lost tells whether the consumer is gone (its error) after missing
+// heartbeats; nil when it exists or the server cannot say right now (the
+// nats readiness check reports an unreachable server).
+func (pl *puller) lost(ctx context.Context) error {
+	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := pl.b.JS.Consumer(ictx, pl.p.Stream, pl.p.Name)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
+		return err
+	}
+	if err != nil {
+		pl.log.Debug().Err(err).Msg("no heartbeats and consumer info failed; pulling on")
+	}
+	return nil
+}
+
+// restore re-creates the lost consumer and pulls from it again, with
+// bounded attempts; it returns an error when the consumer cannot be
+// restored (stream gone, connection closed, attempts exhausted), nil when
+// restored or when ctx ended meanwhile.
+func (pl *puller) restore(ctx context.Context, cause error) error {
+	p := pl.p
+	pl.b.setConsumerHealth(p.Stream, p.Name, cause)
+	if pl.delivered || time.Since(pl.restoredAt) > restoreStreakReset {
+		pl.attempt = 0
+	}
+	pl.log.Error().Err(cause).Msg("consumer lost; re-creating it")
+	last := cause
+	for pl.attempt < len(restoreBackoff) {
+		if !sleep(ctx, restoreBackoff[pl.attempt]) {
+			return nil
+		}
+		if pl.b.NC.IsClosed() {
+			return fmt.Errorf("processor %s: consumer lost (%v) and the connection is closed", p.Name, cause)
+		}
+		if !pl.b.NC.IsConnected() {
+			// Reconnecting: an attempt now would only time out, so it does
+			// not count; the nats check reports the outage meanwhile.
+			if !sleep(ctx, 250*time.Millisecond) {
+				return nil
+			}
+			continue
+		}
+		pl.attempt++
+		err := pl.recreate(ctx)
+		if err == nil {
+			pl.b.setConsumerHealth(p.Stream, p.Name, nil)
+			pl.restoredAt, pl.delivered = time.Now(), false
+			pl.log.Warn().Int("attempt", pl.attempt).Msg("consumer re-created; consuming again")
+			return nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		last = err
+		pl.b.setConsumerHealth(p.Stream, p.Name, fmt.Errorf("%w; re-creating it failed (attempt %d of %d): %w", cause, pl.attempt, len(restoreBackoff), err))
+		if unrecoverable(err) {
+			return fmt.Errorf("processor %s: consumer lost (%v) and cannot be re-created: %w", p.Name, cause, err)
+		}
+		pl.log.Warn().Err(err).Int("attempt", pl.attempt).Msg("re-creating the consumer failed")
+	}
+	return fmt.Errorf("processor %s: consumer lost (%v), not re-created after %d attempts: %w", p.Name, cause, len(restoreBackoff), last)
+}
+
+// recreate declares the consumer again with the processor's configuration
+// and starts a new pull on it.
+func (pl *puller) recreate(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	cons, err := pl.b.JS.CreateOrUpdateConsumer(cctx, pl.p.Stream, pl.p.ConsumerConfig())
+	if err != nil {
+		return fmt.Errorf("declare consumer on %s: %w", pl.p.Stream, err)
+	}
+	if err := pl.start(cons); err != nil {
+		return fmt.Errorf("consume: %w", err)
+	}
+	return nil
+}
+
+// unrecoverable errors end the attempts at once: retrying cannot help and
+// the supervisor (or an operator) must act.
+func unrecoverable(err error) bool {
+	return errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, nats.ErrConnectionClosed) ||
+		errors.Is(err, jetstream.ErrConnectionClosed) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount)
+}
+
+// sleep waits d unless ctx ends first (false).
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
