@@ -18,10 +18,10 @@ import (
 	"github.com/mariahq/maria/bus/bustest"
 	"github.com/mariahq/maria/ingress"
 	"github.com/mariahq/maria/schemas"
+	"github.com/mariahq/maria/tests/promtest"
 	"github.com/mariahq/maria/tests/sim/slackevents"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 const secret = "e2e-signing-secret-0123456789abcdef"
@@ -304,29 +304,6 @@ func (f *flakyBus) Publish(ctx context.Context, subject string, env *schemas.Env
 	return f.Bus.Publish(ctx, subject, env)
 }
 
-func counter(t *testing.T, name string, labels map[string]string) float64 {
-	t.Helper()
-	mfs, err := prometheus.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
-					continue next
-				}
-			}
-			return m.GetCounter().GetValue()
-		}
-	}
-	return 0
-}
-
 func TestSocketMode(t *testing.T) {
 	const appToken = "xapp-1-A0MARIAAPP-1-secret"
 	srv := slackevents.NewSocketServer(appToken)
@@ -413,13 +390,13 @@ func TestSocketMode(t *testing.T) {
 	// recovery is stored once and acknowledged once.
 	fb.down.Store(true)
 	labels := map[string]string{"endpoint": ingress.EndpointSocket, "outcome": ingress.OutcomeUnavailable}
-	before := counter(t, "maria_ingress_requests_total", labels)
+	before := promtest.Counter(t, "maria_ingress_requests_total", labels)
 	body5, eventID5 := sim.Callback(slackevents.MessageEvent(team, "D0ALICE", "im", "U0ALICE", "during outage", slackevents.NewTS(), ""))
 	env5, err := srv.SendEvent(wctx, body5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bustest.Eventually(t, 10*time.Second, func() bool { return counter(t, "maria_ingress_requests_total", labels) > before },
+	bustest.Eventually(t, 10*time.Second, func() bool { return promtest.Counter(t, "maria_ingress_requests_total", labels) > before },
 		"socket delivery reported unavailable")
 	fb.down.Store(false)
 	if err := srv.Redeliver(wctx, env5); err != nil {

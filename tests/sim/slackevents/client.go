@@ -23,6 +23,13 @@ type Client struct {
 	// Team, BotUserID and AppID describe the workspace and the installed
 	// app; defaults DefaultTeam, DefaultBotUserID, DefaultAppID.
 	Team, BotUserID, AppID string
+	// Enterprise is the Enterprise Grid organisation of the installation
+	// (enterprise_id; empty: none).
+	Enterprise string
+	// UserTeams maps a user to their home workspace when it is not Team:
+	// Slack Connect (external) users. Events and clicks by them carry it
+	// as user_team / user.team_id.
+	UserTeams map[string]string
 	// HTTP is the client used (default: 10 s timeout).
 	HTTP *http.Client
 	// Now is the clock used for X-Slack-Request-Timestamp (default time.Now).
@@ -76,6 +83,32 @@ func WithoutSignature() Option { return func(o *sendOpts) { o.noSignature = true
 func (c *Client) team() string    { return def(c.Team, DefaultTeam) }
 func (c *Client) botUser() string { return def(c.BotUserID, DefaultBotUserID) }
 func (c *Client) appID() string   { return def(c.AppID, DefaultAppID) }
+func (c *Client) installation() Installation {
+	return Installation{Team: c.team(), AppID: c.appID(), BotUserID: c.botUser(), Enterprise: c.Enterprise}
+}
+
+// userTeam is user's home workspace.
+func (c *Client) userTeam(user string) string { return def(c.UserTeams[user], c.team()) }
+
+// author stamps the home team of the event's author (and of the edited or
+// deleted message's) as Slack does in user_team and team.
+func (c *Client) author(ev Event) Event {
+	stamp := func(m Event) {
+		if u, ok := m["user"].(string); ok && u != "" {
+			if _, msg := m["user_team"]; msg {
+				m["user_team"], m["team"] = c.userTeam(u), c.userTeam(u)
+			}
+		}
+	}
+	stamp(ev)
+	for _, k := range []string{"message", "previous_message"} {
+		if m, ok := ev[k].(Event); ok {
+			stamp(m)
+		}
+	}
+	return ev
+}
+
 func (c *Client) now() time.Time {
 	if c.Now != nil {
 		return c.Now()
@@ -149,7 +182,7 @@ func (c *Client) PostForm(ctx context.Context, path string, form url.Values, opt
 // workspace, returning the body and its event_id.
 func (c *Client) Callback(ev Event) (body []byte, eventID string) {
 	eventID = NewEventID()
-	return EventCallback(c.team(), c.appID(), c.botUser(), eventID, ev), eventID
+	return c.installation().EventCallback(eventID, c.author(ev)), eventID
 }
 
 // Event delivers an inner event in a fresh event_callback.
@@ -232,6 +265,9 @@ func (c *Client) AssistantContextChanged(ctx context.Context, channel, user, thr
 // Command delivers a slash command ("/maria", "what is S00042?").
 func (c *Client) Command(ctx context.Context, channel, user, command, text string, opts ...Option) (Delivery, error) {
 	form := CommandForm(c.team(), c.appID(), channel, user, command, text, NewTriggerID())
+	if c.Enterprise != "" {
+		form.Set("enterprise_id", c.Enterprise)
+	}
 	st, resp, err := c.PostForm(ctx, ingress.PathCommands, form, opts...)
 	return Delivery{ID: ingress.CommandID(ingress.CommandFromForm(form)), Status: st, Body: resp, Payload: []byte(form.Encode())}, err
 }
@@ -252,6 +288,12 @@ func (c *Client) ClickAction(ctx context.Context, click Click, opts ...Option) (
 	}
 	if click.BlockID == "" {
 		click.BlockID = "confirm_block"
+	}
+	if click.UserTeam == "" {
+		click.UserTeam = c.userTeam(click.User)
+	}
+	if click.Enterprise == "" {
+		click.Enterprise = c.Enterprise
 	}
 	payload := BlockActionsPayload(c.team(), c.appID(), click)
 	form := InteractionForm(payload)

@@ -80,16 +80,38 @@ type Event = map[string]any
 // event, type=event_callback, event_id, event_time, authorizations (the
 // bot's installation) and event_context.
 func EventCallback(team, appID, botUserID, eventID string, event Event) []byte {
+	return Installation{Team: team, AppID: appID, BotUserID: botUserID}.EventCallback(eventID, event)
+}
+
+// Installation is the app installation a delivery comes through.
+type Installation struct {
+	Team, AppID, BotUserID string
+	// Enterprise is the Enterprise Grid organisation (empty: none);
+	// OrgWide an org-wide installation.
+	Enterprise string
+	OrgWide    bool
+}
+
+// enterprise is the enterprise id as Slack sends it: null without one.
+func (i Installation) enterprise() any {
+	if i.Enterprise == "" {
+		return nil
+	}
+	return i.Enterprise
+}
+
+// EventCallback wraps event for this installation (see the function).
+func (i Installation) EventCallback(eventID string, event Event) []byte {
 	body := map[string]any{
 		"token":      "ZZZZZZWSxiZZZ2yIvs3peJ",
-		"team_id":    team,
-		"api_app_id": appID,
+		"team_id":    i.Team,
+		"api_app_id": i.AppID,
 		"event":      event,
 		"type":       "event_callback",
 		"event_id":   eventID,
 		"event_time": time.Now().Unix(),
 		"authorizations": []map[string]any{{
-			"enterprise_id": nil, "team_id": team, "user_id": botUserID, "is_bot": true, "is_enterprise_install": false,
+			"enterprise_id": i.enterprise(), "team_id": i.Team, "user_id": i.BotUserID, "is_bot": true, "is_enterprise_install": i.OrgWide,
 		}},
 		"is_ext_shared_channel": false,
 		"event_context":         "4-" + randHex(40),
@@ -108,7 +130,7 @@ func URLVerification(challenge string) []byte {
 func MessageEvent(team, channel, channelType, user, text, ts, threadTS string) Event {
 	ev := Event{
 		"type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "event_ts": ts,
-		"channel_type": channelType, "team": team, "client_msg_id": uuid(),
+		"channel_type": channelType, "team": team, "user_team": team, "client_msg_id": uuid(),
 		"blocks": richTextBlocks(text),
 	}
 	if threadTS != "" {
@@ -123,7 +145,7 @@ func MessageEvent(team, channel, channelType, user, text, ts, threadTS string) E
 func AppMentionEvent(team, channel, user, text, ts, threadTS string) Event {
 	ev := Event{
 		"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts,
-		"team": team, "client_msg_id": uuid(), "blocks": richTextBlocks(text),
+		"team": team, "user_team": team, "client_msg_id": uuid(), "blocks": richTextBlocks(text),
 	}
 	if threadTS != "" {
 		ev["thread_ts"] = threadTS
@@ -197,9 +219,9 @@ func MessageWithFilesEvent(team, channel, channelType, user, text, ts, threadTS 
 
 // MessageChangedEvent is Slack's message_changed for an edit of ts.
 func MessageChangedEvent(team, channel, channelType, user, ts, oldText, newText, threadTS string) Event {
-	msg := Event{"type": "message", "user": user, "text": newText, "ts": ts, "team": team,
+	msg := Event{"type": "message", "user": user, "text": newText, "ts": ts, "team": team, "user_team": team,
 		"edited": map[string]any{"user": user, "ts": NewTS()}, "client_msg_id": uuid()}
-	prev := Event{"type": "message", "user": user, "text": oldText, "ts": ts, "team": team}
+	prev := Event{"type": "message", "user": user, "text": oldText, "ts": ts, "team": team, "user_team": team}
 	if threadTS != "" {
 		msg["thread_ts"], prev["thread_ts"] = threadTS, threadTS
 	}
@@ -210,7 +232,7 @@ func MessageChangedEvent(team, channel, channelType, user, ts, oldText, newText,
 
 // MessageDeletedEvent is Slack's message_deleted for ts.
 func MessageDeletedEvent(team, channel, channelType, user, ts, oldText, threadTS string) Event {
-	prev := Event{"type": "message", "user": user, "text": oldText, "ts": ts, "team": team}
+	prev := Event{"type": "message", "user": user, "text": oldText, "ts": ts, "team": team, "user_team": team}
 	if threadTS != "" {
 		prev["thread_ts"] = threadTS
 	}
@@ -263,6 +285,9 @@ type Click struct {
 	Value               string
 	// ActionTS and TriggerID are generated when empty.
 	ActionTS, TriggerID string
+	// UserTeam is the clicking user's home team (default: the team);
+	// Enterprise the installation's organisation (default: none).
+	UserTeam, Enterprise string
 }
 
 // BlockActionsPayload is the interaction payload (the form's payload field,
@@ -285,11 +310,19 @@ func BlockActionsPayload(team, appID string, c Click) []byte {
 		container["thread_ts"] = c.ThreadTS
 		message["thread_ts"] = c.ThreadTS
 	}
+	userTeam := c.UserTeam
+	if userTeam == "" {
+		userTeam = team
+	}
+	var enterprise any
+	if c.Enterprise != "" {
+		enterprise = map[string]any{"id": c.Enterprise, "name": "Maria Sim Org"}
+	}
 	return mustJSON(map[string]any{
 		"type":       "block_actions",
-		"user":       map[string]any{"id": c.User, "username": "user-" + strings.ToLower(c.User), "name": "user-" + strings.ToLower(c.User), "team_id": team},
+		"user":       map[string]any{"id": c.User, "username": "user-" + strings.ToLower(c.User), "name": "user-" + strings.ToLower(c.User), "team_id": userTeam},
 		"api_app_id": appID, "token": "9s8d9as89d8as9d8as989", "container": container, "trigger_id": c.TriggerID,
-		"team": map[string]any{"id": team, "domain": "maria-sim"}, "enterprise": nil, "is_enterprise_install": false,
+		"team": map[string]any{"id": team, "domain": "maria-sim"}, "enterprise": enterprise, "is_enterprise_install": false,
 		"channel":      map[string]any{"id": c.Channel, "name": "general"},
 		"message":      message,
 		"state":        map[string]any{"values": map[string]any{}},

@@ -253,11 +253,39 @@ func (s *Sim) Slow(method string, d time.Duration) {
 	s.slow[method] = d
 }
 
-// AddUser registers a user for users.info.
+// AddUser registers a user for users.info: a full member of the
+// simulated workspace (TeamID).
 func (s *Sim) AddUser(id, name, realName, email string) {
+	s.AddUserAs(id, User{Name: name, RealName: realName, Email: email})
+}
+
+// User describes a users.info answer beyond the member default.
+type User struct {
+	Name, RealName, Email string
+	// Team is the user's home workspace (default TeamID); another team
+	// makes a Slack Connect (external) user.
+	Team string
+	// Restricted is a multi-channel guest, UltraRestricted (with
+	// Restricted) a single-channel guest, as Slack flags them.
+	Restricted, UltraRestricted bool
+	Bot                         bool
+}
+
+// AddUserAs registers a user with the given kind for users.info.
+func (s *Sim) AddUserAs(id string, u User) {
+	if u.Name == "" {
+		u.Name = strings.ToLower(id)
+	}
+	j := userJSON(id, u.Name, u.RealName, u.Email)
+	if u.Team != "" {
+		j["team_id"] = u.Team
+	}
+	j["is_restricted"] = u.Restricted || u.UltraRestricted
+	j["is_ultra_restricted"] = u.UltraRestricted
+	j["is_bot"] = u.Bot
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.users[id] = userJSON(id, name, realName, email)
+	s.users[id] = j
 }
 
 // AddFile hosts a file downloadable with the bot token and returns it as
@@ -1031,6 +1059,7 @@ func (s *Sim) userInfo(p url.Values) (reply, string) {
 func userJSON(id, name, realName, email string) map[string]any {
 	return map[string]any{"id": id, "team_id": TeamID, "name": name, "real_name": realName, "tz": "Europe/Brussels",
 		"tz_label": "Central European Time", "tz_offset": 3600, "locale": "en-US", "is_bot": false, "deleted": false,
+		"is_restricted": false, "is_ultra_restricted": false,
 		"profile": map[string]any{"real_name": realName, "display_name": name, "email": email}}
 }
 
