@@ -21,7 +21,9 @@ import (
 // as rate limited and turns past the budget get the "budget spent" reply,
 // as they should).
 var noDoorLimits = map[string]string{"MARIA_INGRESS_USER_RATE": "0", "MARIA_INGRESS_TEAM_RATE": "0",
-	"MARIA_AI_USER_DAILY_TOKENS": "1000000000", "MARIA_AI_TEAM_DAILY_TOKENS": "1000000000"}
+	"MARIA_AI_USER_DAILY_TOKENS": "1000000000", "MARIA_AI_TEAM_DAILY_TOKENS": "1000000000",
+	// Every turn has a channel of its own: all are enabled for the ERP read.
+	"MARIA_ERP_READ_CHANNELS": "*", "MARIA_ERP_WRITE_CHANNELS": "*"}
 
 // BenchmarkConversationTurn is one whole turn through the production
 // wiring: a signed app_mention POSTed to ingress → MARIA_IN → ai (model

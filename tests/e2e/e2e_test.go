@@ -31,6 +31,8 @@ const (
 	channel = "C0SALES"
 	alice   = "U0ALICE"
 	bob     = "U0BOB"
+	// erpChannels are where the suite's users may use the ERP.
+	erpChannels = "C0SALES,C0NORTH,C0SOUTH,dm"
 )
 
 func logSink() io.Writer {
@@ -52,6 +54,12 @@ func start(t *testing.T, o demo.Options) *demo.Env {
 	if o.SettleTimeout == 0 {
 		o.SettleTimeout = 30 * time.Second
 	}
+	// The suite's channels are enabled for the ERP, as an admin lists them.
+	overrides := map[string]string{"MARIA_ERP_READ_CHANNELS": erpChannels, "MARIA_ERP_WRITE_CHANNELS": erpChannels}
+	for k, v := range o.Overrides {
+		overrides[k] = v
+	}
+	o.Overrides = overrides
 	e, err := demo.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

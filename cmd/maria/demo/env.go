@@ -220,6 +220,10 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	vars["SLACK_API_URL"] = e.Slack.URL()
 	vars["SLACK_BOT_TOKEN"] = botToken
 	vars["SLACK_SIGNING_SECRET"] = signingSecret
+	// The demo's channel shows ERP answers and proposals with no extra
+	// step (DMs are enabled by default; channels only when listed).
+	vars["MARIA_ERP_READ_CHANNELS"] = ScriptChannel + ",dm"
+	vars["MARIA_ERP_WRITE_CHANNELS"] = ScriptChannel + ",dm"
 	if vars["MARIA_SERVICE_NAME"] == "" {
 		vars["MARIA_SERVICE_NAME"] = "maria-demo"
 	}
