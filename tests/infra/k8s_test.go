@@ -1,14 +1,20 @@
 package infra
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/mariahq/maria/schemas"
+	"github.com/mariahq/maria/tests/natsconf"
+	"github.com/nats-io/nkeys"
 )
 
 // k8sObjects loads every object the kustomization lists, failing on listed
@@ -363,5 +369,85 @@ func TestNATSHelmValues(t *testing.T) {
 	cm := byKind(k8sObjects(t), "ConfigMap")["maria-config"]
 	if got := str(cm, "data", "MARIA_STREAM_REPLICAS"); got != str(v, "config", "cluster", "replicas") {
 		t.Errorf("MARIA_STREAM_REPLICAS %q differs from the cluster's %s servers", got, str(v, "config", "cluster", "replicas"))
+	}
+}
+
+// TestNATSHelmValuesAuth: the chart's configuration carries Maria's users
+// with exactly the permissions of infra/nats/accounts.conf (rendered the
+// way the chart renders config.merge: JSON, << X >> unquoted), their
+// public keys from ConfigMap maria-nats-users, and a TLS section.
+func TestNATSHelmValuesAuth(t *testing.T) {
+	v := loadYAML(t, "infra", "k8s", "nats-values.yaml")[0]
+	merge, ok := get(v, "config", "merge")
+	if !ok {
+		t.Fatal("no config.merge")
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(merge); err != nil {
+		t.Fatal(err)
+	}
+	rendered := regexp.MustCompile(`"<< *(.*?) *>>"`).ReplaceAll(buf.Bytes(), []byte("$1"))
+
+	// Each user's key comes from the ConfigMap, named after the user.
+	env, _ := get(v, "container", "env")
+	byKey := map[string]string{}
+	for _, m := range regexp.MustCompile(`\$([A-Z]+)_NKEY`).FindAllStringSubmatch(string(rendered), -1) {
+		user := strings.ToLower(m[1])
+		ref := fmt.Sprintf("%s_NKEY", m[1])
+		if str(env, ref, "valueFrom", "configMapKeyRef", "name") != "maria-nats-users" || str(env, ref, "valueFrom", "configMapKeyRef", "key") != user {
+			t.Errorf("container.env.%s does not read key %q of ConfigMap maria-nats-users", ref, user)
+		}
+		kp, err := nkeys.CreateUser()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, _ := kp.PublicKey()
+		t.Setenv(ref, pub)
+		byKey[pub] = user
+	}
+	path := filepath.Join(t.TempDir(), "nats.conf")
+	if err := os.WriteFile(path, rendered, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	helm, err := natsconf.Users(path)
+	if err != nil {
+		t.Fatalf("config.merge does not parse as a NATS configuration: %v", err)
+	}
+
+	for _, pw := range []string{"OPERATOR", "INGRESS", "EGRESS", "AI", "ERP", "STORAGE", "EXAMPLE", "SYS"} {
+		t.Setenv(pw+"_PASSWORD", "x")
+	}
+	conf, err := natsconf.Users(filepath.Join(repoRoot(t), "infra", "nats", "nats-server.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for pub, perms := range helm {
+		user := byKey[pub]
+		seen[user] = true
+		want, ok := conf[user]
+		if !ok {
+			t.Errorf("helm user %q is not in accounts.conf", user)
+			continue
+		}
+		for _, d := range natsconf.Diff("accounts.conf", want, "nats-values.yaml", perms) {
+			t.Errorf("%s: %s", user, d)
+		}
+	}
+	for user := range conf {
+		if !seen[user] {
+			t.Errorf("accounts.conf user %q is missing from the helm values", user)
+		}
+	}
+	if !strings.Contains(string(rendered), `"jetstream":"enabled"`) {
+		t.Error("account MARIA has no JetStream")
+	}
+
+	for _, p := range [][]any{{"config", "nats", "tls"}, {"config", "cluster", "tls"}} {
+		if str(v, append(p, "secretName")...) == "" {
+			t.Errorf("%v: no TLS section with a secretName", p)
+		}
 	}
 }
