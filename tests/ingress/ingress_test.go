@@ -304,18 +304,17 @@ func (f *flakyBus) Publish(ctx context.Context, subject string, env *schemas.Env
 	return f.Bus.Publish(ctx, subject, env)
 }
 
-func TestSocketMode(t *testing.T) {
+// startSocket runs ingress in Socket Mode (cfg's HTTP secret dropped)
+// against a local Socket Mode server, publishing to pub, until the test
+// ends; ctx ends with it.
+func startSocket(t *testing.T, cfg ingress.Config, pub ingress.Publisher) (*slackevents.SocketServer, *ingress.Ingress, context.Context) {
+	t.Helper()
 	const appToken = "xapp-1-A0MARIAAPP-1-secret"
 	srv := slackevents.NewSocketServer(appToken)
 	srv.PingInterval = 200 * time.Millisecond
 	t.Cleanup(srv.Close)
-	b := bustest.New(t)
-	fb := &flakyBus{Bus: b}
-	cfg := config()
-	cfg.SigningSecret = ""
-	cfg.AppToken = appToken
-	cfg.APIURL = srv.APIURL()
-	in := ingress.New(cfg, fb, bustest.Logger(t), nil)
+	cfg.SigningSecret, cfg.AppToken, cfg.APIURL = "", appToken, srv.APIURL()
+	in := ingress.New(cfg, pub, bustest.Logger(t), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- in.Run(ctx) }()
@@ -330,6 +329,70 @@ func TestSocketMode(t *testing.T) {
 	if err := srv.WaitConnected(wctx, 1); err != nil {
 		t.Fatal(err)
 	}
+	return srv, in, ctx
+}
+
+// TestSocketModeRefusesForeignTeam: a foreign workspace's envelopes are
+// acknowledged (else Slack redelivers them) and never published; a slash
+// command's ack tells the user why.
+func TestSocketModeRefusesForeignTeam(t *testing.T) {
+	b := bustest.New(t)
+	cfg := config()
+	cfg.AllowedTeams = []string{slackevents.DefaultTeam}
+	srv, _, ctx := startSocket(t, cfg, b)
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	foreign := &slackevents.Client{Team: "T0INTRUDER"}
+	labels := map[string]string{"reason": ingress.RefusedTeam}
+	before := promtest.Counter(t, "maria_ingress_refused_total", labels)
+
+	body, _ := foreign.Callback(slackevents.AppMentionEvent("T0INTRUDER", "C0SOCK", "U0EVE", "<@U0MARIABOT> hi", slackevents.NewTS(), ""))
+	ev, err := srv.SendEvent(wctx, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, err := srv.SendCommand(wctx, slackevents.CommandForm("T0INTRUDER", slackevents.DefaultAppID, "C0SOCK", "U0EVE", "/maria", "stock?", slackevents.NewTriggerID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.WaitAck(wctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	ack, err := srv.WaitAck(wctx, cmd)
+	if err != nil || !strings.Contains(string(ack), "not enabled for this workspace") {
+		t.Fatalf("slash command ack %s (%v), want the refusal", ack, err)
+	}
+	if got := promtest.Counter(t, "maria_ingress_refused_total", labels) - before; got != 2 {
+		t.Errorf("refused{team} grew by %v, want 2", got)
+	}
+
+	// The allowed workspace passes; stored after the refused ones were acked.
+	body, id := (&slackevents.Client{}).Callback(slackevents.AppMentionEvent(slackevents.DefaultTeam, "C0SOCK", "U0ALICE", "<@U0MARIABOT> hi", slackevents.NewTS(), ""))
+	ok, err := srv.SendEvent(wctx, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.WaitAck(wctx, ok); err != nil {
+		t.Fatal(err)
+	}
+	if n := inCount(t, b, schemas.StreamIn); n != 1 {
+		t.Fatalf("MARIA_IN holds %d messages, want only the allowed team's", n)
+	}
+	st, err := b.JS.Stream(wctx, schemas.StreamIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, err := st.GetLastMsgForSubject(wctx, "maria.in.mention."+slackevents.DefaultTeam+".C0SOCK"); err != nil || raw.Header.Get(schemas.HeaderMsgID) != id {
+		t.Fatalf("allowed event not stored: %v", err)
+	}
+}
+
+func TestSocketMode(t *testing.T) {
+	b := bustest.New(t)
+	fb := &flakyBus{Bus: b}
+	srv, in, ctx := startSocket(t, config(), fb)
+	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
+	defer wcancel()
 	all := bustest.Subscribe(t, b, schemas.SubjectInAll)
 	sim := &slackevents.Client{}
 	team := slackevents.DefaultTeam
