@@ -30,6 +30,11 @@ func TestConnectFindsRunningMariaOrOpensDataDir(t *testing.T) {
 		!strings.Contains(err.Error(), "NATS_CREDS") {
 		t.Fatalf("attach without credentials: err = %v, want one naming NATS_CREDS", err)
 	}
+	// NATS_URL without NATS_CREDS: refused by the server, and told how to fix it.
+	if _, err := ops.Connect(ctx, bus.NewEnvFrom(map[string]string{"NATS_URL": live.ClientURL(), "MARIA_DATA_DIR": t.TempDir()}), nil); err == nil ||
+		!strings.Contains(err.Error(), "refuses anonymous clients: set NATS_CREDS") {
+		t.Fatalf("NATS_URL without credentials: err = %v", err)
+	}
 	// The running maria's data dir holds its operator identity.
 	b, err := ops.Connect(ctx, bus.NewEnvFrom(map[string]string{"MARIA_NATS_LISTEN": addr, "MARIA_DATA_DIR": live.Config().DataDir}), nil)
 	if err != nil {
