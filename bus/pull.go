@@ -204,11 +204,13 @@ func (pl *puller) recreate(ctx context.Context) error {
 }
 
 // unrecoverable errors end the attempts at once: retrying cannot help and
-// the supervisor (or an operator) must act.
+// the supervisor (or an operator) must act. "JetStream not enabled" is not
+// among them: a server that is shutting down or restarting answers so for
+// a moment, and that outage is the nats check's to report, not a reason to
+// stop the process.
 func unrecoverable(err error) bool {
 	return errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, nats.ErrConnectionClosed) ||
-		errors.Is(err, jetstream.ErrConnectionClosed) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
-		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount)
+		errors.Is(err, jetstream.ErrConnectionClosed) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount)
 }
 
 // sleep waits d unless ctx ends first (false).
