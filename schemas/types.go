@@ -223,6 +223,9 @@ type ERPCommand struct {
 	ProposalID string `json:"proposal_id,omitempty"`
 	// ConfirmedBy is the Slack user who clicked Confirm.
 	ConfirmedBy string `json:"confirmed_by"`
+	// Confirmation points at that click on MARIA_IN; the erp service
+	// executes nothing without it (see README.md "ERP confirmation").
+	Confirmation *ERPConfirmation `json:"confirmation,omitempty"`
 }
 
 // ERPResult is the outcome of an ERPCommand (erp.result.v1).

@@ -144,6 +144,9 @@ func cmdReplay(args []string) error {
 			return ops.JSON(os.Stdout, res)
 		}
 		fmt.Printf("replay %s: %d message(s) republished to the live pipeline, %d duplicate(s) dropped\n", res.RunID, res.Published, res.Duplicates)
+		if res.Skipped > 0 {
+			fmt.Printf("skipped %d ERP command(s) (maria.erp.command.>): a confirmed write is never executed twice; to retry a failed one, re-drive its dead letter\n", res.Skipped)
+		}
 		return nil
 	}
 

@@ -324,19 +324,30 @@ func (p *Processor) countUsage(ctx context.Context, m *bus.Msg, q turn, msgs []o
 	}
 }
 
-// proposer stores a create/write as a proposal and posts it with buttons.
+// proposer stores a create/write as a proposal and posts it with buttons;
+// values too long to show in full go first as an attached file.
 func (p *Processor) proposer(m *bus.Msg, q turn, scope string) ProposeFunc {
-	return func(ctx context.Context, callID string, cmd schemas.ERPCommand) (string, error) {
+	return func(ctx context.Context, callID string, cmd schemas.ERPCommand, names ProposalNames) (string, error) {
 		id := schemas.StableID(m.Env.ID, scope, "proposal", callID)
 		cmd.ProposalID = id
-		prop, err := p.proposals.Create(ctx, &Proposal{ID: id, Status: ProposalPending, Command: cmd, User: q.user,
-			Team: q.team, Channel: q.channel, ThreadTS: q.threadTS, Ref: "proposal-" + id[:20], Created: p.now().UTC(),
-			CorrelationID: m.Env.CorrelationID})
+		digest, err := schemas.ERPCommandDigest(cmd, q.user, q.team, q.channel)
 		if err != nil {
 			return "", err
 		}
+		prop, err := p.proposals.Create(ctx, &Proposal{Proposal: schemas.Proposal{ID: id, Status: ProposalPending, Command: cmd, User: q.user,
+			Team: q.team, Channel: q.channel, ThreadTS: q.threadTS, Digest: digest, RecordNames: names.Records, ValueNames: names.Values,
+			Ref: "proposal-" + id[:20], Created: p.now().UTC(), CorrelationID: m.Env.CorrelationID}})
+		if err != nil {
+			return "", err
+		}
+		out := schemas.OutSubject(q.team, q.channel)
+		if up := ProposalAttachment(prop); up != nil {
+			if _, err := m.Publish(ctx, out, scope+"proposal-file-"+callID, schemas.TypeOutUpload, up); err != nil {
+				return "", err
+			}
+		}
 		post := schemas.OutPost{Text: ProposalText(prop), Blocks: ProposalBlocks(prop), ThreadTS: q.threadTS, Ref: prop.Ref}
-		if _, err := m.Publish(ctx, schemas.OutSubject(q.team, q.channel), scope+"proposal-"+callID, schemas.TypeOutPost, post); err != nil {
+		if _, err := m.Publish(ctx, out, scope+"proposal-"+callID, schemas.TypeOutPost, post); err != nil {
 			return "", err
 		}
 		metricEvents.WithLabelValues(eventLabel(m.Env.Type), "proposal_posted").Inc()

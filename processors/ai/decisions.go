@@ -59,6 +59,7 @@ func (p *Processor) onAction(ctx context.Context, m *bus.Msg) error {
 		if prop.Status == ProposalPending {
 			won, err := p.proposals.Transition(ctx, prop, func(n *Proposal) {
 				n.Status, n.DecidedBy, n.DecidedEvent, n.Decided = decision, clicker, m.Env.ID, p.now().UTC()
+				n.DecidedSeq = m.Sequence
 				if a.MessageTS != "" {
 					n.MessageTS = a.MessageTS
 				}
@@ -105,6 +106,9 @@ func (p *Processor) applyDecision(ctx context.Context, m *bus.Msg, prop *Proposa
 	cmd := prop.Command
 	cmd.ProposalID = prop.ID
 	cmd.ConfirmedBy = prop.DecidedBy
+	// The click that won, by its MARIA_IN sequence: the erp service reads
+	// it back to check a human confirmed this very change.
+	cmd.Confirmation = &schemas.ERPConfirmation{EventID: prop.DecidedEvent, StreamSeq: prop.DecidedSeq}
 	values, _ := json.Marshal(cmd.Values)
 	detail := fmt.Sprintf("proposal %s: %s %s", prop.ID, cmd.Op, cmd.Model)
 	if len(cmd.IDs) > 0 {
@@ -130,10 +134,10 @@ func (p *Processor) applyDecision(ctx context.Context, m *bus.Msg, prop *Proposa
 		return err
 	}
 	status := fmt.Sprintf("✅ Confirmed by <@%s> — executing…", prop.DecidedBy)
-	note := fmt.Sprintf("<@%s> confirmed the proposal to %s; it is being executed", prop.DecidedBy, Describe(cmd))
+	note := fmt.Sprintf("<@%s> confirmed the proposal to %s; it is being executed", prop.DecidedBy, Describe(prop))
 	if auditKind == "cancel" {
 		status = fmt.Sprintf("✖️ Cancelled by <@%s> — nothing was changed.", prop.DecidedBy)
-		note = fmt.Sprintf("<@%s> cancelled the proposal to %s; nothing was changed", prop.DecidedBy, Describe(cmd))
+		note = fmt.Sprintf("<@%s> cancelled the proposal to %s; nothing was changed", prop.DecidedBy, Describe(prop))
 	}
 	if prop.Status == ProposalDone || prop.Status == ProposalFailed {
 		// The result arrived already and rewrote the message; leave it.
@@ -148,7 +152,7 @@ func (p *Processor) applyDecision(ctx context.Context, m *bus.Msg, prop *Proposa
 }
 
 func proposalUpdate(prop *Proposal, status string) schemas.OutUpdate {
-	u := schemas.OutUpdate{Text: strings.TrimSpace(Describe(prop.Command) + " — " + status), Blocks: DecidedBlocks(prop, status)}
+	u := schemas.OutUpdate{Text: strings.TrimSpace(Describe(prop) + " — " + status), Blocks: DecidedBlocks(prop, status)}
 	if prop.MessageTS != "" {
 		u.TS = prop.MessageTS
 	} else {

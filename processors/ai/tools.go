@@ -3,6 +3,7 @@ package ai
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -96,8 +97,9 @@ type toolArgs struct {
 	Values map[string]any `json:"values"`
 }
 
-// ProposeFunc turns a create/write into a proposal and returns its id.
-type ProposeFunc func(ctx context.Context, callID string, cmd schemas.ERPCommand) (string, error)
+// ProposeFunc turns a create/write into a proposal, shown with names, and
+// returns its id.
+type ProposeFunc func(ctx context.Context, callID string, cmd schemas.ERPCommand, names ProposalNames) (string, error)
 
 // RecordLink is an Odoo record the answer is about.
 type RecordLink struct {
@@ -302,7 +304,16 @@ func (r *toolRunner) proposal(ctx context.Context, callID, tool string, a toolAr
 		}
 		cmd.Op, cmd.IDs = "write", a.IDs
 	}
-	id, err := r.propose(ctx, callID, cmd)
+	names, err := r.names(ctx, cmd)
+	var missing *errMissingRecords
+	if errors.As(err, &missing) {
+		metricToolCalls.WithLabelValues(tool, "invalid").Inc()
+		return errOutcome(tool, a.Model, missing.Error()), nil
+	}
+	if err != nil {
+		return toolOutcome{}, err
+	}
+	id, err := r.propose(ctx, callID, cmd, names)
 	if err != nil {
 		return toolOutcome{}, err
 	}

@@ -65,6 +65,20 @@ func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *bus.Idemp
 		metricCommands.WithLabelValues(opLabel(cmd.Op), "refused").Inc()
 		return s.publish(ctx, m, &cmd, res, ReadOnlyRefusal)
 	}
+	// The proposal, not the message, is the unit of execution: a replay or
+	// a re-publish under a new message id finds the same record.
+	key := proposalKey(cmd.ProposalID)
+	conf, err := s.verify(ctx, m, &cmd, func(ctx context.Context) (bool, error) {
+		_, ok, err := idem.Get(ctx, key)
+		return ok, err
+	})
+	if err != nil {
+		var rej *RejectedError
+		if errors.As(err, &rej) {
+			return s.reject(ctx, m, &cmd, conf, rej)
+		}
+		return bus.Retry(err)
+	}
 	values, err := s.checkCommand(&cmd)
 	if err != nil {
 		// Refused: tell the user and the audit trail, and ack — retrying
@@ -74,7 +88,6 @@ func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *bus.Idemp
 		return s.publish(ctx, m, &cmd, res, "refused: "+plainError(err))
 	}
 
-	key := m.Env.ID
 	rec, done, err := idem.Begin(ctx, key)
 	since := time.Now().UTC()
 	reconcile := false
@@ -94,11 +107,9 @@ func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *bus.Idemp
 			return bus.Permanent(fmt.Errorf("idempotency record of %s: %w", key, jerr))
 		}
 		if !st.Uncertain && st.Result != nil {
-			// Already executed: publish the same outcome again (the
-			// stream drops it if the first publish made it) and ack.
 			metricCommands.WithLabelValues(opLabel(cmd.Op), "duplicate").Inc()
-			m.Log.Info().Str("model", cmd.Model).Msg("command already executed; not repeating it")
-			return s.publish(ctx, m, &cmd, st.Result, outcomeWords(st.Result))
+			m.Log.Info().Str("model", cmd.Model).Str("proposal", cmd.ProposalID).Msg("proposal already executed; not repeating it")
+			return s.duplicate(ctx, m, &cmd, st.Result)
 		}
 		since, reconcile = st.Since, true
 	case rec != nil:
@@ -111,14 +122,18 @@ func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *bus.Idemp
 	if err != nil {
 		// Odoo unavailable: keep the claim marked uncertain when the
 		// create may have happened, release it otherwise, and retry.
-		if cmd.Op == OpCreate && (odoo.MaybeExecuted(err) || reconcile) {
+		// On the last delivery the claim is kept (uncertain) for every op, so
+		// that an operator's re-drive of the dead letter, once Odoo is
+		// back, finds this proposal's attempt recorded and may finish it.
+		last := int(m.Delivery) >= s.maxDeliver
+		if last || cmd.Op == OpCreate && (odoo.MaybeExecuted(err) || reconcile) {
 			if ferr := idem.Finish(ctx, key, executed{Uncertain: true, Since: since}); ferr != nil {
 				m.Log.Warn().Err(ferr).Msg("could not mark command uncertain")
 			}
 		} else if rerr := idem.Release(ctx, key); rerr != nil {
 			m.Log.Warn().Err(rerr).Msg("could not release command claim")
 		}
-		if int(m.Delivery) >= s.maxDeliver {
+		if last {
 			// Last attempt: the user hears it now; operators can re-drive
 			// the dead letter once Odoo is back.
 			res := s.result(m, &cmd, nil, err)
@@ -231,9 +246,6 @@ func (s *Service) checkCommand(cmd *schemas.ERPCommand) (map[string]any, error) 
 	default:
 		return nil, refused("op %q is not supported (create, write)", cmd.Op)
 	}
-	if strings.TrimSpace(cmd.ConfirmedBy) == "" {
-		return nil, refused("the command carries no confirmed_by: Maria only executes changes a user confirmed")
-	}
 	if cmd.Model == "" {
 		return nil, refused("model is required")
 	}
@@ -325,11 +337,7 @@ func (s *Service) result(m *bus.Msg, cmd *schemas.ERPCommand, ids []int64, err e
 // "audit"); their ids derive from the command id, so a redelivery that
 // publishes again is deduplicated by the stream.
 func (s *Service) publish(ctx context.Context, m *bus.Msg, cmd *schemas.ERPCommand, res *schemas.ERPResult, outcome string) error {
-	model := cmd.Model
-	if model == "" {
-		model = "_"
-	}
-	if _, err := m.Publish(ctx, schemas.ERPResultSubject(model), "result", schemas.TypeERPResult, res); err != nil {
+	if _, err := m.Publish(ctx, schemas.ERPResultSubject(modelOrBlank(cmd.Model)), "result", schemas.TypeERPResult, res); err != nil {
 		return err
 	}
 	audit := schemas.Audit{Action: "erp_write", Actor: cmd.ConfirmedBy, Model: cmd.Model, Op: cmd.Op,

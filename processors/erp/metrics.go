@@ -33,6 +33,6 @@ var (
 	}, []string{"method", "outcome"})
 	metricCommands = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "maria_erp_commands_total",
-		Help: "ERP write commands by op and outcome (ok, refused, access, validation, internal, duplicate, reconciled).",
+		Help: "ERP write commands by op and outcome (ok, refused, rejected, access, validation, internal, duplicate, reconciled).",
 	}, []string{"op", "outcome"})
 )

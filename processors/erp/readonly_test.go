@@ -11,12 +11,12 @@ import (
 func TestReadOnlyRefusesEveryCommandWithoutCallingOdoo(t *testing.T) {
 	h := start(t, func(c *Config) { c.ReadOnly = true }, nil)
 	for _, cmd := range []schemas.ERPCommand{
-		{Op: "create", Model: "crm.lead", ProposalID: "P1", ConfirmedBy: "U1", Values: map[string]any{"name": "Acme"}},
-		{Op: "write", Model: "crm.lead", IDs: []int64{1}, ProposalID: "P2", ConfirmedBy: "U1", Values: map[string]any{"name": "x"}},
+		{Op: "create", Model: "crm.lead", ConfirmedBy: "U1", Values: map[string]any{"name": "Acme"}},
+		{Op: "write", Model: "crm.lead", IDs: []int64{1}, ConfirmedBy: "U1", Values: map[string]any{"name": "x"}},
 	} {
 		env := h.command(cmd)
 		res := h.resultFor(env.ID)
-		if res.OK || res.Error != ReadOnlyRefusal || res.ProposalID != cmd.ProposalID {
+		if res.OK || res.Error != ReadOnlyRefusal || res.ProposalID != proposalOf(env) {
 			t.Fatalf("%s: result %+v", cmd.Op, res)
 		}
 	}

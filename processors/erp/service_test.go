@@ -11,6 +11,7 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/processors/erp/erptest"
 	"github.com/mariahq/maria/processors/erp/odoo"
 	"github.com/mariahq/maria/schemas"
 	"github.com/mariahq/maria/tests/sim/odoosim"
@@ -87,17 +88,22 @@ func (h *harness) query(q schemas.ERPQuery) *schemas.ERPReply {
 	return rep
 }
 
+// command publishes cmd as ai does after a genuine Confirm click by
+// cmd.ConfirmedBy (U1 when empty) in T1/C1: proposal, click and command.
 func (h *harness) command(cmd schemas.ERPCommand) *schemas.Envelope {
 	h.t.Helper()
-	env, err := schemas.New("", schemas.TypeERPCommand, "test", cmd)
+	user := cmd.ConfirmedBy
+	if user == "" {
+		user = "U1"
+	}
+	c, err := erptest.Confirm(context.Background(), h.b.JS, cmd, erptest.Conversation{Team: "T1", Channel: "C1", User: user})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	env.Team, env.Channel, env.User = "T1", "C1", cmd.ConfirmedBy
-	if _, err := h.b.Publish(context.Background(), schemas.ERPCommandSubject(cmd.Model), env); err != nil {
+	if _, err := h.b.Publish(context.Background(), schemas.ERPCommandSubject(cmd.Model), c.Env); err != nil {
 		h.t.Fatal(err)
 	}
-	return env
+	return c.Env
 }
 
 // resultFor waits for the result of command id (deduplicated: redelivered
@@ -289,11 +295,11 @@ func TestConfirmedCreateRedeliveredThreeTimesCreatesOnce(t *testing.T) {
 			return err
 		}
 	})
-	env := h.command(schemas.ERPCommand{Op: "create", Model: "crm.lead", ProposalID: "P1", ConfirmedBy: "U123",
+	env := h.command(schemas.ERPCommand{Op: "create", Model: "crm.lead", ConfirmedBy: "U123",
 		Values: map[string]any{"name": "Acme - 5k", "expected_revenue": 5000, "user_id": map[string]any{"id": 2, "name": "Mitchell Admin"}}})
 	res := h.resultFor(env.ID)
 	bustest.Eventually(t, 10*time.Second, func() bool { return deliveries.Load() >= 4 }, "want 4 deliveries, got %d", deliveries.Load())
-	if !res.OK || len(res.IDs) != 1 || res.ProposalID != "P1" || res.CommandID != env.ID {
+	if !res.OK || len(res.IDs) != 1 || res.ProposalID == "" || res.ProposalID != proposalOf(env) || res.CommandID != env.ID {
 		t.Fatalf("result %+v", res)
 	}
 	if want := schemas.OdooRecordURL(h.sim.URL, "crm.lead", res.IDs[0]); res.URL != want {
@@ -346,12 +352,16 @@ func TestStaleClaimIsReconciled(t *testing.T) {
 	// A replica claimed the command, created the record and died before
 	// recording it: the claim is pending and goes stale.
 	cmd := schemas.ERPCommand{Op: "create", Model: "project.task", ConfirmedBy: "U1", Values: map[string]any{"name": "Crashed replica task", "project_id": 1}}
-	env, _ := schemas.New("", schemas.TypeERPCommand, "test", cmd)
+	c, err := erptest.Confirm(context.Background(), h.b.JS, cmd, erptest.Conversation{Team: "T1", Channel: "C1", User: "U1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := c.Env
 	idem, err := h.b.Idempotency(context.Background(), "maria_erp", time.Hour, 300*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := idem.Begin(context.Background(), env.ID); err != nil {
+	if _, _, err := idem.Begin(context.Background(), proposalKey(c.Command.ProposalID)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.s.odoo.Create(context.Background(), "project.task", map[string]any{"name": "Crashed replica task", "project_id": int64(1)}); err != nil {
@@ -375,7 +385,6 @@ func TestCommandRefusalsAndOdooErrorsAreToldNotRetried(t *testing.T) {
 	}{
 		{schemas.ERPCommand{Op: "create", Model: "account.move", ConfirmedBy: "U1", Values: map[string]any{"name": "x"}}, "refused", "not open to changes"},
 		{schemas.ERPCommand{Op: "write", Model: "res.partner", IDs: []int64{10}, ConfirmedBy: "U1", Values: map[string]any{"customer_rank": 99}}, "refused", "customer_rank"},
-		{schemas.ERPCommand{Op: "create", Model: "crm.lead", Values: map[string]any{"name": "x"}}, "refused", "confirmed"},
 		{schemas.ERPCommand{Op: "write", Model: "crm.lead", ConfirmedBy: "U1", Values: map[string]any{"name": "x"}}, "refused", "ids"},
 		{schemas.ERPCommand{Op: "create", Model: "crm.lead", ConfirmedBy: "U1", Values: map[string]any{"expected_revenue": 1}}, "validation", "mandatory field"},
 		{schemas.ERPCommand{Op: "write", Model: "crm.lead", IDs: []int64{9999}, ConfirmedBy: "U1", Values: map[string]any{"name": "x"}}, "validation", "does not exist"},
@@ -454,4 +463,9 @@ func TestJSON2Protocol(t *testing.T) {
 	if res := h.resultFor(env.ID); !res.OK || h.sim.Count("res.partner", []any{"name", "=", "JSON Two Inc"}) != 1 {
 		t.Fatalf("json2 create: %+v", res)
 	}
+}
+
+func proposalOf(env *schemas.Envelope) string {
+	cmd, _ := schemas.DecodeData[schemas.ERPCommand](env)
+	return cmd.ProposalID
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
 	"github.com/mariahq/maria/processors/erp"
+	"github.com/mariahq/maria/processors/erp/erptest"
 	"github.com/mariahq/maria/processors/erp/odoo"
 	"github.com/mariahq/maria/schemas"
 	"github.com/mariahq/maria/tests/sim/odoosim"
@@ -90,6 +91,17 @@ func (s *suite) deliver(env *schemas.Envelope, msgID string) {
 	if _, err := s.b.JS.PublishMsg(ctx, msg); err != nil {
 		s.t.Fatal(err)
 	}
+}
+
+// confirmed returns cmd as ai publishes it after user's genuine Confirm
+// click (proposal stored, click on MARIA_IN), ready to deliver.
+func (s *suite) confirmed(cmd schemas.ERPCommand, user string) *schemas.Envelope {
+	s.t.Helper()
+	c, err := erptest.Confirm(context.Background(), s.b.JS, cmd, erptest.Conversation{Team: "T1", Channel: "C1", User: user})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return c.Env
 }
 
 func (s *suite) resultsOf(commandID string) []*schemas.ERPResult {
@@ -170,8 +182,7 @@ func TestBadCredentialsAreAccessDenied(t *testing.T) {
 
 func TestConfirmedCreateDeliveredFourTimesCreatesOneRecord(t *testing.T) {
 	s := setup(t, nil)
-	env, _ := schemas.New("", schemas.TypeERPCommand, "ai", schemas.ERPCommand{Op: "create", Model: "crm.lead", ConfirmedBy: "U42", ProposalID: "prop-1",
-		Values: map[string]any{"name": "Acme", "expected_revenue": 5000, "user_id": 2}})
+	env := s.confirmed(schemas.ERPCommand{Op: "create", Model: "crm.lead", Values: map[string]any{"name": "Acme", "expected_revenue": 5000, "user_id": 2}}, "U42")
 	s.deliver(env, env.ID)
 	bustest.Eventually(t, 10*time.Second, func() bool { return len(s.resultsOf(env.ID)) == 1 }, "no result")
 	for i := 1; i <= 3; i++ { // redelivered three times
@@ -206,7 +217,7 @@ func TestCacheHitThenInvalidatedByWrite(t *testing.T) {
 	if rep := s.query(q); !rep.Cached || s.sim.Calls("*") != before {
 		t.Fatalf("repeat should be served from the cache without an XML-RPC call: %+v", rep)
 	}
-	env, _ := schemas.New("", schemas.TypeERPCommand, "ai", schemas.ERPCommand{Op: "write", Model: "res.partner", IDs: []int64{11}, ConfirmedBy: "U1", Values: map[string]any{"phone": "+1 555 0100"}})
+	env := s.confirmed(schemas.ERPCommand{Op: "write", Model: "res.partner", IDs: []int64{11}, Values: map[string]any{"phone": "+1 555 0100"}}, "U1")
 	s.deliver(env, env.ID)
 	bustest.Eventually(t, 10*time.Second, func() bool { return len(s.resultsOf(env.ID)) == 1 }, "no result")
 	if rep := s.query(q); rep.Cached || rep.Records[0]["phone"] != "+1 555 0100" {

@@ -85,9 +85,10 @@ func ShowDLQ(ctx context.Context, js jetstream.JetStream, seq uint64) (DeadLette
 	}
 	d := DeadLetterDetail{Row: rowOf(s), Header: s.Header}
 	if env, err := schemas.Decode(s.Data); err == nil {
+		env.Data = RedactCapabilities(env.Data, Redacted)
 		d.Envelope = env
 	} else {
-		d.Envelope = map[string]string{"invalid": err.Error(), "body": string(s.Data)}
+		d.Envelope = map[string]string{"invalid": err.Error(), "body": string(RedactCapabilities(s.Data, Redacted))}
 	}
 	return d, nil
 }

@@ -93,12 +93,12 @@ func Describe(h nats.Header, data []byte) Info {
 	env, err := schemas.Decode(data)
 	if err != nil {
 		in.Invalid = err.Error()
-		in.Data = string(data)
+		in.Data = string(RedactCapabilities(data, Redacted))
 		return in
 	}
 	in.ID, in.Type, in.Source, in.CorrelationID, in.CausationID = env.ID, env.Type, env.Source, env.CorrelationID, env.CausationID
 	in.Team, in.Channel, in.ThreadTS, in.User, in.Time = env.Team, env.Channel, env.ThreadTS, env.User, env.Time
-	in.Data = CompactJSON(env.Data)
+	in.Data = CompactJSON(RedactCapabilities(env.Data, Redacted))
 	return in
 }
 

@@ -111,6 +111,15 @@ func ReplayMsg(orig Stored, mode ReplayMode, runID string) *nats.Msg {
 	return msg
 }
 
+// Effectful reports subjects whose messages cause effects outside Maria
+// that must happen once: confirmed ERP writes. A replay to the live
+// pipeline never re-drives them (the erp service would refuse a second
+// execution of the same proposal anyway); the sandbox, whose erp is
+// read-only, still gets them.
+func Effectful(subject string) bool {
+	return strings.HasPrefix(subject, strings.TrimSuffix(schemas.SubjectERPCommandAll, ">"))
+}
+
 // ReplayOptions tune Replay.
 type ReplayOptions struct {
 	Mode  ReplayMode
@@ -120,6 +129,9 @@ type ReplayOptions struct {
 	Speed float64
 	// Progress, when set, receives a progress bar (a TTY, typically stderr).
 	Progress io.Writer
+	// SandboxResponseURL replaces every response_url replayed into a
+	// sandbox (see SandboxCapabilities); empty redacts it.
+	SandboxResponseURL string
 }
 
 // ReplayResult says what a replay did.
@@ -128,6 +140,9 @@ type ReplayResult struct {
 	Selected   int    `json:"selected"`
 	Published  int    `json:"published"`
 	Duplicates int    `json:"duplicates"`
+	// Skipped counts effectful messages (ERP commands) a replay to the
+	// live pipeline left out; see Effectful.
+	Skipped int `json:"skipped,omitempty"`
 	// Resume is the sequence to restart from (--from-seq) when the replay
 	// was interrupted; 0 when it completed.
 	Resume uint64 `json:"resume_from_seq,omitempty"`
@@ -159,12 +174,23 @@ func Replay(ctx context.Context, src jetstream.JetStream, stream string, sel []S
 			res.Resume = s.Sequence
 			return res, err
 		}
+		if o.Mode == ToOriginal && Effectful(s.Subject) {
+			res.Skipped++
+			if bar != nil {
+				bar.Set(i + 1)
+			}
+			continue
+		}
 		orig, err := GetMsg(ctx, src, stream, s.Sequence)
 		if err != nil {
 			res.Resume = s.Sequence
 			return res, err
 		}
-		ack, err := dst.PublishMsg(ctx, ReplayMsg(orig, o.Mode, o.RunID))
+		msg := ReplayMsg(orig, o.Mode, o.RunID)
+		if o.Mode == ToSandbox {
+			msg.Data = SandboxCapabilities(msg.Data, o.SandboxResponseURL)
+		}
+		ack, err := dst.PublishMsg(ctx, msg)
 		if err != nil {
 			res.Resume = s.Sequence
 			return res, fmt.Errorf("replay seq %d: %w", s.Sequence, err)

@@ -403,6 +403,9 @@ func SandboxReplay(ctx context.Context, live *bus.Bus, stream string, sel []Sele
 	if rep.Consumers, err = sb.settledConsumers(ctx, stream, 300*time.Millisecond, 10*time.Second); err != nil {
 		return nil, fmt.Errorf("sandbox consumers: %w", err)
 	}
+	// A replayed response_url may still be valid: the sandbox gets its
+	// Slack sink's instead, where any call is recorded and refused.
+	o.Replay.SandboxResponseURL = sb.Slack.URL() + "response_url"
 	rep.Replay, err = Replay(ctx, live.JS, stream, sel, sb.Bus, o.Replay)
 	if err != nil {
 		return rep, err

@@ -70,9 +70,9 @@ func FormatTail(m *nats.Msg, at time.Time, o TailOptions) string {
 	}
 	switch {
 	case o.Raw:
-		fmt.Fprintf(&b, "\n  %s", string(m.Data))
+		fmt.Fprintf(&b, "\n  %s", RedactCapabilities(m.Data, Redacted))
 	case in.Invalid != "":
-		fmt.Fprintf(&b, " %s %s", p.Paint(cRed, "not an envelope:"), Truncate(string(m.Data), width))
+		fmt.Fprintf(&b, " %s %s", p.Paint(cRed, "not an envelope:"), Truncate(string(RedactCapabilities(m.Data, Redacted)), width))
 	case in.Data != "":
 		fmt.Fprintf(&b, " %s", Truncate(in.Data, width))
 	}
