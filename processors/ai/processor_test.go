@@ -219,6 +219,18 @@ func TestCreateProposesAndOnlyAskerConfirmsExactlyOnce(t *testing.T) {
 	if err != nil || p.Status != ProposalConfirmed || p.DecidedEvent != first.ID {
 		t.Fatalf("proposal = %+v, %v", p, err)
 	}
+	// The command names the winning click by its MARIA_IN sequence, for
+	// the erp service to check.
+	if c := cmd.Confirmation; c == nil || c.EventID != first.ID || c.StreamSeq == 0 || c.StreamSeq != p.DecidedSeq {
+		t.Fatalf("confirmation = %+v, proposal decided at seq %d", cmd.Confirmation, p.DecidedSeq)
+	}
+	in, err := h.b.JS.Stream(context.Background(), schemas.StreamIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, err := in.GetMsg(context.Background(), cmd.Confirmation.StreamSeq); err != nil || !strings.Contains(string(raw.Data), first.ID) {
+		t.Fatalf("MARIA_IN seq %d is not the click: %v", cmd.Confirmation.StreamSeq, err)
+	}
 	updates := h.outputs(schemas.TypeOutUpdate)
 	if len(updates) == 0 {
 		t.Fatal("proposal message not updated")
