@@ -121,7 +121,7 @@ func TestHTTPOverloadRefusesBeforeReading(t *testing.T) {
 
 			// The first request announces 40 KiB and sends 1 KiB, then stalls.
 			pr, pw := io.Pipe()
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+PathEvents, pr)
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+schemas.SlackPathEvents, pr)
 			req.ContentLength = 40 << 10
 			req.Header.Set("Content-Type", ctJSON)
 			req.Header.Set("X-Slack-Signature", "v0="+strings.Repeat("0", 64))
@@ -144,7 +144,7 @@ func TestHTTPOverloadRefusesBeforeReading(t *testing.T) {
 			before := testutil.ToFloat64(metricOverloaded.WithLabelValues(c.limit))
 			readBefore := read.Load()
 			body := bytes.Repeat([]byte(" "), 40<<10)
-			resp, err := http.DefaultClient.Do(forgedRequest(t, srv.URL+PathEvents, body))
+			resp, err := http.DefaultClient.Do(forgedRequest(t, srv.URL+schemas.SlackPathEvents, body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +167,7 @@ func TestHTTPOverloadRefusesBeforeReading(t *testing.T) {
 			if st := <-first; st != http.StatusUnauthorized {
 				t.Fatalf("forged body: %d, want 401", st)
 			}
-			status, answer := do(t, srv.URL, post{path: PathEvents, contentType: ctJSON, body: readTestdata(t, "app_mention.json")})
+			status, answer := do(t, srv.URL, post{path: schemas.SlackPathEvents, contentType: ctJSON, body: readTestdata(t, "app_mention.json")})
 			if status != http.StatusOK {
 				t.Fatalf("signed event after the stall: %d %s", status, answer)
 			}
@@ -194,7 +194,7 @@ func TestHTTPDeclaredOversizeIsNotRead(t *testing.T) {
 		mux.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	resp, err := http.DefaultClient.Do(forgedRequest(t, srv.URL+PathEvents, bytes.Repeat([]byte(" "), int(cfg.MaxBody)+1)))
+	resp, err := http.DefaultClient.Do(forgedRequest(t, srv.URL+schemas.SlackPathEvents, bytes.Repeat([]byte(" "), int(cfg.MaxBody)+1)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,18 +2,6 @@ module github.com/mariahq/maria/ingress
 
 go 1.26.0
 
-replace github.com/mariahq/maria/schemas => ../schemas
-
-replace github.com/mariahq/maria/bus => ../bus
-
-replace github.com/mariahq/maria/egress => ../egress
-
-replace github.com/mariahq/maria/processors => ../processors
-
-replace github.com/mariahq/maria/cmd/maria => ../cmd/maria
-
-replace github.com/mariahq/maria/tests => ../tests
-
 require (
 	github.com/mariahq/maria/bus v0.0.0-00010101000000-000000000000
 	github.com/mariahq/maria/schemas v0.0.0-00010101000000-000000000000
@@ -68,3 +56,7 @@ require (
 	google.golang.org/grpc v1.83.2 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+replace github.com/mariahq/maria/schemas => ../schemas
+
+replace github.com/mariahq/maria/bus => ../bus

@@ -11,16 +11,10 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/schemas"
 	"github.com/slack-go/slack"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-)
-
-// HTTP paths of the Slack endpoints.
-const (
-	PathEvents       = "/slack/events"
-	PathCommands     = "/slack/commands"
-	PathInteractions = "/slack/interactions"
 )
 
 const (
@@ -28,20 +22,21 @@ const (
 	ctForm = "application/x-www-form-urlencoded"
 )
 
-// Routes mounts POST /slack/events, /slack/commands and /slack/interactions.
+// Routes mounts POST /slack/events, /slack/commands and /slack/interactions
+// (the schemas.SlackPath* contract).
 // Other methods on those paths get 405 from the mux.
 func (in *Ingress) Routes(mux *http.ServeMux) {
-	mux.Handle("POST "+PathEvents, in.handler(EndpointEvents, ctJSON, func(body []byte) (*Result, error) {
+	mux.Handle("POST "+schemas.SlackPathEvents, in.handler(EndpointEvents, ctJSON, func(body []byte) (*Result, error) {
 		return in.norm.Event(body)
 	}))
-	mux.Handle("POST "+PathCommands, in.handler(EndpointCommands, ctForm, func(body []byte) (*Result, error) {
+	mux.Handle("POST "+schemas.SlackPathCommands, in.handler(EndpointCommands, ctForm, func(body []byte) (*Result, error) {
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			return nil, malformed("slash command form: %v", err)
 		}
 		return in.norm.Command(CommandFromForm(form))
 	}))
-	mux.Handle("POST "+PathInteractions, in.handler(EndpointInteractions, ctForm, func(body []byte) (*Result, error) {
+	mux.Handle("POST "+schemas.SlackPathInteractions, in.handler(EndpointInteractions, ctForm, func(body []byte) (*Result, error) {
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			return nil, malformed("interaction form: %v", err)

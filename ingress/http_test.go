@@ -120,21 +120,21 @@ func TestHTTPRejectsBeforePublishing(t *testing.T) {
 		status  int
 		outcome string
 	}{
-		{"no signature", post{path: PathEvents, contentType: ctJSON, body: mention, noSig: true}, 401, OutcomeBadSignature},
-		{"wrong secret", post{path: PathEvents, contentType: ctJSON, body: mention, secret: "not-the-secret"}, 401, OutcomeBadSignature},
-		{"stale timestamp", post{path: PathEvents, contentType: ctJSON, body: mention, ts: time.Now().Add(-6 * time.Minute)}, 401, OutcomeStale},
-		{"future timestamp", post{path: PathEvents, contentType: ctJSON, body: mention, ts: time.Now().Add(6 * time.Minute)}, 401, OutcomeStale},
-		{"oversized body", post{path: PathEvents, contentType: ctJSON, body: bytes.Repeat([]byte(" "), 65<<10)}, 413, OutcomeTooLarge},
-		{"malformed json", post{path: PathEvents, contentType: ctJSON, body: []byte(`{"type":"event_callback","event_id":`)}, 400, OutcomeBadRequest},
-		{"wrong content type", post{path: PathEvents, contentType: "text/plain", body: mention}, 415, OutcomeBadMedia},
-		{"command without command", post{path: PathCommands, contentType: ctForm, body: form(map[string]string{"team_id": "T1", "user_id": "U1"})}, 400, OutcomeBadRequest},
-		{"command as json", post{path: PathCommands, contentType: ctJSON, body: []byte(`{}`)}, 415, OutcomeBadMedia},
-		{"interaction without payload", post{path: PathInteractions, contentType: ctForm, body: form(map[string]string{"x": "y"})}, 400, OutcomeBadRequest},
-		{"interaction bad payload", post{path: PathInteractions, contentType: ctForm, body: form(map[string]string{"payload": "{"})}, 400, OutcomeBadRequest},
+		{"no signature", post{path: schemas.SlackPathEvents, contentType: ctJSON, body: mention, noSig: true}, 401, OutcomeBadSignature},
+		{"wrong secret", post{path: schemas.SlackPathEvents, contentType: ctJSON, body: mention, secret: "not-the-secret"}, 401, OutcomeBadSignature},
+		{"stale timestamp", post{path: schemas.SlackPathEvents, contentType: ctJSON, body: mention, ts: time.Now().Add(-6 * time.Minute)}, 401, OutcomeStale},
+		{"future timestamp", post{path: schemas.SlackPathEvents, contentType: ctJSON, body: mention, ts: time.Now().Add(6 * time.Minute)}, 401, OutcomeStale},
+		{"oversized body", post{path: schemas.SlackPathEvents, contentType: ctJSON, body: bytes.Repeat([]byte(" "), 65<<10)}, 413, OutcomeTooLarge},
+		{"malformed json", post{path: schemas.SlackPathEvents, contentType: ctJSON, body: []byte(`{"type":"event_callback","event_id":`)}, 400, OutcomeBadRequest},
+		{"wrong content type", post{path: schemas.SlackPathEvents, contentType: "text/plain", body: mention}, 415, OutcomeBadMedia},
+		{"command without command", post{path: schemas.SlackPathCommands, contentType: ctForm, body: form(map[string]string{"team_id": "T1", "user_id": "U1"})}, 400, OutcomeBadRequest},
+		{"command as json", post{path: schemas.SlackPathCommands, contentType: ctJSON, body: []byte(`{}`)}, 415, OutcomeBadMedia},
+		{"interaction without payload", post{path: schemas.SlackPathInteractions, contentType: ctForm, body: form(map[string]string{"x": "y"})}, 400, OutcomeBadRequest},
+		{"interaction bad payload", post{path: schemas.SlackPathInteractions, contentType: ctForm, body: form(map[string]string{"payload": "{"})}, 400, OutcomeBadRequest},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ep := map[string]string{PathEvents: EndpointEvents, PathCommands: EndpointCommands, PathInteractions: EndpointInteractions}[c.p.path]
+			ep := map[string]string{schemas.SlackPathEvents: EndpointEvents, schemas.SlackPathCommands: EndpointCommands, schemas.SlackPathInteractions: EndpointInteractions}[c.p.path]
 			before := testutil.ToFloat64(metricRequests.WithLabelValues(ep, c.outcome))
 			status, body := do(t, base, c.p)
 			if status != c.status {
@@ -145,7 +145,7 @@ func TestHTTPRejectsBeforePublishing(t *testing.T) {
 			}
 		})
 	}
-	if status, _ := do(t, base, post{path: PathEvents, method: http.MethodGet}); status != http.StatusMethodNotAllowed {
+	if status, _ := do(t, base, post{path: schemas.SlackPathEvents, method: http.MethodGet}); status != http.StatusMethodNotAllowed {
 		t.Errorf("GET: status %d, want 405", status)
 	}
 	// Publishing happens before the answer, so once every request is
@@ -157,13 +157,13 @@ func TestHTTPRejectsBeforePublishing(t *testing.T) {
 
 func TestHTTPPublishesAndDedupsRetries(t *testing.T) {
 	base, b := startIngress(t, testConfig())
-	status, body := do(t, base, post{path: PathEvents, contentType: ctJSON, body: []byte(`{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}`)})
+	status, body := do(t, base, post{path: schemas.SlackPathEvents, contentType: ctJSON, body: []byte(`{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}`)})
 	if status != 200 || body != "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" {
 		t.Fatalf("url_verification: %d %q", status, body)
 	}
 	mention := readTestdata(t, "app_mention.json")
 	for retry := 0; retry <= 3; retry++ {
-		if status, body := do(t, base, post{path: PathEvents, contentType: ctJSON, body: mention, retry: retry}); status != 200 {
+		if status, body := do(t, base, post{path: schemas.SlackPathEvents, contentType: ctJSON, body: mention, retry: retry}); status != 200 {
 			t.Fatalf("retry %d: %d %s", retry, status, body)
 		}
 	}
@@ -180,7 +180,7 @@ func TestHTTPPublishesAndDedupsRetries(t *testing.T) {
 		t.Fatalf("stored %+v (%v)", env, err)
 	}
 	// Own messages are acknowledged and not stored.
-	if status, _ := do(t, base, post{path: PathEvents, contentType: ctJSON, body: readTestdata(t, "message_own_bot.json")}); status != 200 {
+	if status, _ := do(t, base, post{path: schemas.SlackPathEvents, contentType: ctJSON, body: readTestdata(t, "message_own_bot.json")}); status != 200 {
 		t.Fatalf("own message: %d", status)
 	}
 	if n := streamMsgs(t, b, schemas.StreamIn); n != 1 {
@@ -195,7 +195,7 @@ func TestHTTPBusDownAnswers503(t *testing.T) {
 	b.Server.Shutdown()
 	b.Server.WaitForShutdown()
 	before := testutil.ToFloat64(metricRequests.WithLabelValues(EndpointEvents, OutcomeUnavailable))
-	status, _ := do(t, base, post{path: PathEvents, contentType: ctJSON, body: readTestdata(t, "app_mention.json")})
+	status, _ := do(t, base, post{path: schemas.SlackPathEvents, contentType: ctJSON, body: readTestdata(t, "app_mention.json")})
 	if status != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503", status)
 	}
@@ -203,7 +203,7 @@ func TestHTTPBusDownAnswers503(t *testing.T) {
 		t.Error("unavailable not counted")
 	}
 	// A command with the bus down is not acknowledged either.
-	status, _ = do(t, base, post{path: PathCommands, contentType: ctForm, body: form(map[string]string{
+	status, _ = do(t, base, post{path: schemas.SlackPathCommands, contentType: ctForm, body: form(map[string]string{
 		"command": "/maria", "team_id": "T1", "user_id": "U1", "channel_id": "C1", "text": "hi", "trigger_id": "1.2.3"})})
 	if status != http.StatusServiceUnavailable {
 		t.Fatalf("command: status %d, want 503", status)
@@ -217,7 +217,7 @@ func TestHTTPRateLimitDeadLetters(t *testing.T) {
 	base, b := startIngress(t, cfg)
 	dlq := bustest.Subscribe(t, b, schemas.DLQSubject(schemas.StreamIn, DLQRateLimited))
 	cmd := func(user, trigger string) (int, string) {
-		return do(t, base, post{path: PathCommands, contentType: ctForm, body: form(map[string]string{
+		return do(t, base, post{path: schemas.SlackPathCommands, contentType: ctForm, body: form(map[string]string{
 			"command": "/maria", "team_id": "T1", "user_id": user, "channel_id": "C1", "text": "hi", "trigger_id": trigger})})
 	}
 	if st, _ := cmd("U1", "t1"); st != 200 {
@@ -281,16 +281,16 @@ func TestHTTPEveryKindLandsOnItsSubject(t *testing.T) {
 	}
 	want := 0
 	for f, subjects := range files {
-		if st, body := do(t, base, post{path: PathEvents, contentType: ctJSON, body: readTestdata(t, f)}); st != 200 {
+		if st, body := do(t, base, post{path: schemas.SlackPathEvents, contentType: ctJSON, body: readTestdata(t, f)}); st != 200 {
 			t.Fatalf("%s: %d %s", f, st, body)
 		}
 		want += len(subjects)
 	}
 	payload, _ := json.Marshal(json.RawMessage(readTestdata(t, "block_actions.json")))
-	if st, body := do(t, base, post{path: PathInteractions, contentType: ctForm, body: form(map[string]string{"payload": string(payload)})}); st != 200 {
+	if st, body := do(t, base, post{path: schemas.SlackPathInteractions, contentType: ctForm, body: form(map[string]string{"payload": string(payload)})}); st != 200 {
 		t.Fatalf("interaction: %d %s", st, body)
 	}
-	if st, body := do(t, base, post{path: PathCommands, contentType: ctForm, body: form(map[string]string{
+	if st, body := do(t, base, post{path: schemas.SlackPathCommands, contentType: ctForm, body: form(map[string]string{
 		"command": "/maria", "team_id": "T123ABC456", "user_id": "U1", "channel_id": "C123ABC456", "text": "hi", "trigger_id": "1.2.3"})}); st != 200 {
 		t.Fatalf("command: %d %s", st, body)
 	}
@@ -318,16 +318,16 @@ func TestHTTPRefusesForeignWorkspaces(t *testing.T) {
 	before := testutil.ToFloat64(metricRefused.WithLabelValues(RefusedTeam))
 
 	// The Request URL handshake names no team and still works.
-	status, body := do(t, base, post{path: PathEvents, contentType: ctJSON, body: []byte(`{"token":"x","challenge":"c-1","type":"url_verification"}`)})
+	status, body := do(t, base, post{path: schemas.SlackPathEvents, contentType: ctJSON, body: []byte(`{"token":"x","challenge":"c-1","type":"url_verification"}`)})
 	if status != 200 || body != "c-1" {
 		t.Fatalf("url_verification: %d %q", status, body)
 	}
-	if status, body = do(t, base, post{path: PathEvents, contentType: ctJSON, body: readTestdata(t, "app_mention.json")}); status != http.StatusForbidden {
+	if status, body = do(t, base, post{path: schemas.SlackPathEvents, contentType: ctJSON, body: readTestdata(t, "app_mention.json")}); status != http.StatusForbidden {
 		t.Fatalf("event of a foreign team: %d %q, want 403", status, body)
 	}
 	for _, p := range []post{
-		{path: PathCommands, contentType: ctForm, body: form(map[string]string{"command": "/maria", "team_id": "T123ABC456", "user_id": "U1", "channel_id": "C1", "text": "hi"})},
-		{path: PathInteractions, contentType: ctForm, body: form(map[string]string{"payload": string(readTestdata(t, "block_actions.json"))})},
+		{path: schemas.SlackPathCommands, contentType: ctForm, body: form(map[string]string{"command": "/maria", "team_id": "T123ABC456", "user_id": "U1", "channel_id": "C1", "text": "hi"})},
+		{path: schemas.SlackPathInteractions, contentType: ctForm, body: form(map[string]string{"payload": string(readTestdata(t, "block_actions.json"))})},
 	} {
 		status, body := do(t, base, p)
 		var answer map[string]any

@@ -371,7 +371,7 @@ func (c *callbackCtx) message(kind, typ string) error {
 			continue
 		}
 		fp := schemas.SlackFileShared{EventID: c.cb.EventID, TS: m.TS, File: f.schema()}
-		if err := c.add(schemas.KindFile, schemas.TypeSlackFile, FileEventID(c.cb.TeamID, m.Channel, f.ID), m.Channel, user, thread, fp); err != nil {
+		if err := c.add(schemas.KindFile, schemas.TypeSlackFile, schemas.SlackFileEventID(c.cb.TeamID, m.Channel, f.ID), m.Channel, user, thread, fp); err != nil {
 			return err
 		}
 	}
@@ -382,14 +382,6 @@ func (c *callbackCtx) message(kind, typ string) error {
 // Enterprise Grid messages), else the message's team, which Slack sets to
 // the author's workspace.
 func userTeamOf(m *slackMessage) string { return firstNonEmpty(m.UserTeam, m.Team) }
-
-// FileEventID is the id of a kind=file event: one file shared in one channel
-// is one event, whichever delivery announced it first (the message carrying
-// it, the app_mention for the same message, or file_shared), and Slack's
-// retries of any of them are dropped by the stream's duplicates window.
-func FileEventID(team, channel, fileID string) string {
-	return schemas.StableID("slack-file", team, channel, fileID)
-}
 
 func schemaFiles(fs []slackFile) []schemas.SlackFile {
 	if len(fs) == 0 {
@@ -420,7 +412,7 @@ func (c *callbackCtx) fileShared() error {
 		return nil
 	}
 	p := schemas.SlackFileShared{EventID: c.cb.EventID, TS: e.EventTS, File: file.schema()}
-	return c.add(schemas.KindFile, schemas.TypeSlackFile, FileEventID(c.cb.TeamID, e.ChannelID, file.ID), e.ChannelID, e.UserID, "", p)
+	return c.add(schemas.KindFile, schemas.TypeSlackFile, schemas.SlackFileEventID(c.cb.TeamID, e.ChannelID, file.ID), e.ChannelID, e.UserID, "", p)
 }
 
 func (c *callbackCtx) reaction() error {
@@ -463,7 +455,7 @@ func (n *Normalizer) Command(sc slack.SlashCommand) (*Result, error) {
 	if sc.TeamID == "" || sc.UserID == "" {
 		return nil, malformed("slash command without team_id or user_id")
 	}
-	id := CommandID(sc)
+	id := commandID(sc)
 	p := schemas.SlackCommand{Command: sc.Command, Text: sc.Text, ResponseURL: sc.ResponseURL, TriggerID: sc.TriggerID,
 		UserName: sc.UserName, ChannelName: sc.ChannelName}
 	env, err := schemas.New(id, schemas.TypeSlackCommand, Source, p)
@@ -478,13 +470,10 @@ func (n *Normalizer) Command(sc slack.SlashCommand) (*Result, error) {
 	}, nil
 }
 
-// CommandID is the dedup id of a slash command: trigger_id is unique per
-// invocation; without it, every field Slack sends identically on a retry.
-func CommandID(sc slack.SlashCommand) string {
-	if sc.TriggerID != "" {
-		return schemas.StableID("slack-command", sc.TeamID, sc.TriggerID)
-	}
-	return schemas.StableID("slack-command", sc.TeamID, sc.ChannelID, sc.UserID, sc.Command, sc.Text, sc.ResponseURL)
+// commandID is the dedup id of a slash command (schemas.SlackCommandKey).
+func commandID(sc slack.SlashCommand) string {
+	return schemas.SlackCommandKey{Team: sc.TeamID, Channel: sc.ChannelID, User: sc.UserID, Command: sc.Command,
+		Text: sc.Text, ResponseURL: sc.ResponseURL, TriggerID: sc.TriggerID}.ID()
 }
 
 type interaction struct {
@@ -582,7 +571,7 @@ func (n *Normalizer) Interaction(body []byte) (*Result, error) {
 		}
 		p := schemas.SlackAction{ActionID: a.ActionID, BlockID: a.BlockID, Value: value, MessageTS: msgTS,
 			ResponseURL: in.ResponseURL, TriggerID: in.TriggerID}
-		env, err := schemas.New(ActionID(res.Team, res.User, a.ActionTS, a.ActionID, a.BlockID, in.TriggerID), schemas.TypeSlackAction, Source, p)
+		env, err := schemas.New(schemas.SlackActionID(res.Team, res.User, a.ActionTS, a.ActionID, a.BlockID, in.TriggerID), schemas.TypeSlackAction, Source, p)
 		if err != nil {
 			return nil, err
 		}
@@ -590,13 +579,6 @@ func (n *Normalizer) Interaction(body []byte) (*Result, error) {
 		res.Events = append(res.Events, Out{Kind: schemas.KindAction, Subject: schemas.InSubject(schemas.KindAction, res.Team, channel), Env: env})
 	}
 	return res, nil
-}
-
-// ActionID is the dedup id of one click: Slack resends the same action_ts,
-// action_id and user on a retry; trigger_id separates two clicks within the
-// same action_ts resolution.
-func ActionID(team, user, actionTS, actionID, blockID, triggerID string) string {
-	return schemas.StableID("slack-action", team, user, actionTS, actionID, blockID, triggerID)
 }
 
 func firstNonEmpty(s ...string) string {

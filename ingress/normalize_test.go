@@ -105,17 +105,17 @@ func TestNormalizeEvents(t *testing.T) {
 		{file: "message_file_share.json", user: "U2147483697", wants: []want{
 			{subject: "maria.in.message.T123ABC456.C123ABC456", typ: schemas.TypeSlackMessage, id: "Ev0FILEMSG1",
 				team: team, channel: "C123ABC456", user: "U2147483697", threadT: "1700000000.000100"},
-			{subject: "maria.in.file.T123ABC456.C123ABC456", typ: schemas.TypeSlackFile, id: FileEventID(team, "C123ABC456", "F0ABC1111"),
+			{subject: "maria.in.file.T123ABC456.C123ABC456", typ: schemas.TypeSlackFile, id: schemas.SlackFileEventID(team, "C123ABC456", "F0ABC1111"),
 				team: team, channel: "C123ABC456", user: "U2147483697", threadT: "1700000000.000100",
 				payload: &schemas.SlackFileShared{EventID: "Ev0FILEMSG1", TS: "1700000000.000100", File: schemas.SlackFile{
 					ID: "F0ABC1111", Name: "invoice.pdf", Title: "invoice.pdf", Mimetype: "application/pdf", Filetype: "pdf", Size: 52344,
 					URLPrivate:         "https://files.slack.com/files-pri/T123ABC456-F0ABC1111/invoice.pdf",
 					URLPrivateDownload: "https://files.slack.com/files-pri/T123ABC456-F0ABC1111/download/invoice.pdf"}}},
-			{subject: "maria.in.file.T123ABC456.C123ABC456", typ: schemas.TypeSlackFile, id: FileEventID(team, "C123ABC456", "F0ABC2222"),
+			{subject: "maria.in.file.T123ABC456.C123ABC456", typ: schemas.TypeSlackFile, id: schemas.SlackFileEventID(team, "C123ABC456", "F0ABC2222"),
 				team: team, channel: "C123ABC456", user: "U2147483697", threadT: "1700000000.000100"},
 		}},
 		{file: "file_shared.json", user: "U2147483697", wants: []want{{
-			subject: "maria.in.file.T123ABC456.C123ABC456", typ: schemas.TypeSlackFile, id: FileEventID(team, "C123ABC456", "F2147483862"),
+			subject: "maria.in.file.T123ABC456.C123ABC456", typ: schemas.TypeSlackFile, id: schemas.SlackFileEventID(team, "C123ABC456", "F2147483862"),
 			team: team, channel: "C123ABC456", user: "U2147483697",
 			payload: &schemas.SlackFileShared{EventID: "Ev0FILESH1", TS: "1361482916.000004", File: schemas.SlackFile{ID: "F2147483862"}},
 		}}},
@@ -324,7 +324,7 @@ func TestNormalizeInteraction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := ActionID("T123ABC456", "U123ABC456", "1548426417.840180", "erp_confirm", "proposal_1", "12466734323.1395872398.a1b2c3d4e5f6")
+	id := schemas.SlackActionID("T123ABC456", "U123ABC456", "1548426417.840180", "erp_confirm", "proposal_1", "12466734323.1395872398.a1b2c3d4e5f6")
 	checkEvents(t, res, []want{{subject: "maria.in.action.T123ABC456.C123ABC456", typ: schemas.TypeSlackAction, id: id,
 		team: "T123ABC456", channel: "C123ABC456", user: "U123ABC456", threadT: "1548261200.000100",
 		payload: &schemas.SlackAction{ActionID: "erp_confirm", BlockID: "proposal_1", Value: "proposal-42", MessageTS: "1548261231.000200",

@@ -19,10 +19,10 @@ func TestHTTPServerSpanParentsThePublish(t *testing.T) {
 	exp, _ := bustest.Tracing(t)
 	base, b := startIngress(t, testConfig())
 	mention := readTestdata(t, "app_mention.json")
-	if status, body := do(t, base, post{path: PathEvents, contentType: ctJSON, body: mention}); status != 200 {
+	if status, body := do(t, base, post{path: schemas.SlackPathEvents, contentType: ctJSON, body: mention}); status != 200 {
 		t.Fatalf("status %d %s", status, body)
 	}
-	if status, _ := do(t, base, post{path: PathEvents, contentType: ctJSON, body: mention, secret: "not-the-secret"}); status != 401 {
+	if status, _ := do(t, base, post{path: schemas.SlackPathEvents, contentType: ctJSON, body: mention, secret: "not-the-secret"}); status != 401 {
 		t.Fatalf("bad signature: status %d", status)
 	}
 
@@ -48,7 +48,7 @@ func TestHTTPServerSpanParentsThePublish(t *testing.T) {
 		t.Errorf("server span kind %v parent %v: want a root server span", ok.SpanKind, ok.Parent)
 	}
 	for k, want := range map[string]string{"maria.slack.endpoint": EndpointEvents, "maria.slack.event": "event_callback/app_mention",
-		"maria.slack.team": "T123ABC456", "http.request.method": "POST", "http.route": PathEvents} {
+		"maria.slack.team": "T123ABC456", "http.request.method": "POST", "http.route": schemas.SlackPathEvents} {
 		if got := bustest.Attr(ok, k).AsString(); got != want {
 			t.Errorf("attribute %s = %q, want %q", k, got, want)
 		}

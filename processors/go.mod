@@ -2,18 +2,6 @@ module github.com/mariahq/maria/processors
 
 go 1.26.0
 
-replace github.com/mariahq/maria/schemas => ../schemas
-
-replace github.com/mariahq/maria/bus => ../bus
-
-replace github.com/mariahq/maria/ingress => ../ingress
-
-replace github.com/mariahq/maria/egress => ../egress
-
-replace github.com/mariahq/maria/cmd/maria => ../cmd/maria
-
-replace github.com/mariahq/maria/tests => ../tests
-
 require (
 	github.com/mariahq/maria/bus v0.0.0-00010101000000-000000000000
 	github.com/mariahq/maria/schemas v0.0.0-00010101000000-000000000000
@@ -30,6 +18,7 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.30.0 // indirect
+	github.com/kylelemons/godebug v1.1.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.47.0 // indirect
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc v1.47.0 // indirect
@@ -74,7 +63,7 @@ require (
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/kolo/xmlrpc v0.0.0-20220921171641-a4b6fa1dd06b
-	github.com/mariahq/maria/tests v0.0.0-00010101000000-000000000000
+	github.com/mariahq/maria/tests/sim v0.0.0-00010101000000-000000000000
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
 	github.com/minio/highwayhash v1.0.4 // indirect
@@ -95,3 +84,9 @@ require (
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+replace github.com/mariahq/maria/schemas => ../schemas
+
+replace github.com/mariahq/maria/bus => ../bus
+
+replace github.com/mariahq/maria/tests/sim => ../tests/sim

@@ -2,18 +2,6 @@ module github.com/mariahq/maria/tests
 
 go 1.26.0
 
-replace github.com/mariahq/maria/schemas => ../schemas
-
-replace github.com/mariahq/maria/bus => ../bus
-
-replace github.com/mariahq/maria/ingress => ../ingress
-
-replace github.com/mariahq/maria/egress => ../egress
-
-replace github.com/mariahq/maria/processors => ../processors
-
-replace github.com/mariahq/maria/cmd/maria => ../cmd/maria
-
 require (
 	github.com/gorilla/websocket v1.5.3
 	github.com/hashicorp/hcl/v2 v2.25.0
@@ -71,6 +59,7 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.30.0 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/mariahq/maria/tests/sim v0.0.0-00010101000000-000000000000
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
 	github.com/minio/highwayhash v1.0.4 // indirect
@@ -105,3 +94,17 @@ require (
 	google.golang.org/grpc v1.83.2 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+replace github.com/mariahq/maria/schemas => ../schemas
+
+replace github.com/mariahq/maria/bus => ../bus
+
+replace github.com/mariahq/maria/ingress => ../ingress
+
+replace github.com/mariahq/maria/egress => ../egress
+
+replace github.com/mariahq/maria/processors => ../processors
+
+replace github.com/mariahq/maria/cmd/maria => ../cmd/maria
+
+replace github.com/mariahq/maria/tests/sim => ./sim

@@ -2,18 +2,6 @@ module github.com/mariahq/maria/cmd/maria
 
 go 1.26.0
 
-replace github.com/mariahq/maria/schemas => ../../schemas
-
-replace github.com/mariahq/maria/bus => ../../bus
-
-replace github.com/mariahq/maria/ingress => ../../ingress
-
-replace github.com/mariahq/maria/egress => ../../egress
-
-replace github.com/mariahq/maria/processors => ../../processors
-
-replace github.com/mariahq/maria/tests => ../../tests
-
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/aws/aws-sdk-go-v2 v1.48.0 // indirect
@@ -90,8 +78,20 @@ require (
 	github.com/mariahq/maria/ingress v0.0.0-00010101000000-000000000000
 	github.com/mariahq/maria/processors v0.0.0-00010101000000-000000000000
 	github.com/mariahq/maria/schemas v0.0.0-00010101000000-000000000000
-	github.com/mariahq/maria/tests v0.0.0-00010101000000-000000000000
+	github.com/mariahq/maria/tests/sim v0.0.0-00010101000000-000000000000
 	github.com/mattn/go-isatty v0.0.20
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
 )
+
+replace github.com/mariahq/maria/schemas => ../../schemas
+
+replace github.com/mariahq/maria/bus => ../../bus
+
+replace github.com/mariahq/maria/ingress => ../../ingress
+
+replace github.com/mariahq/maria/egress => ../../egress
+
+replace github.com/mariahq/maria/processors => ../../processors
+
+replace github.com/mariahq/maria/tests/sim => ../../tests/sim

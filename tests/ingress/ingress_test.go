@@ -146,7 +146,7 @@ func TestEveryEventTypeLandsOnItsSubject(t *testing.T) {
 			return nil
 		}
 	}
-	add("file of the message", slackevents.Delivery{ID: ingress.FileEventID(team, "C0DOCS", "F0INVOICE")},
+	add("file of the message", slackevents.Delivery{ID: schemas.SlackFileEventID(team, "C0DOCS", "F0INVOICE")},
 		"maria.in.file."+team+".C0DOCS", schemas.TypeSlackFile, "C0DOCS", "U0BOB", withFile.TS, fileCheck("F0INVOICE", "invoice.pdf"))
 	fs := okf(t)(c.FileShared(ctx, "C0DOCS", "U0BOB", "F0PHOTO"))
 	add("file_shared", fs, "maria.in.file."+team+".C0DOCS", schemas.TypeSlackFile, "C0DOCS", "U0BOB", "", fileCheck("F0PHOTO", ""))
@@ -270,7 +270,7 @@ func TestRetriedEventIsStoredOnce(t *testing.T) {
 		}
 	}
 	cmd := okf(t)(c.Command(ctx, "C1", "U1", "/maria", "hi"))
-	if st, _, err := c.Post(ctx, ingress.PathCommands, "application/x-www-form-urlencoded", cmd.Payload, slackevents.WithRetry(1, "timeout")); err != nil || st != 200 {
+	if st, _, err := c.Post(ctx, schemas.SlackPathCommands, "application/x-www-form-urlencoded", cmd.Payload, slackevents.WithRetry(1, "timeout")); err != nil || st != 200 {
 		t.Fatalf("command retry: %d %v", st, err)
 	}
 	if n := inCount(t, b, schemas.StreamIn); n != 2 {
@@ -434,8 +434,8 @@ func TestSocketMode(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bustest.Eventually(t, 5*time.Second, func() bool { return stored(ingress.CommandID(ingress.CommandFromForm(form))) }, "slash command stored")
-	actionID := ingress.ActionID(team, "U0ALICE", click.ActionTS, click.ActionID, click.BlockID, click.TriggerID)
+	bustest.Eventually(t, 5*time.Second, func() bool { return stored(schemas.SlackCommandKeyFromForm(form).ID()) }, "slash command stored")
+	actionID := schemas.SlackActionID(team, "U0ALICE", click.ActionTS, click.ActionID, click.BlockID, click.TriggerID)
 	bustest.Eventually(t, 5*time.Second, func() bool { return stored(actionID) }, "click stored")
 
 	// A malformed envelope is dead-lettered and acknowledged (Slack would resend it forever).

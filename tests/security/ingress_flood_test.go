@@ -16,6 +16,7 @@ import (
 
 	"github.com/mariahq/maria/bus/bustest"
 	"github.com/mariahq/maria/ingress"
+	"github.com/mariahq/maria/schemas"
 	"github.com/mariahq/maria/tests/sim/slacksim"
 )
 
@@ -93,7 +94,7 @@ func flood(t *testing.T, cfg ingress.Config) (growth uint64, overloaded, forged 
 			defer answered[i].Store(true)
 			// All but the last byte, then the last byte once released.
 			r := io.MultiReader(bytes.NewReader(body[:floodBody-1]), &gated{release: release, rest: body[floodBody-1:]})
-			req, err := http.NewRequest(http.MethodPost, srv.URL+ingress.PathEvents, r)
+			req, err := http.NewRequest(http.MethodPost, srv.URL+schemas.SlackPathEvents, r)
 			if err != nil {
 				t.Error(err)
 				return

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mariahq/maria/ingress"
 	"github.com/mariahq/maria/schemas"
 	"github.com/mariahq/maria/tests/sim/slackevents"
 	"github.com/mariahq/maria/tests/sim/slacksim"
@@ -80,10 +79,10 @@ func (e *Env) message(ctx context.Context, channel, channelType, user, text, thr
 // Resend posts a turn's exact request again as Slack's retry number n
 // (X-Slack-Retry-Num), as Slack does when it missed the acknowledgement.
 func (e *Env) Resend(ctx context.Context, t *Turn, n int) error {
-	path := ingress.PathEvents
+	path := schemas.SlackPathEvents
 	ct := "application/json"
 	if strings.HasPrefix(string(t.Delivery.Payload), "payload=") {
-		path, ct = ingress.PathInteractions, "application/x-www-form-urlencoded"
+		path, ct = schemas.SlackPathInteractions, "application/x-www-form-urlencoded"
 	}
 	st, body, err := e.Events.Post(ctx, path, ct, t.Delivery.Payload, slackevents.WithRetry(n, "http_timeout"))
 	return e.send("retry", slackevents.Delivery{Status: st, Body: body}, err)
@@ -101,7 +100,7 @@ func (e *Env) ShareFile(ctx context.Context, channel, channelType, user, text, t
 			URLPrivate: f.URLPrivate, URLPrivateDownload: f.URLPrivateDownload})
 	t := &Turn{Channel: channel, ThreadTS: firstNonEmpty(threadTS, ts), TS: ts, User: user, Text: text, Started: time.Now()}
 	d, err := e.Events.Event(ctx, ev)
-	t.ID, t.Delivery = ingress.FileEventID(Team, channel, f.ID), d
+	t.ID, t.Delivery = schemas.SlackFileEventID(Team, channel, f.ID), d
 	return t, f, e.send("file_share", d, err)
 }
 

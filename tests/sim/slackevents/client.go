@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mariahq/maria/ingress"
+	"github.com/mariahq/maria/schemas"
 )
 
 // Client delivers signed Slack requests to an ingress, like Slack does.
@@ -123,7 +123,7 @@ func def(v, d string) string {
 	return v
 }
 
-// Post sends body to path (e.g. ingress.PathEvents), signed, with the given
+// Post sends body to path (e.g. schemas.SlackPathEvents), signed, with the given
 // content type, and returns the HTTP status and body.
 func (c *Client) Post(ctx context.Context, path, contentType string, body []byte, opts ...Option) (int, string, error) {
 	o := sendOpts{contentType: contentType}
@@ -170,7 +170,7 @@ func (c *Client) Post(ctx context.Context, path, contentType string, body []byte
 
 // PostEvent sends an Events API body to /slack/events.
 func (c *Client) PostEvent(ctx context.Context, body []byte, opts ...Option) (int, string, error) {
-	return c.Post(ctx, ingress.PathEvents, "application/json", body, opts...)
+	return c.Post(ctx, schemas.SlackPathEvents, "application/json", body, opts...)
 }
 
 // PostForm sends a form to path (/slack/commands, /slack/interactions).
@@ -242,7 +242,7 @@ func (c *Client) Delete(ctx context.Context, channel, user, ts, oldText, threadT
 // FileShared delivers file_shared; Delivery.ID is the kind=file envelope id.
 func (c *Client) FileShared(ctx context.Context, channel, user, fileID string) (Delivery, error) {
 	d, err := c.Event(ctx, FileSharedEvent(channel, user, fileID))
-	d.ID = ingress.FileEventID(c.team(), channel, fileID)
+	d.ID = schemas.SlackFileEventID(c.team(), channel, fileID)
 	return d, err
 }
 
@@ -268,8 +268,8 @@ func (c *Client) Command(ctx context.Context, channel, user, command, text strin
 	if c.Enterprise != "" {
 		form.Set("enterprise_id", c.Enterprise)
 	}
-	st, resp, err := c.PostForm(ctx, ingress.PathCommands, form, opts...)
-	return Delivery{ID: ingress.CommandID(ingress.CommandFromForm(form)), Status: st, Body: resp, Payload: []byte(form.Encode())}, err
+	st, resp, err := c.PostForm(ctx, schemas.SlackPathCommands, form, opts...)
+	return Delivery{ID: schemas.SlackCommandKeyFromForm(form).ID(), Status: st, Body: resp, Payload: []byte(form.Encode())}, err
 }
 
 // Click delivers a block_actions button click by user on the message
@@ -297,7 +297,7 @@ func (c *Client) ClickAction(ctx context.Context, click Click, opts ...Option) (
 	}
 	payload := BlockActionsPayload(c.team(), c.appID(), click)
 	form := InteractionForm(payload)
-	st, resp, err := c.PostForm(ctx, ingress.PathInteractions, form, opts...)
-	id := ingress.ActionID(c.team(), click.User, click.ActionTS, click.ActionID, click.BlockID, click.TriggerID)
+	st, resp, err := c.PostForm(ctx, schemas.SlackPathInteractions, form, opts...)
+	id := schemas.SlackActionID(c.team(), click.User, click.ActionTS, click.ActionID, click.BlockID, click.TriggerID)
 	return Delivery{ID: id, Status: st, Body: resp, Payload: []byte(form.Encode())}, err
 }
