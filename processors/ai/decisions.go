@@ -55,6 +55,15 @@ func (p *Processor) onAction(ctx context.Context, m *bus.Msg) error {
 			Text: fmt.Sprintf("Only <@%s>, who asked for this change, can confirm or cancel it.", prop.User)})
 		return err
 	}
+	if a.ActionID == ActionConfirm {
+		// The policy is judged again at the click: the clicker's kind comes
+		// from this (signed, ingress-classified) click, and an admin may have
+		// closed the channel to writes since the proposal was made.
+		// Cancelling stays possible: it changes nothing in Odoo.
+		if access := p.cfg.ERP.Access(m.Env.UserKind, prop.Channel, ""); !access.write {
+			return p.refuseConfirm(ctx, m, prop, access)
+		}
+	}
 	for attempt := 0; attempt < 5; attempt++ {
 		if prop.Status == ProposalPending {
 			won, err := p.proposals.Transition(ctx, prop, func(n *Proposal) {
@@ -275,4 +284,19 @@ func ResultText(r *schemas.ERPResult) string {
 		hint = " The ERP could not be reached; nothing was changed, try again later."
 	}
 	return fmt.Sprintf("⚠️ I couldn't %s the %s: %s.%s", failVerb, r.Model, strings.TrimRight(reason, "."), hint)
+}
+
+// refuseConfirm answers a Confirm click the ERP policy does not allow: an
+// audit record, an ephemeral reason to the clicker, and the proposal stays
+// pending (nothing is published towards the erp service).
+func (p *Processor) refuseConfirm(ctx context.Context, m *bus.Msg, prop *Proposal, access erpAccess) error {
+	metricEvents.WithLabelValues("action", "refused_"+access.writeReason).Inc()
+	if _, err := m.Publish(ctx, schemas.AuditSubject("confirm"), "audit", schemas.TypeAudit, schemas.Audit{
+		Action: "confirm", Actor: m.Env.User, Model: prop.Command.Model, Op: prop.Command.Op,
+		Detail: "proposal " + prop.ID + ": " + access.writeWhy, Outcome: "refused_" + access.writeReason}); err != nil {
+		return err
+	}
+	_, err := m.Publish(ctx, schemas.OutSubject(prop.Team, prop.Channel), "confirm-refused", schemas.TypeOutEphemeral,
+		schemas.OutEphemeral{User: m.Env.User, ThreadTS: prop.ThreadTS, Text: "Nothing was changed: " + access.writeWhy})
+	return err
 }

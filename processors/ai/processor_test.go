@@ -188,8 +188,16 @@ func TestCreateProposesAndOnlyAskerConfirmsExactlyOnce(t *testing.T) {
 		return h.inbound(schemas.KindAction, schemas.TypeSlackAction, id, user, "200.1",
 			schemas.SlackAction{ActionID: ActionConfirm, Value: propID, MessageTS: "200.2"})
 	}
+	// The asker's own click is refused when ingress could not classify
+	// them as a member at click time (the policy is judged at the click).
+	h.inboundAs(schemas.UserKindUnknown, schemas.KindAction, schemas.TypeSlackAction, "click-unverified", "U1", "200.1",
+		schemas.SlackAction{ActionID: ActionConfirm, Value: propID, MessageTS: "200.2"})
+	bustest.Eventually(t, 5*time.Second, func() bool { return len(h.outputs(schemas.TypeOutEphemeral)) == 1 }, "refusal for an unverified clicker")
+	if erpCount() != 0 {
+		t.Fatal("an unverified click wrote to the ERP")
+	}
 	click("click-other", "U2")
-	bustest.Eventually(t, 5*time.Second, func() bool { return len(h.outputs(schemas.TypeOutEphemeral)) == 1 }, "refusal for U2")
+	bustest.Eventually(t, 5*time.Second, func() bool { return len(h.outputs(schemas.TypeOutEphemeral)) == 2 }, "refusal for U2")
 	if erpCount() != 0 {
 		t.Fatal("another user's click wrote to the ERP")
 	}
