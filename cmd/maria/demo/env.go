@@ -202,8 +202,11 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 		vars["ODOO_URL"], vars["ODOO_DB"], vars["ODOO_USERNAME"], vars["ODOO_PASSWORD"] = e.Odoo.URL, e.Odoo.DB, e.Odoo.User, e.Odoo.Password
 	}
 
-	// Everything else is the demo's own: the bus, Slack, the listeners.
-	for _, k := range []string{"MARIA_EGRESS_DRY_RUN", "MARIA_ERP_READ_ONLY", "MARIA_HTTP_ADDR", "MARIA_DATA_DIR", "MARIA_NATS_LISTEN"} {
+	// Everything else is the demo's own: the bus, Slack, the listeners, and
+	// who may use it (the simulated workspace is not in a production
+	// allow-list of teams, enterprises or apps).
+	for _, k := range []string{"MARIA_EGRESS_DRY_RUN", "MARIA_ERP_READ_ONLY", "MARIA_HTTP_ADDR", "MARIA_DATA_DIR", "MARIA_NATS_LISTEN",
+		"MARIA_ALLOWED_TEAMS", "MARIA_ALLOWED_ENTERPRISES", "MARIA_ALLOWED_APP_IDS"} {
 		delete(vars, k)
 	}
 	vars["NATS_URL"] = e.Server.ClientURL()
