@@ -1,35 +1,29 @@
 package main
 
 import (
-	"context"
-	"flag"
-	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/mariahq/maria/cmd/maria/app"
+	"github.com/spf13/cobra"
 )
 
-func init() {
-	register("run", "start services: maria run [service...] (default: all)", cmdRun)
-	register("version", "print the version", func([]string) error { fmt.Println("maria", version); return nil })
-}
-
-func cmdRun(args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: maria run [service...]\nservices: %s\n", strings.Join(app.Services(), ", "))
+func newRunCmd(*cli) *cobra.Command {
+	return &cobra.Command{
+		Use:   "run [service...]",
+		Short: "start services (default: all)",
+		Long:  "Starts the named services in this process (default: all of them): " + strings.Join(app.Services(), ", ") + ".",
+		Args:  cobra.ArbitraryArgs,
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return app.Services(), cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(_ *cobra.Command, args []string) error {
+			ctx, stop := signalContext()
+			defer stop()
+			r, err := app.Start(ctx, app.Options{Services: args})
+			if err != nil {
+				return err
+			}
+			return r.Wait()
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	r, err := app.Start(ctx, app.Options{Services: fs.Args()})
-	if err != nil {
-		return err
-	}
-	return r.Wait()
 }

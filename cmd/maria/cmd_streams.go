@@ -1,43 +1,36 @@
 package main
 
 import (
-	"flag"
-	"os"
+	"context"
+	"io"
 
+	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/cmd/maria/ops"
+	"github.com/spf13/cobra"
 )
 
-func init() {
-	register("streams", "streams and consumers: messages, pending, redelivered, ack floor lag, DLQ size", cmdStreams)
-}
-
-func cmdStreams(args []string) error {
-	fs := flag.NewFlagSet("streams", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON")
-	declare := fs.Bool("declare", false, "create or update Maria's streams first (operator credentials), for services run with MARIA_DECLARE_STREAMS=false")
-	fs.Usage = func() { fs.Output().Write([]byte("usage: maria streams [--declare] [--json]\n")); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		return err
+func newStreamsCmd(c *cli) *cobra.Command {
+	var asJSON, declare bool
+	cmd := &cobra.Command{
+		Use:   "streams [--declare] [--json]",
+		Short: "streams and consumers: messages, pending, redelivered, ack floor lag, DLQ size",
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return c.withBus(func(ctx context.Context, b *bus.Bus) error {
+				if declare {
+					if err := b.EnsureStreams(ctx); err != nil {
+						return err
+					}
+				}
+				st, err := ops.Streams(ctx, b.JS)
+				if err != nil {
+					return err
+				}
+				return c.console(false).Emit(asJSON, st, func(w io.Writer) { ops.PrintStreams(w, st) })
+			})
+		},
 	}
-	ctx, stop := opsContext()
-	defer stop()
-	b, err := connectOps(ctx)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	if *declare {
-		if err := b.EnsureStreams(ctx); err != nil {
-			return err
-		}
-	}
-	st, err := ops.Streams(ctx, b.JS)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return ops.JSON(os.Stdout, st)
-	}
-	ops.PrintStreams(os.Stdout, st)
-	return nil
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&declare, "declare", false, "create or update Maria's streams first (operator credentials), for services run with MARIA_DECLARE_STREAMS=false")
+	return cmd
 }

@@ -1,45 +1,35 @@
 package main
 
 import (
-	"flag"
+	"context"
 	"fmt"
-	"os"
 
+	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/cmd/maria/ops"
+	"github.com/spf13/cobra"
 )
 
-func init() {
-	register("tail", "live decoded view of messages: maria tail [SUBJECT] [--headers] [--raw]", cmdTail)
-}
-
-func cmdTail(args []string) error {
-	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
-	headers := fs.Bool("headers", false, "print every header")
-	raw := fs.Bool("raw", false, "print the raw body")
-	noColor := fs.Bool("no-color", false, "no ANSI colours (default: colours when stdout is a terminal)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: maria tail [SUBJECT] [--headers] [--raw] [--no-color]\nSUBJECT defaults to maria.> (wildcards * and > allowed)")
-		fs.PrintDefaults()
+func newTailCmd(c *cli) *cobra.Command {
+	var o ops.TailOptions
+	var noColor bool
+	cmd := &cobra.Command{
+		Use:   "tail [SUBJECT] [--headers] [--raw] [--no-color]",
+		Short: "live decoded view of messages (SUBJECT defaults to maria.>, wildcards * and > allowed)",
+		Args:  maxArgs(1, "one subject"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			subject := "maria.>"
+			if len(args) == 1 {
+				subject = args[0]
+			}
+			o.Color, o.Width = c.useColor(noColor), termWidth()-40
+			return c.withBus(func(ctx context.Context, b *bus.Bus) error {
+				fmt.Fprintf(c.errOut, "tailing %s on %s (Ctrl-C to stop)\n", subject, ops.Where(b))
+				return ops.Tail(ctx, b.NC, subject, c.out, o)
+			})
+		},
 	}
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	subject := "maria.>"
-	switch len(pos) {
-	case 0:
-	case 1:
-		subject = pos[0]
-	default:
-		return fmt.Errorf("one subject, got %d arguments", len(pos))
-	}
-	ctx, stop := opsContext()
-	defer stop()
-	b, err := connectOps(ctx)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	fmt.Fprintf(os.Stderr, "tailing %s on %s (Ctrl-C to stop)\n", subject, ops.Where(b))
-	return ops.Tail(ctx, b.NC, subject, os.Stdout, ops.TailOptions{Headers: *headers, Raw: *raw, Color: useColor(*noColor), Width: termWidth() - 40})
+	cmd.Flags().BoolVar(&o.Headers, "headers", false, "print every header")
+	cmd.Flags().BoolVar(&o.Raw, "raw", false, "print the raw body")
+	cmd.Flags().BoolVar(&noColor, "no-color", false, "no ANSI colours (default: colours when stdout is a terminal)")
+	return cmd
 }

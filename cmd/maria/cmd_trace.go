@@ -1,56 +1,42 @@
 package main
 
 import (
-	"flag"
+	"context"
 	"fmt"
-	"os"
+	"io"
 	"time"
 
+	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/cmd/maria/ops"
+	"github.com/spf13/cobra"
 )
 
-func init() {
-	register("trace", "every message of one conversation turn, in order, with per-hop latency", cmdTrace)
-}
-
-func cmdTrace(args []string) error {
-	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
-	since := fs.String("since", "24h", "how far back to search: a duration (24h, 3d) or an RFC3339 time")
-	asJSON := fs.Bool("json", false, "print JSON")
-	noColor := fs.Bool("no-color", false, "no ANSI colours")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: maria trace CORRELATION_ID [--since 24h] [--json]")
-		fs.PrintDefaults()
+func newTraceCmd(c *cli) *cobra.Command {
+	var since string
+	var asJSON, noColor bool
+	cmd := &cobra.Command{
+		Use:   "trace CORRELATION_ID [--since 24h] [--json]",
+		Short: "every message of one conversation turn, in order, with per-hop latency",
+		Args:  exactArgs(1, "exactly one correlation id"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			from, err := ops.ParseTime(since, time.Now())
+			if err != nil {
+				return usageError{err}
+			}
+			return c.withBus(func(ctx context.Context, b *bus.Bus) error {
+				hops, err := ops.Trace(ctx, b.JS, args[0], from, ops.TraceStreams())
+				if err != nil {
+					return err
+				}
+				if len(hops) == 0 && !asJSON {
+					return fmt.Errorf("no message with correlation id %s since %s", args[0], from.UTC().Format(time.RFC3339))
+				}
+				return c.console(noColor).Emit(asJSON, hops, func(w io.Writer) { ops.PrintTrace(w, hops, c.useColor(noColor)) })
+			})
+		},
 	}
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return fmt.Errorf("want exactly one correlation id")
-	}
-	from, err := ops.ParseTime(*since, time.Now())
-	if err != nil {
-		return err
-	}
-	ctx, stop := opsContext()
-	defer stop()
-	b, err := connectOps(ctx)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	hops, err := ops.Trace(ctx, b.JS, pos[0], from, ops.TraceStreams())
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return ops.JSON(os.Stdout, hops)
-	}
-	if len(hops) == 0 {
-		return fmt.Errorf("no message with correlation id %s since %s", pos[0], from.UTC().Format(time.RFC3339))
-	}
-	ops.PrintTrace(os.Stdout, hops, useColor(*noColor))
-	return nil
+	cmd.Flags().StringVar(&since, "since", "24h", "how far back to search: a duration (24h, 3d) or an RFC3339 time")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&noColor, "no-color", false, "no ANSI colours")
+	return cmd
 }

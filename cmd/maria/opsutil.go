@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strconv"
@@ -14,60 +12,30 @@ import (
 	"github.com/mariahq/maria/cmd/maria/ops"
 )
 
-// parseInterleaved parses flags that may come before or after positional
-// arguments (`maria dlq redrive 12 13 --yes`) and returns the positionals.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
+// cli is the process' stdio as the commands see it; tests run the command
+// tree in-process with buffers.
+type cli struct {
+	in          io.Reader
+	out, errOut io.Writer
+	// inTTY: stdin is a terminal (questions can be asked, the chat prompt
+	// shows); outTTY: stdout is one (colours); errTTY: stderr is one
+	// (progress bars).
+	inTTY, outTTY, errTTY bool
 }
 
-// opsContext ends on Ctrl-C / SIGTERM.
-func opsContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+func processIO() *cli {
+	return &cli{in: os.Stdin, out: os.Stdout, errOut: os.Stderr,
+		inTTY: ops.IsTerminal(os.Stdin), outTTY: ops.IsTerminal(os.Stdout), errTTY: ops.IsTerminal(os.Stderr)}
 }
 
-// connectOps reaches NATS_URL, a running maria's embedded server, or the
-// data dir (see ops.Connect).
-func connectOps(ctx context.Context) (*bus.Bus, error) {
-	return ops.Connect(ctx, bus.NewEnv(), os.Stderr)
-}
-
-// confirm asks on the terminal unless yes; without a terminal it refuses.
-func confirm(yes bool, question string) error {
-	if yes {
-		return nil
-	}
-	if !ops.IsTerminal(os.Stdin) {
-		return errors.New("stdin is not a terminal: pass --yes to confirm")
-	}
-	return ops.Confirm(os.Stdin, os.Stderr, question)
-}
-
-func parseSeqs(args []string) ([]uint64, error) {
-	seqs := make([]uint64, 0, len(args))
-	for _, a := range args {
-		n, err := strconv.ParseUint(a, 10, 64)
-		if err != nil || n == 0 {
-			return nil, fmt.Errorf("%q is not a sequence number", a)
-		}
-		seqs = append(seqs, n)
-	}
-	return seqs, nil
+// console is what an ops command prints to and asks on.
+func (c *cli) console(noColor bool) ops.Console {
+	return ops.Console{Out: c.out, Err: c.errOut, In: c.in, Interactive: c.inTTY, Color: c.useColor(noColor), Width: termWidth()}
 }
 
 // useColor: a terminal on stdout and no --no-color / NO_COLOR.
-func useColor(noColor bool) bool {
-	return !noColor && os.Getenv("NO_COLOR") == "" && ops.IsTerminal(os.Stdout)
+func (c *cli) useColor(noColor bool) bool {
+	return !noColor && os.Getenv("NO_COLOR") == "" && c.outTTY
 }
 
 func termWidth() int {
@@ -75,4 +43,23 @@ func termWidth() int {
 		return n
 	}
 	return 160
+}
+
+// signalContext ends on Ctrl-C / SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// withBus runs fn on the bus an operator command works on (see ops.Connect:
+// NATS_URL, a running maria, or an existing data dir — never a new one),
+// until Ctrl-C.
+func (c *cli) withBus(fn func(context.Context, *bus.Bus) error) error {
+	ctx, stop := signalContext()
+	defer stop()
+	b, err := ops.Connect(ctx, bus.NewEnv(), c.errOut)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	return fn(ctx, b)
 }

@@ -24,7 +24,9 @@ import (
 //     operator identity of that server's data dir (MARIA_DATA_DIR/nats/operator.nk);
 //   - else, nothing listening there, an embedded server started on
 //     MARIA_DATA_DIR itself (in-process only, no listener), so a stopped
-//     deployment's data can be inspected and repaired.
+//     deployment's data can be inspected and repaired — only when that data
+//     dir already holds JetStream data: an operator command never creates
+//     state, so with neither it fails with a NothingRunningError.
 //
 // It never declares or changes streams.
 func Connect(ctx context.Context, env *bus.Env, logOut io.Writer) (*bus.Bus, error) {
@@ -49,6 +51,9 @@ func Connect(ctx context.Context, env *bus.Env, logOut io.Writer) (*bus.Bus, err
 		}
 	}
 	if cfg.NATSURL == "" {
+		if err := dataDirHoldsJetStream(cfg); err != nil {
+			return nil, err
+		}
 		cfg.EmbeddedListen = "-"
 	}
 	if logOut == nil {

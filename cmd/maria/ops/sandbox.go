@@ -105,21 +105,12 @@ func StartSandbox(ctx context.Context, o SandboxOptions) (sb *Sandbox, err error
 			sb.Close()
 		}
 	}()
-	sb.Server, err = bus.StartEmbedded(dir, "127.0.0.1:0")
-	if err != nil {
-		return sb, fmt.Errorf("sandbox server: %w", err)
-	}
 	logOut := o.LogOutput
 	if logOut == nil {
 		logOut = io.Discard
 	}
-	cfg := bus.Config{NATSURL: sb.Server.ClientURL(), NATSCreds: bus.EmbeddedCreds(dir, bus.NATSOperator), DataDir: dir, EmbeddedListen: "-", Replicas: 1, ServiceName: "maria-sandbox-replay", LogLevel: "warn"}
-	sb.Bus, err = bus.Connect(ctx, cfg, bus.NewLogger(logOut, "warn", "maria-sandbox"))
-	if err != nil {
-		return sb, fmt.Errorf("sandbox connect: %w", err)
-	}
-	if err := sb.Bus.EnsureStreams(ctx); err != nil {
-		return sb, fmt.Errorf("sandbox streams: %w", err)
+	if err := sb.startServer(ctx, logOut); err != nil {
+		return sb, err
 	}
 	if sb.Slack, err = StartSlackSink(); err != nil {
 		return sb, err
@@ -132,17 +123,37 @@ func StartSandbox(ctx context.Context, o SandboxOptions) (sb *Sandbox, err error
 		odooURL = sb.Odoo.URL()
 	}
 	sb.Env = SandboxEnv(o.Environ, sb.Server.ClientURL(), dir, sb.Slack.URL(), odooURL)
+	return sb, sb.startServices(ctx, o.Services, logOut)
+}
 
-	names := o.Services
-	auto := len(names) == 0
-	if auto {
+// startServer starts the sandbox's own nats-server and declares Maria's
+// streams there.
+func (sb *Sandbox) startServer(ctx context.Context, logOut io.Writer) error {
+	var err error
+	sb.Server, err = bus.StartEmbedded(sb.Dir, "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("sandbox server: %w", err)
+	}
+	cfg := bus.Config{NATSURL: sb.Server.ClientURL(), NATSCreds: bus.EmbeddedCreds(sb.Dir, bus.NATSOperator), DataDir: sb.Dir, EmbeddedListen: "-", Replicas: 1, ServiceName: "maria-sandbox-replay", LogLevel: "warn"}
+	sb.Bus, err = bus.Connect(ctx, cfg, bus.NewLogger(logOut, "warn", "maria-sandbox"))
+	if err != nil {
+		return fmt.Errorf("sandbox connect: %w", err)
+	}
+	if err := sb.Bus.EnsureStreams(ctx); err != nil {
+		return fmt.Errorf("sandbox streams: %w", err)
+	}
+	return nil
+}
+
+// startServices runs the named services on sb.Env, or, none named, every
+// registered one except ingress whose configuration is satisfiable here.
+func (sb *Sandbox) startServices(ctx context.Context, names []string, logOut io.Writer) error {
+	if len(names) == 0 {
 		for _, n := range app.Services() {
 			if n != "ingress" {
 				names = append(names, n)
 			}
 		}
-	}
-	if auto {
 		// Probe each service alone (started, then stopped at once): one
 		// whose configuration cannot be satisfied here is skipped, and said
 		// so, instead of failing the others. Probes run one after the other
@@ -154,17 +165,17 @@ func StartSandbox(ctx context.Context, o SandboxOptions) (sb *Sandbox, err error
 		names = ok
 	}
 	if len(names) == 0 {
-		return sb, nil
+		return nil
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	sb.cancel = cancel
 	r, err := app.Start(runCtx, app.Options{Services: names, Env: bus.NewEnvFrom(sb.Env), LogOutput: logOut})
 	if err != nil {
-		return sb, fmt.Errorf("sandbox services: %w", err)
+		return fmt.Errorf("sandbox services: %w", err)
 	}
 	sb.run = r
 	sb.Started = names
-	return sb, nil
+	return nil
 }
 
 // Close stops the services and the server and removes the sandbox's data.
@@ -416,6 +427,19 @@ func SandboxReplay(ctx context.Context, live *bus.Bus, stream string, sel []Sele
 		}
 		rep.QuietError = err.Error()
 	}
+	if err := rep.compare(ctx, live, sb, sel); err != nil {
+		return rep, err
+	}
+	rep.SlackBlocked = sb.Slack.Calls()
+	if sb.Odoo != nil {
+		rep.OdooRefused = sb.Odoo.Refused()
+	}
+	return rep, nil
+}
+
+// compare collects, per correlation id of the selection, what the original
+// run and the sandbox produced, and diffs them.
+func (rep *SandboxReport) compare(ctx context.Context, live *bus.Bus, sb *Sandbox, sel []Selected) error {
 	corrs, inputs := map[string]bool{}, map[string]bool{}
 	since := time.Time{}
 	for _, s := range sel {
@@ -429,23 +453,19 @@ func SandboxReplay(ctx context.Context, live *bus.Bus, stream string, sel []Sele
 	}
 	sandboxOut, err := CollectOutputs(ctx, sb.Bus.JS, OutputStreams, time.Time{}, corrs, inputs)
 	if err != nil {
-		return rep, fmt.Errorf("sandbox outputs: %w", err)
+		return fmt.Errorf("sandbox outputs: %w", err)
 	}
 	var origOut map[string][]Output
 	if len(corrs) > 0 {
 		if origOut, err = CollectOutputs(ctx, live.JS, OutputStreams, since, corrs, inputs); err != nil {
-			return rep, fmt.Errorf("original outputs: %w", err)
+			return fmt.Errorf("original outputs: %w", err)
 		}
 	}
 	rep.Diffs = DiffRuns(sel, origOut, sandboxOut)
 	for _, d := range rep.Diffs {
 		rep.Differences += d.Differences
 	}
-	rep.SlackBlocked = sb.Slack.Calls()
-	if sb.Odoo != nil {
-		rep.OdooRefused = sb.Odoo.Refused()
-	}
-	return rep, nil
+	return nil
 }
 
 // PrintSandboxReport writes the header and the side-by-side comparison.

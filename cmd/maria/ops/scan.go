@@ -70,25 +70,46 @@ func Scan(ctx context.Context, js jetstream.JetStream, stream string, w Window, 
 	if err := w.Validate(); err != nil {
 		return err
 	}
-	st, err := js.Stream(ctx, stream)
+	st, err := OpenStream(ctx, js, stream)
 	if err != nil {
-		return fmt.Errorf("stream %s: %w", stream, err)
+		return err
 	}
 	info, err := st.Info(ctx)
 	if err != nil {
 		return fmt.Errorf("stream %s info: %w", stream, err)
 	}
-	last := info.State.LastSeq
+	last, ok := w.end(info.State)
+	if !ok {
+		return nil
+	}
+	cons, err := st.OrderedConsumer(ctx, w.consumerConfig(o.HeadersOnly))
+	if err != nil {
+		return fmt.Errorf("stream %s: ordered consumer: %w", stream, err)
+	}
+	defer dropConsumer(ctx, st, cons)
+	sc := scanner{stream: stream, w: w, last: last, o: o, fn: fn}
+	return sc.run(ctx, cons)
+}
+
+// end is the last sequence the window can reach in a stream in state, and
+// false when no message of the stream can be in the window.
+func (w Window) end(state jetstream.StreamState) (uint64, bool) {
+	last := state.LastSeq
 	if w.ToSeq > 0 && w.ToSeq < last {
 		last = w.ToSeq
 	}
-	if info.State.Msgs == 0 || last == 0 || (w.FromSeq > 0 && w.FromSeq > last) {
-		return nil
+	if state.Msgs == 0 || last == 0 || (w.FromSeq > 0 && w.FromSeq > last) {
+		return 0, false
 	}
-	if !w.Since.IsZero() && info.State.LastTime.Before(w.Since) {
-		return nil
+	if !w.Since.IsZero() && state.LastTime.Before(w.Since) {
+		return 0, false
 	}
-	cfg := jetstream.OrderedConsumerConfig{HeadersOnly: o.HeadersOnly, InactiveThreshold: time.Minute}
+	return last, true
+}
+
+// consumerConfig starts an ordered consumer at the window's start.
+func (w Window) consumerConfig(headersOnly bool) jetstream.OrderedConsumerConfig {
+	cfg := jetstream.OrderedConsumerConfig{HeadersOnly: headersOnly, InactiveThreshold: time.Minute}
 	if w.Subject != "" {
 		cfg.FilterSubjects = []string{w.Subject}
 	}
@@ -101,20 +122,30 @@ func Scan(ctx context.Context, js jetstream.JetStream, stream string, w Window, 
 	default:
 		cfg.DeliverPolicy = jetstream.DeliverAllPolicy
 	}
-	cons, err := st.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("stream %s: ordered consumer: %w", stream, err)
+	return cfg
+}
+
+// dropConsumer removes the ephemeral consumer now rather than after its
+// inactivity threshold, so `maria streams` does not show the tools' own scans.
+func dropConsumer(ctx context.Context, st jetstream.Stream, cons jetstream.Consumer) {
+	if ci := cons.CachedInfo(); ci != nil {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = st.DeleteConsumer(dctx, ci.Name)
 	}
-	defer func() {
-		// Remove the ephemeral consumer now rather than after its inactivity
-		// threshold, so `maria streams` does not show the tools' own scans.
-		if ci := cons.CachedInfo(); ci != nil {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			defer cancel()
-			_ = st.DeleteConsumer(dctx, ci.Name)
-		}
-	}()
-	batch := o.Batch
+}
+
+// scanner is one Scan's walk through the window, batch by batch.
+type scanner struct {
+	stream string
+	w      Window
+	last   uint64
+	o      ScanOptions
+	fn     func(Stored) (bool, error)
+}
+
+func (sc scanner) run(ctx context.Context, cons jetstream.Consumer) error {
+	batch := sc.o.Batch
 	if batch <= 0 {
 		batch = 256
 	}
@@ -126,33 +157,14 @@ func Scan(ctx context.Context, js jetstream.JetStream, stream string, w Window, 
 		// "no messages" when the selection is exhausted.
 		mb, err := cons.FetchNoWait(batch)
 		if err != nil {
-			return fmt.Errorf("stream %s: fetch: %w", stream, err)
+			return fmt.Errorf("stream %s: fetch: %w", sc.stream, err)
 		}
-		n := 0
-		for m := range mb.Messages() {
-			n++
-			meta, err := m.Metadata()
-			if err != nil {
-				return fmt.Errorf("stream %s: metadata: %w", stream, err)
-			}
-			seq := meta.Sequence.Stream
-			if seq > last || (!w.Until.IsZero() && meta.Timestamp.After(w.Until)) {
-				return nil
-			}
-			s := Stored{Stream: stream, Sequence: seq, Subject: m.Subject(), Time: meta.Timestamp, Header: m.Headers()}
-			if !o.HeadersOnly {
-				s.Data = m.Data()
-			}
-			more, err := fn(s)
-			if err != nil || !more {
-				return err
-			}
-			if seq == last || meta.NumPending == 0 {
-				return nil
-			}
+		n, done, err := sc.batch(mb)
+		if err != nil || done {
+			return err
 		}
 		if err := mb.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			return fmt.Errorf("stream %s: fetch: %w", stream, err)
+			return fmt.Errorf("stream %s: fetch: %w", sc.stream, err)
 		}
 		if n == 0 {
 			return nil
@@ -160,11 +172,38 @@ func Scan(ctx context.Context, js jetstream.JetStream, stream string, w Window, 
 	}
 }
 
+// batch hands one fetched batch to fn; done when the window (or fn) ends.
+func (sc scanner) batch(mb jetstream.MessageBatch) (n int, done bool, err error) {
+	for m := range mb.Messages() {
+		n++
+		meta, err := m.Metadata()
+		if err != nil {
+			return n, true, fmt.Errorf("stream %s: metadata: %w", sc.stream, err)
+		}
+		seq := meta.Sequence.Stream
+		if seq > sc.last || (!sc.w.Until.IsZero() && meta.Timestamp.After(sc.w.Until)) {
+			return n, true, nil
+		}
+		s := Stored{Stream: sc.stream, Sequence: seq, Subject: m.Subject(), Time: meta.Timestamp, Header: m.Headers()}
+		if !sc.o.HeadersOnly {
+			s.Data = m.Data()
+		}
+		more, err := sc.fn(s)
+		if err != nil || !more {
+			return n, true, err
+		}
+		if seq == sc.last || meta.NumPending == 0 {
+			return n, true, nil
+		}
+	}
+	return n, false, nil
+}
+
 // GetMsg reads one stored message with its body.
 func GetMsg(ctx context.Context, js jetstream.JetStream, stream string, seq uint64) (Stored, error) {
-	st, err := js.Stream(ctx, stream)
+	st, err := OpenStream(ctx, js, stream)
 	if err != nil {
-		return Stored{}, fmt.Errorf("stream %s: %w", stream, err)
+		return Stored{}, err
 	}
 	raw, err := st.GetMsg(ctx, seq)
 	if err != nil {

@@ -55,44 +55,55 @@ func Trace(ctx context.Context, js jetstream.JetStream, correlationID string, si
 		wg   sync.WaitGroup
 	)
 	for _, name := range streams {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var seqs []uint64
-			err := Scan(ctx, js, name, Window{Since: since}, ScanOptions{HeadersOnly: true, Batch: 1024}, func(s Stored) (bool, error) {
-				if s.Header.Get(schemas.HeaderCorrelationID) == correlationID {
-					seqs = append(seqs, s.Sequence)
-				}
-				return true, nil
-			})
-			if errors.Is(err, jetstream.ErrStreamNotFound) {
-				return // not every deployment has every stream
-			}
-			var found []Hop
-			for _, seq := range seqs {
-				if err != nil {
-					break
-				}
-				var s Stored
-				s, err = GetMsg(ctx, js, name, seq)
-				if errors.Is(err, jetstream.ErrMsgNotFound) {
-					err = nil // aged out between the scan and now
-					continue
-				}
-				found = append(found, Hop{Time: s.Time, Stream: name, Seq: s.Sequence, Subject: s.Subject, Message: Describe(s.Header, s.Data)})
-			}
+		wg.Go(func() {
+			found, err := traceStream(ctx, js, name, correlationID, since)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			}
 			hops = append(hops, found...)
-		}()
+		})
 	}
 	wg.Wait()
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	orderHops(hops)
+	return hops, nil
+}
+
+// traceStream finds the messages of one stream that carry correlationID.
+func traceStream(ctx context.Context, js jetstream.JetStream, name, correlationID string, since time.Time) ([]Hop, error) {
+	var seqs []uint64
+	err := Scan(ctx, js, name, Window{Since: since}, ScanOptions{HeadersOnly: true, Batch: 1024}, func(s Stored) (bool, error) {
+		if s.Header.Get(schemas.HeaderCorrelationID) == correlationID {
+			seqs = append(seqs, s.Sequence)
+		}
+		return true, nil
+	})
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, nil // not every deployment has every stream
+	}
+	var found []Hop
+	for _, seq := range seqs {
+		if err != nil {
+			break
+		}
+		var s Stored
+		s, err = GetMsg(ctx, js, name, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			err = nil // aged out between the scan and now
+			continue
+		}
+		found = append(found, Hop{Time: s.Time, Stream: name, Seq: s.Sequence, Subject: s.Subject, Message: Describe(s.Header, s.Data)})
+	}
+	return found, err
+}
+
+// orderHops sorts hops by time (then stream and sequence) and numbers them
+// with the latency since the previous hop and since the first.
+func orderHops(hops []Hop) {
 	sort.SliceStable(hops, func(i, j int) bool {
 		if !hops[i].Time.Equal(hops[j].Time) {
 			return hops[i].Time.Before(hops[j].Time)
@@ -109,7 +120,6 @@ func Trace(ctx context.Context, js jetstream.JetStream, correlationID string, si
 			hops[i].SinceFirst = hops[i].Time.Sub(hops[0].Time)
 		}
 	}
-	return hops, nil
 }
 
 // PrintTrace writes the hops as a table.
