@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/rs/zerolog"
 )
 
 // Factory builds a service from the shared dependencies. It reads its own
@@ -101,18 +102,10 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	if len(names) == 0 {
 		names = Services()
 	}
-	regMu.Lock()
-	factories := make([]Factory, len(names))
-	for i, n := range names {
-		f, ok := registry[n]
-		if !ok {
-			regMu.Unlock()
-			return nil, fmt.Errorf("unknown service %q (known: %v)", n, Services())
-		}
-		factories[i] = f
+	factories, err := factoriesOf(names)
+	if err != nil {
+		return nil, err
 	}
-	regMu.Unlock()
-
 	connectCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	b, err := bus.Connect(connectCtx, cfg, log)
@@ -126,57 +119,82 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	h := bus.NewHTTP(log)
 	h.AddCheck("nats", b.Ready)
 	h.AddCheckSource(b.ConsumerChecks)
-	deps := bus.Deps{Bus: b, HTTP: h, Env: env, Log: log}
+	services, err := build(connectCtx, bus.Deps{Bus: b, HTTP: h, Env: env, Log: log}, names, factories)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	r := &Running{Bus: b, HTTP: h, done: make(chan error, 1)}
+	tracingHandedOver = true
+	r.run(ctx, log, names, services, func(c context.Context) error { return h.Serve(c, cfg.HTTPAddr, o.HTTPReady) }, shutdownTracing)
+	return r, nil
+}
 
+// factoriesOf looks the named services up in the registry.
+func factoriesOf(names []string) ([]Factory, error) {
+	known := Services()
+	regMu.Lock()
+	defer regMu.Unlock()
+	factories := make([]Factory, len(names))
+	for i, n := range names {
+		f, ok := registry[n]
+		if !ok {
+			return nil, fmt.Errorf("unknown service %q (known: %v)", n, known)
+		}
+		factories[i] = f
+	}
+	return factories, nil
+}
+
+// build makes every service, each with its own logger, and reports every
+// configuration error of every service at once.
+func build(ctx context.Context, deps bus.Deps, names []string, factories []Factory) ([]bus.Service, error) {
 	services := make([]bus.Service, 0, len(factories))
 	var buildErrs []error
 	for i, f := range factories {
-		svcLog := log.With().Str("component", names[i]).Logger()
 		d := deps
-		d.Log = svcLog
-		s, err := f(connectCtx, d)
+		d.Log = deps.Log.With().Str("component", names[i]).Logger()
+		s, err := f(ctx, d)
 		if err != nil {
 			buildErrs = append(buildErrs, fmt.Errorf("%s: %w", names[i], err))
 			continue
 		}
 		services = append(services, s)
 	}
-	if err := env.Err(); err != nil {
+	if err := deps.Env.Err(); err != nil {
 		buildErrs = append(buildErrs, err)
 	}
-	if len(buildErrs) > 0 {
-		b.Close()
-		return nil, errors.Join(buildErrs...)
-	}
+	return services, errors.Join(buildErrs...)
+}
 
-	r := &Running{Bus: b, HTTP: h, done: make(chan error, 1)}
-	tracingHandedOver = true
+// run starts the HTTP server, the dead-letter watcher and the services; one
+// failing stops them all. When all have returned it closes the bus, flushes
+// tracing and reports their errors on r.done.
+func (r *Running) run(ctx context.Context, log zerolog.Logger, names []string, services []bus.Service, serveHTTP func(context.Context) error, shutdownTracing func(context.Context) error) {
 	runCtx, stop := context.WithCancel(ctx)
 	errc := make(chan error, len(services)+2)
 	var wg sync.WaitGroup
 	start := func(name string, f func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if err := f(runCtx); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error().Err(err).Str("component", name).Msg("service stopped with error")
 				errc <- fmt.Errorf("%s: %w", name, err)
 				stop() // one service failing takes the process down: let the supervisor restart it
 			}
-		}()
+		})
 	}
-	start("http", func(c context.Context) error { return h.Serve(c, cfg.HTTPAddr, o.HTTPReady) })
+	start("http", serveHTTP)
 	if watchDeadLetters(names) {
-		start("dlq-watcher", b.WatchMaxDeliveries)
+		start("dlq-watcher", r.Bus.WatchMaxDeliveries)
 	}
 	for i, s := range services {
 		start(names[i], s.Run)
 	}
-	log.Info().Strs("services", names).Str("nats", b.ClientURL()).Msg("maria running")
+	log.Info().Strs("services", names).Str("nats", r.Bus.ClientURL()).Msg("maria running")
 	go func() {
 		wg.Wait()
 		stop()
-		b.Close()
+		r.Bus.Close()
 		flushCtx, cancelFlush := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := shutdownTracing(flushCtx); err != nil {
 			log.Warn().Err(err).Msg("tracing shutdown")
@@ -190,7 +208,6 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		log.Info().Msg("maria stopped")
 		r.done <- errors.Join(errs...)
 	}()
-	return r, nil
 }
 
 // watchDeadLetters tells whether this process should turn MAX_DELIVERIES

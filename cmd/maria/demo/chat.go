@@ -48,24 +48,8 @@ func (e *Env) Chat(ctx context.Context, o ChatOptions) error {
 		o.User = ScriptUser
 	}
 	p := o.Out
-	lines := make(chan string)
-	readErr := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(o.In)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
-		}
-		readErr <- sc.Err()
-		close(lines)
-	}()
-	var thread string
-	var last *Turn
-	var lastDone time.Time
+	lines, readErr := readLines(ctx, o.In)
+	s := &chatSession{e: e, o: o, p: p}
 	for {
 		if o.Prompt {
 			p.Printf("%s ", p.paint(styleCyan, "you ›"))
@@ -94,84 +78,144 @@ func (e *Env) Chat(ctx context.Context, o ChatOptions) error {
 		if !o.Prompt {
 			p.Printf("%s %s\n", p.paint(styleCyan, "you ›"), line) // piped input: show the conversation
 		}
-		cmd, arg, _ := strings.Cut(line, " ")
-		var t *Turn
-		var err error
-		done := Answered
-		switch cmd {
-		case "/quit", "/exit":
+		if s.handle(ctx, line) {
 			return nil
-		case "/help":
-			p.Printf("%s\n", ChatHelp)
-			continue
-		case "/new":
-			thread = ""
-			p.Printf("(new conversation)\n")
-			continue
-		case "/transcript":
-			p.Printf("%s", e.Slack.Transcript())
-			continue
-		case "/trace":
-			if last == nil {
-				p.Printf("(nothing sent yet)\n")
-				continue
-			}
-			rows, err := e.TurnTrace(ctx, last, lastDone)
-			if err != nil {
-				p.Printf("trace: %v\n", err)
-				continue
-			}
-			p.Trace(last.ID, rows)
-			continue
-		case "/confirm", "/cancel":
-			action := ai.ActionConfirm
-			if cmd == "/cancel" {
-				action = ai.ActionCancel
-			}
-			m, b, found := e.FindButton(o.Channel, thread, action)
-			if !found {
-				p.Printf("(no proposal with a %s button in this conversation)\n", strings.TrimPrefix(cmd, "/"))
-				continue
-			}
-			t, err = e.Click(ctx, o.User, m, b)
-			done = AnyDelivered
-		case "/file":
-			path := strings.TrimSpace(arg)
-			data, rerr := os.ReadFile(path)
-			if rerr != nil {
-				p.Printf("file: %v\n", rerr)
-				continue
-			}
-			mt := mime.TypeByExtension(filepath.Ext(path))
-			if mt == "" {
-				mt = "application/octet-stream"
-			}
-			t, _, err = e.ShareFile(ctx, o.Channel, "im", o.User, "", thread, filepath.Base(path), mt, data)
-			done = Stored
-		default:
-			if strings.HasPrefix(cmd, "/") {
-				p.Printf("unknown command %s (/help lists them)\n", cmd)
-				continue
-			}
-			t, err = e.DM(ctx, o.Channel, o.User, line, thread)
-		}
-		if err != nil {
-			p.Printf("%s %v\n", p.paint(styleRed, "✗"), err)
-			continue
-		}
-		if thread == "" {
-			thread = t.ThreadTS
-		}
-		seen, err := e.Settle(ctx, t.ID, done)
-		last, lastDone = t, time.Now()
-		if errors.Is(err, context.Canceled) {
-			return nil
-		}
-		e.printAnswer(p, t, seen)
-		if err != nil {
-			p.Printf("%s %v\n", p.paint(styleRed, "✗"), err)
 		}
 	}
+}
+
+// readLines feeds in's lines to a channel, closed at EOF; the read error,
+// if any, follows on the second channel.
+func readLines(ctx context.Context, in io.Reader) (<-chan string, <-chan error) {
+	lines := make(chan string)
+	readErr := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+		readErr <- sc.Err()
+		close(lines)
+	}()
+	return lines, readErr
+}
+
+// chatSession is one Chat's conversation: its thread and its last turn.
+type chatSession struct {
+	e        *Env
+	o        ChatOptions
+	p        Printer
+	thread   string
+	last     *Turn
+	lastDone time.Time
+}
+
+// handle runs one line: a prompt command or a message to Maria. It reports
+// whether the chat should end.
+func (s *chatSession) handle(ctx context.Context, line string) (quit bool) {
+	p := s.p
+	cmd, arg, _ := strings.Cut(line, " ")
+	switch cmd {
+	case "/quit", "/exit":
+		return true
+	case "/help":
+		p.Printf("%s\n", ChatHelp)
+	case "/new":
+		s.thread = ""
+		p.Printf("(new conversation)\n")
+	case "/transcript":
+		p.Printf("%s", s.e.Slack.Transcript())
+	case "/trace":
+		s.trace(ctx)
+	default:
+		t, done, err := s.send(ctx, cmd, arg, line)
+		if t == nil && err == nil {
+			return false // nothing sent; said why
+		}
+		return s.answer(ctx, t, done, err)
+	}
+	return false
+}
+
+// trace prints the per-hop trace of the last turn.
+func (s *chatSession) trace(ctx context.Context) {
+	if s.last == nil {
+		s.p.Printf("(nothing sent yet)\n")
+		return
+	}
+	rows, err := s.e.TurnTrace(ctx, s.last, s.lastDone)
+	if err != nil {
+		s.p.Printf("trace: %v\n", err)
+		return
+	}
+	s.p.Trace(s.last.ID, rows)
+}
+
+// send starts the turn a line asks for: a button click, a shared file or a
+// DM, with the condition that ends it. No turn and no error: nothing was
+// sent, and why was printed.
+func (s *chatSession) send(ctx context.Context, cmd, arg, line string) (*Turn, func([]Seen) bool, error) {
+	p, e, o := s.p, s.e, s.o
+	switch {
+	case cmd == "/confirm" || cmd == "/cancel":
+		action := ai.ActionConfirm
+		if cmd == "/cancel" {
+			action = ai.ActionCancel
+		}
+		m, b, found := e.FindButton(o.Channel, s.thread, action)
+		if !found {
+			p.Printf("(no proposal with a %s button in this conversation)\n", strings.TrimPrefix(cmd, "/"))
+			return nil, nil, nil
+		}
+		t, err := e.Click(ctx, o.User, m, b)
+		return t, AnyDelivered, err
+	case cmd == "/file":
+		path := strings.TrimSpace(arg)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			p.Printf("file: %v\n", err)
+			return nil, nil, nil
+		}
+		mt := mime.TypeByExtension(filepath.Ext(path))
+		if mt == "" {
+			mt = "application/octet-stream"
+		}
+		t, _, err := e.ShareFile(ctx, o.Channel, "im", o.User, "", s.thread, filepath.Base(path), mt, data)
+		return t, Stored, err
+	case strings.HasPrefix(cmd, "/"):
+		p.Printf("unknown command %s (/help lists them)\n", cmd)
+		return nil, nil, nil
+	}
+	t, err := e.DM(ctx, o.Channel, o.User, line, s.thread)
+	return t, Answered, err
+}
+
+// answer waits for a sent turn to settle and prints Maria's answer; it
+// reports whether the chat should end (interrupted).
+func (s *chatSession) answer(ctx context.Context, t *Turn, done func([]Seen) bool, err error) (quit bool) {
+	p := s.p
+	if err != nil {
+		p.Printf("%s %v\n", p.paint(styleRed, "✗"), err)
+		return false
+	}
+	if s.thread == "" {
+		s.thread = t.ThreadTS
+	}
+	seen, err := s.e.Settle(ctx, t.ID, done)
+	s.last, s.lastDone = t, time.Now()
+	if errors.Is(err, context.Canceled) {
+		return true
+	}
+	s.e.printAnswer(p, t, seen)
+	if err != nil {
+		p.Printf("%s %v\n", p.paint(styleRed, "✗"), err)
+	}
+	return false
 }
 
 // printAnswer prints what Maria said for a turn.

@@ -139,31 +139,67 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	if environ == nil {
 		environ = map[string]string{}
 	}
-
-	// The store.
-	e.DataDir = o.DataDir
-	if e.DataDir == "" {
-		dir, err := os.MkdirTemp("", "maria-demo-")
-		if err != nil {
-			return nil, fmt.Errorf("demo data dir: %w", err)
-		}
-		e.DataDir, e.tempDir = dir, true
-	}
-	listen := o.NATSListen
-	if listen == "" || listen == "-" {
-		listen = "127.0.0.1:0"
-	}
-	if e.Server, err = bus.StartEmbedded(e.DataDir, listen); err != nil {
+	if err := e.startStore(o.DataDir, o.NATSListen); err != nil {
 		return nil, err
 	}
-
 	// Slack: the Web API simulator with a generated bot token, and signed
 	// deliveries with a generated signing secret.
 	botToken := "xoxb-demo-" + randomHex(24)
 	signingSecret := randomHex(32)
 	e.Slack = slacksim.New(botToken)
 	e.closers = append(e.closers, e.Slack.Close)
+	vars := passedThrough(environ)
+	if err := e.startModelAndERP(environ, vars, o.OpenAI); err != nil {
+		return nil, err
+	}
+	e.ownVars(vars, botToken, signingSecret)
+	for k, v := range o.Overrides {
+		vars[k] = v
+	}
+	e.Vars = vars
+	e.SettleTimeout = o.SettleTimeout
+	if e.SettleTimeout <= 0 {
+		e.SettleTimeout = 30 * time.Second
+		if e.RealAI {
+			e.SettleTimeout = 2 * time.Minute
+		}
+	}
+	if err := e.startObserver(ctx, o.LogOutput); err != nil {
+		return nil, err
+	}
+	if err := e.startServices(ctx, o); err != nil {
+		return nil, err
+	}
+	e.Events = &slackevents.Client{BaseURL: "http://" + e.HTTPAddr, SigningSecret: signingSecret,
+		Team: Team, BotUserID: BotUserID, AppID: AppID}
+	if err := e.waitReady(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
 
+// startStore starts the embedded server on dataDir (default: a temporary
+// directory), listening on listen (default: a random loopback port).
+func (e *Env) startStore(dataDir, listen string) error {
+	e.DataDir = dataDir
+	if e.DataDir == "" {
+		dir, err := os.MkdirTemp("", "maria-demo-")
+		if err != nil {
+			return fmt.Errorf("demo data dir: %w", err)
+		}
+		e.DataDir, e.tempDir = dir, true
+	}
+	if listen == "" || listen == "-" {
+		listen = "127.0.0.1:0"
+	}
+	var err error
+	e.Server, err = bus.StartEmbedded(e.DataDir, listen)
+	return err
+}
+
+// passedThrough is the part of the operator's environment the demo's
+// services get: Maria's tuning and the real services they may name.
+func passedThrough(environ map[string]string) map[string]string {
 	vars := map[string]string{}
 	for k, v := range environ {
 		if strings.HasPrefix(k, "MARIA_") || strings.HasPrefix(k, "OPENAI_") || strings.HasPrefix(k, "ODOO_") ||
@@ -171,25 +207,27 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 			vars[k] = v
 		}
 	}
+	return vars
+}
 
-	// OpenAI: the real model when configured, else the simulator.
+// startModelAndERP uses the real model and Odoo when environ configures
+// them, else starts their simulators and points vars at them.
+func (e *Env) startModelAndERP(environ, vars map[string]string, sim *openaisim.Sim) error {
 	e.RealAI = environ["OPENAI_API_KEY"] != "" || environ["OPENAI_BASE_URL"] != ""
 	if !e.RealAI {
-		e.OpenAI = o.OpenAI
+		e.OpenAI = sim
 		if e.OpenAI == nil {
 			e.OpenAI = openaisim.New(openaisim.Rules())
 		}
 		e.OpenAI.APIKey = "sk-demo-" + randomHex(20)
 		srv, url, err := e.OpenAI.Listen("127.0.0.1:0")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		e.openaiSrv = srv
 		vars["OPENAI_BASE_URL"], vars["OPENAI_API_KEY"] = url, e.OpenAI.APIKey
 		delete(vars, "OPENAI_MODEL")
 	}
-
-	// Odoo: the real one when configured, else the simulator.
 	e.RealOdoo = environ["ODOO_URL"] != ""
 	if !e.RealOdoo {
 		e.Odoo = odoosim.Start()
@@ -201,10 +239,13 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 		}
 		vars["ODOO_URL"], vars["ODOO_DB"], vars["ODOO_USERNAME"], vars["ODOO_PASSWORD"] = e.Odoo.URL, e.Odoo.DB, e.Odoo.User, e.Odoo.Password
 	}
+	return nil
+}
 
-	// Everything else is the demo's own: the bus, Slack, the listeners, and
-	// who may use it (the simulated workspace is not in a production
-	// allow-list of teams, enterprises or apps).
+// ownVars sets what is the demo's own: the bus, Slack, the listeners, and
+// who may use it (the simulated workspace is not in a production allow-list
+// of teams, enterprises or apps).
+func (e *Env) ownVars(vars map[string]string, botToken, signingSecret string) {
 	for _, k := range []string{"MARIA_EGRESS_DRY_RUN", "MARIA_ERP_READ_ONLY", "MARIA_HTTP_ADDR", "MARIA_DATA_DIR", "MARIA_NATS_LISTEN",
 		"MARIA_ALLOWED_TEAMS", "MARIA_ALLOWED_ENTERPRISES", "MARIA_ALLOWED_APP_IDS"} {
 		delete(vars, k)
@@ -215,10 +256,10 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	vars["MARIA_DATA_DIR"] = e.DataDir
 	vars["MARIA_NATS_LISTEN"] = "-"
 	vars["MARIA_STREAM_REPLICAS"] = "1"
-	// The demo declares the streams once, as an operator does (below,
-	// before any service runs); the services only check them. Several
-	// instances updating a stream while others create consumers on it
-	// trips a data race inside nats-server (seen with -race, Split mode).
+	// The demo declares the streams once, as an operator does (the
+	// observer, before any service runs); the services only check them.
+	// Several instances updating a stream while others create consumers on
+	// it trips a data race inside nats-server (seen with -race, Split mode).
 	vars["MARIA_DECLARE_STREAMS"] = "false"
 	vars["SLACK_API_URL"] = e.Slack.URL()
 	vars["SLACK_BOT_TOKEN"] = botToken
@@ -230,40 +271,33 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	if vars["MARIA_SERVICE_NAME"] == "" {
 		vars["MARIA_SERVICE_NAME"] = "maria-demo"
 	}
-	for k, v := range o.Overrides {
-		vars[k] = v
-	}
-	e.Vars = vars
+}
 
-	e.SettleTimeout = o.SettleTimeout
-	if e.SettleTimeout <= 0 {
-		e.SettleTimeout = 30 * time.Second
-		if e.RealAI {
-			e.SettleTimeout = 2 * time.Minute
-		}
-	}
-
-	// The observer: declares the streams (idempotent) and watches maria.>
-	// before any service runs, so no message of a turn is missed.
-	logOut := o.LogOutput
+// startObserver connects the demo's own bus connection, declares the
+// streams (idempotent) and watches maria.> before any service runs, so no
+// message of a turn is missed.
+func (e *Env) startObserver(ctx context.Context, logOut io.Writer) error {
 	if logOut == nil {
 		logOut = io.Discard
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	var err error
 	e.Observer, err = bus.Connect(cctx, bus.Config{NATSURL: e.Server.ClientURL(), NATSCreds: e.NATSCreds(), DataDir: e.DataDir, EmbeddedListen: "-",
 		Replicas: 1, ServiceName: "maria-demo-observer", LogLevel: "warn"}, bus.NewLogger(logOut, "warn", "maria-demo-observer"))
 	if err != nil {
-		return nil, fmt.Errorf("demo observer: %w", err)
+		return fmt.Errorf("demo observer: %w", err)
 	}
 	if err := e.Observer.EnsureStreams(cctx); err != nil {
-		return nil, err
+		return err
 	}
-	if e.Watch, err = NewWatcher(e.Observer); err != nil {
-		return nil, err
-	}
+	e.Watch, err = NewWatcher(e.Observer)
+	return err
+}
 
-	// The services.
+// startServices runs the selected services (default: all), in one
+// instance or, Split, one instance each.
+func (e *Env) startServices(ctx context.Context, o Options) error {
 	names := o.Services
 	if len(names) == 0 {
 		names = app.Services()
@@ -271,21 +305,16 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	if o.Split {
 		for _, n := range names {
 			if err := e.startInstance(ctx, n, []string{n}, o.HTTPAddr, n == "ingress"); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	} else if err := e.startInstance(ctx, "", names, o.HTTPAddr, true); err != nil {
-		return nil, err
+		return err
 	}
 	if e.HTTPAddr == "" {
-		return nil, errors.New("demo: no ingress running (the ingress service is needed to deliver Slack events)")
+		return errors.New("demo: no ingress running (the ingress service is needed to deliver Slack events)")
 	}
-	e.Events = &slackevents.Client{BaseURL: "http://" + e.HTTPAddr, SigningSecret: signingSecret,
-		Team: Team, BotUserID: BotUserID, AppID: AppID}
-	if err := e.waitReady(ctx); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return nil
 }
 
 // startInstance runs services as one app.Start instance.

@@ -51,6 +51,7 @@ type script struct {
 	transcript string
 	results    []StepResult
 	cur        *StepResult
+	thread     string // the conversation's thread, started by step 1
 }
 
 func (s *script) check(ok bool, format string, args ...any) bool {
@@ -76,133 +77,148 @@ func (s *script) fail(err error) {
 func (e *Env) Script(ctx context.Context, p Printer) ([]StepResult, error) {
 	s := &script{e: e, p: p}
 	e.Slack.AddUser(ScriptUser, "alice", "Alice Martin", "alice@example.com")
+	s.step("1. A question about an order → the AI reads the ERP", func() { s.orderQuestion(ctx) })
+	s.step("2. A follow-up in the thread → Maria remembers the conversation", func() { s.followUp(ctx) })
+	s.step("3. A change request → a proposal; the asker's Confirm click → one ERP write", func() { s.changeRequest(ctx) })
+	s.step("4. A shared image → stored", func() { s.sharedImage(ctx) })
+	return s.results, s.summary()
+}
 
-	var thread string
-	s.step("1. A question about an order → the AI reads the ERP", func() {
-		t, seen, ok := s.ask(ctx, func() (*Turn, error) { return e.Mention(ctx, ScriptChannel, ScriptUser, QuestionOrder, "") }, Answered)
-		if !ok {
-			return
-		}
-		thread = t.ThreadTS
-		answer := s.answerIn(t, seen)
-		queries := e.Watch.Queries(t.Started, time.Now())
-		read := false
-		for _, q := range queries {
-			read = read || q.Model == "sale.order"
-		}
-		s.check(read, "the AI read sale.order from the ERP (%d ERP queries: %s)", len(queries), queryList(queries))
-		if !e.RealAI && e.Odoo != nil {
-			s.check(strings.Contains(answer, "S00042") && strings.Contains(answer, "Azure Interior"),
-				"the answer names the order and its customer from Odoo")
-		}
-	})
-
-	s.step("2. A follow-up in the thread → Maria remembers the conversation", func() {
-		if thread == "" {
-			s.fail(errors.New("skipped: step 1 started no thread"))
-			return
-		}
-		before := 0
-		if e.OpenAI != nil {
-			before = len(e.OpenAI.Requests())
-		}
-		t, seen, ok := s.ask(ctx, func() (*Turn, error) { return e.Reply(ctx, ScriptChannel, ScriptUser, QuestionFollowUp, thread) }, Answered)
-		if !ok {
-			return
-		}
-		answer := s.answerIn(t, seen)
-		if e.OpenAI != nil {
-			sawEarlier := false
-			for _, r := range e.OpenAI.Requests()[before:] {
-				for _, m := range r.Messages[:max(0, len(r.Messages)-1)] {
-					sawEarlier = sawEarlier || strings.Contains(m.Text(), "S00042")
-				}
-			}
-			s.check(sawEarlier, "the model was given the earlier turn (thread memory)")
-			queries := e.Watch.Queries(t.Started, time.Now())
-			s.check(len(queries) == 0, "answered from memory, without reading the ERP again (%d queries)", len(queries))
-			if e.Odoo != nil {
-				s.check(strings.Contains(answer, "Azure Interior") && strings.Contains(answer, "total"),
-					"the answer names the customer and the total")
-			}
-		}
-	})
-
-	s.step("3. A change request → a proposal; the asker's Confirm click → one ERP write", func() {
-		if thread == "" {
-			s.fail(errors.New("skipped: step 1 started no thread"))
-			return
-		}
-		before := e.countLeads()
-		t, _, ok := s.ask(ctx, func() (*Turn, error) { return e.Reply(ctx, ScriptChannel, ScriptUser, QuestionLead, thread) }, Answered)
-		if !ok {
-			return
-		}
-		msg, confirm, found := e.FindButton(ScriptChannel, t.ThreadTS, ai.ActionConfirm)
-		if !s.check(found, "Maria proposed the change with Confirm / Cancel buttons") {
-			return
-		}
-		if e.Odoo != nil {
-			s.check(e.countLeads() == before, "nothing written before the click (crm.lead: %d)", e.countLeads())
-		}
-		c, _, ok := s.ask(ctx, func() (*Turn, error) { return e.Click(ctx, ScriptUser, msg, confirm) }, ERPDone)
-		if !ok {
-			return
-		}
-		seen := e.Watch.Turn(c.ID)
-		cmds := OfType(seen, schemas.TypeERPCommand)
-		results := OfType(seen, schemas.TypeERPResult)
-		s.check(len(cmds) == 1 && len(results) == 1, "one ERP command, one result (%d, %d)", len(cmds), len(results))
-		for _, r := range results {
-			if res, err := schemas.DecodeData[schemas.ERPResult](r); err == nil {
-				s.check(res.OK, "Odoo %s on %s: ok=%v ids=%v %s %s", res.Op, res.Model, res.OK, res.IDs, res.URL, res.Error)
-			}
-		}
-		if e.Odoo != nil {
-			after := e.countLeads()
-			s.check(after == before+1, "exactly one crm.lead created in the Odoo simulator (%d → %d)", before, after)
-		} else {
-			s.p.Printf("  (real Odoo: the lead was written there; the exactly-once count is checked only on the simulator)\n")
-		}
-		updated, _ := e.Slack.Message(msg.Channel, msg.TS)
-		s.check(updated.Edits > 0 && len(Buttons(updated)) == 0, "the proposal message now shows the outcome, without buttons")
-	})
-
-	s.step("4. A shared image → stored", func() {
-		img := DemoImage()
-		sum := sha256.Sum256(img)
-		_, seen, ok := s.do(ctx, func() (*Turn, error) {
-			t, _, err := e.ShareFile(ctx, ScriptChannel, "channel", ScriptUser, "", thread, ImageName, "image/png", img)
-			return t, err
-		}, Stored)
-		if !ok {
-			return
-		}
-		for _, env := range OfType(seen, schemas.TypeStoredFile) {
-			sf, err := schemas.DecodeData[schemas.StoredFile](env)
-			if err != nil {
-				s.fail(err)
-				continue
-			}
-			s.check(sf.SHA256 == hex.EncodeToString(sum[:]) && sf.Size == int64(len(img)),
-				"stored %s in %s/%s (%s, %d bytes, sha256 %s…)", sf.Name, sf.Backend, sf.Bucket+"/"+sf.Key, sf.ContentType, sf.Size, sf.SHA256[:12])
-		}
-	})
-
+// summary prints every step's outcome and names the ones that failed.
+func (s *script) summary() error {
 	var failed []string
-	p.Heading("Result")
+	s.p.Heading("Result")
 	for _, r := range s.results {
 		if r.OK() {
-			p.OK("%s", r.Name)
+			s.p.OK("%s", r.Name)
 		} else {
-			p.Fail("%s: %s", r.Name, strings.Join(r.Failures, "; "))
+			s.p.Fail("%s: %s", r.Name, strings.Join(r.Failures, "; "))
 			failed = append(failed, r.Name)
 		}
 	}
 	if len(failed) > 0 {
-		return s.results, fmt.Errorf("%d of %d scripted steps failed: %s", len(failed), len(s.results), strings.Join(failed, "; "))
+		return fmt.Errorf("%d of %d scripted steps failed: %s", len(failed), len(s.results), strings.Join(failed, "; "))
 	}
-	return s.results, nil
+	return nil
+}
+
+// orderQuestion: a question about an order makes the AI read the ERP; it starts the thread.
+func (s *script) orderQuestion(ctx context.Context) {
+	e := s.e
+	t, seen, ok := s.ask(ctx, func() (*Turn, error) { return e.Mention(ctx, ScriptChannel, ScriptUser, QuestionOrder, "") }, Answered)
+	if !ok {
+		return
+	}
+	s.thread = t.ThreadTS
+	answer := s.answerIn(t, seen)
+	queries := e.Watch.Queries(t.Started, time.Now())
+	read := false
+	for _, q := range queries {
+		read = read || q.Model == "sale.order"
+	}
+	s.check(read, "the AI read sale.order from the ERP (%d ERP queries: %s)", len(queries), queryList(queries))
+	if !e.RealAI && e.Odoo != nil {
+		s.check(strings.Contains(answer, "S00042") && strings.Contains(answer, "Azure Interior"),
+			"the answer names the order and its customer from Odoo")
+	}
+}
+
+// followUp: a follow-up in the thread is answered from memory.
+func (s *script) followUp(ctx context.Context) {
+	e := s.e
+	if s.thread == "" {
+		s.fail(errors.New("skipped: step 1 started no thread"))
+		return
+	}
+	before := 0
+	if e.OpenAI != nil {
+		before = len(e.OpenAI.Requests())
+	}
+	t, seen, ok := s.ask(ctx, func() (*Turn, error) { return e.Reply(ctx, ScriptChannel, ScriptUser, QuestionFollowUp, s.thread) }, Answered)
+	if !ok {
+		return
+	}
+	answer := s.answerIn(t, seen)
+	if e.OpenAI != nil {
+		sawEarlier := false
+		for _, r := range e.OpenAI.Requests()[before:] {
+			for _, m := range r.Messages[:max(0, len(r.Messages)-1)] {
+				sawEarlier = sawEarlier || strings.Contains(m.Text(), "S00042")
+			}
+		}
+		s.check(sawEarlier, "the model was given the earlier turn (thread memory)")
+		queries := e.Watch.Queries(t.Started, time.Now())
+		s.check(len(queries) == 0, "answered from memory, without reading the ERP again (%d queries)", len(queries))
+		if e.Odoo != nil {
+			s.check(strings.Contains(answer, "Azure Interior") && strings.Contains(answer, "total"),
+				"the answer names the customer and the total")
+		}
+	}
+}
+
+// changeRequest: a change request gets a proposal; the Confirm click makes one ERP write.
+func (s *script) changeRequest(ctx context.Context) {
+	e := s.e
+	if s.thread == "" {
+		s.fail(errors.New("skipped: step 1 started no thread"))
+		return
+	}
+	before := e.countLeads()
+	t, _, ok := s.ask(ctx, func() (*Turn, error) { return e.Reply(ctx, ScriptChannel, ScriptUser, QuestionLead, s.thread) }, Answered)
+	if !ok {
+		return
+	}
+	msg, confirm, found := e.FindButton(ScriptChannel, t.ThreadTS, ai.ActionConfirm)
+	if !s.check(found, "Maria proposed the change with Confirm / Cancel buttons") {
+		return
+	}
+	if e.Odoo != nil {
+		s.check(e.countLeads() == before, "nothing written before the click (crm.lead: %d)", e.countLeads())
+	}
+	c, _, ok := s.ask(ctx, func() (*Turn, error) { return e.Click(ctx, ScriptUser, msg, confirm) }, ERPDone)
+	if !ok {
+		return
+	}
+	seen := e.Watch.Turn(c.ID)
+	cmds := OfType(seen, schemas.TypeERPCommand)
+	results := OfType(seen, schemas.TypeERPResult)
+	s.check(len(cmds) == 1 && len(results) == 1, "one ERP command, one result (%d, %d)", len(cmds), len(results))
+	for _, r := range results {
+		if res, err := schemas.DecodeData[schemas.ERPResult](r); err == nil {
+			s.check(res.OK, "Odoo %s on %s: ok=%v ids=%v %s %s", res.Op, res.Model, res.OK, res.IDs, res.URL, res.Error)
+		}
+	}
+	if e.Odoo != nil {
+		after := e.countLeads()
+		s.check(after == before+1, "exactly one crm.lead created in the Odoo simulator (%d → %d)", before, after)
+	} else {
+		s.p.Printf("  (real Odoo: the lead was written there; the exactly-once count is checked only on the simulator)\n")
+	}
+	updated, _ := e.Slack.Message(msg.Channel, msg.TS)
+	s.check(updated.Edits > 0 && len(Buttons(updated)) == 0, "the proposal message now shows the outcome, without buttons")
+}
+
+// sharedImage: a shared image is stored, byte for byte.
+func (s *script) sharedImage(ctx context.Context) {
+	e := s.e
+	img := DemoImage()
+	sum := sha256.Sum256(img)
+	_, seen, ok := s.do(ctx, func() (*Turn, error) {
+		t, _, err := e.ShareFile(ctx, ScriptChannel, "channel", ScriptUser, "", s.thread, ImageName, "image/png", img)
+		return t, err
+	}, Stored)
+	if !ok {
+		return
+	}
+	for _, env := range OfType(seen, schemas.TypeStoredFile) {
+		sf, err := schemas.DecodeData[schemas.StoredFile](env)
+		if err != nil {
+			s.fail(err)
+			continue
+		}
+		s.check(sf.SHA256 == hex.EncodeToString(sum[:]) && sf.Size == int64(len(img)),
+			"stored %s in %s/%s (%s, %d bytes, sha256 %s…)", sf.Name, sf.Backend, sf.Bucket+"/"+sf.Key, sf.ContentType, sf.Size, sf.SHA256[:12])
+	}
 }
 
 func (s *script) step(name string, run func()) {
