@@ -194,3 +194,32 @@ func TestDLQWithoutStreamSaysSo(t *testing.T) {
 		t.Errorf("replay of a missing stream: exit %d %s", code, errOut)
 	}
 }
+
+// Against a running maria (attached through MARIA_NATS_LISTEN and its data
+// dir's operator identity) the commands print what is there and exit 0.
+func TestOperatorCommandsAgainstRunningMaria(t *testing.T) {
+	live := bustest.New(t)
+	t.Setenv("NATS_URL", "")
+	t.Setenv("NATS_CREDS", "")
+	t.Setenv("MARIA_NATS_LISTEN", strings.TrimPrefix(live.ClientURL(), "nats://"))
+	t.Setenv("MARIA_DATA_DIR", live.Config().DataDir)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"streams"}, "MARIA_DLQ"},
+		{[]string{"streams", "--json"}, `"name": "MARIA_IN"`},
+		{[]string{"dlq", "ls"}, "SEQ"},
+		{[]string{"dlq", "redrive", "--all", "--yes"}, "no dead letters"},
+		{[]string{"dlq", "purge", "--consumer", "ai", "-yes"}, "no dead letters"},
+		{[]string{"trace", "Ev-none", "--json"}, "null"},
+	} {
+		code, out, errOut := run(t, c.args...)
+		if code != exitOK || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d, want %q in stdout\nstdout: %s\nstderr: %s", c.args, code, c.want, out, errOut)
+		}
+	}
+	if code, _, errOut := run(t, "trace", "Ev-none"); code != exitFail || !strings.HasPrefix(errOut, "maria trace: no message with correlation id Ev-none since ") {
+		t.Errorf("trace of nothing: exit %d %s", code, errOut)
+	}
+}
