@@ -228,8 +228,8 @@ func (p *Processor) onMessage(ctx context.Context, m *bus.Msg, mention bool) err
 		}
 	}
 	text := cleanText(msg.Text)
-	if text == "" {
-		if len(msg.Files) > 0 {
+	if text == "" || isHelpRequest(text) {
+		if text == "" && len(msg.Files) > 0 {
 			return ignore("file_only") // storage handles shared files
 		}
 		metricEvents.WithLabelValues(typ, "help").Inc()
@@ -274,7 +274,7 @@ func (p *Processor) onCommand(ctx context.Context, m *bus.Msg) error {
 		return bus.Permanent(err)
 	}
 	text := strings.TrimSpace(cmd.Text)
-	if text == "" || strings.EqualFold(text, "help") {
+	if text == "" || isHelpRequest(text) {
 		metricEvents.WithLabelValues("command", "help").Inc()
 		_, err := m.Publish(ctx, schemas.OutSubject(m.Env.Team, m.Env.Channel), "help", schemas.TypeOutEphemeral,
 			schemas.OutEphemeral{User: m.Env.User, Text: helpText(m.Env.User)})
@@ -330,13 +330,6 @@ func (p *Processor) onAssistant(ctx context.Context, m *bus.Msg) error {
 		metricEvents.WithLabelValues("assistant", "ignored_event").Inc()
 	}
 	return nil
-}
-
-func helpText(user string) string {
-	return fmt.Sprintf("Hi <@%s>! I answer questions about our Odoo ERP — for example "+
-		"\"What is the status of S00042?\", \"Unpaid invoices for Azure Interior?\", "+
-		"\"How many Desk Combination in stock?\". I can also propose changes like "+
-		"\"Create a lead for Acme, 5k, for Mitchell\"; nothing changes until you click Confirm.", user)
 }
 
 // apologyText is the short, honest reply when the AI service fails.
