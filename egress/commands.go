@@ -129,8 +129,11 @@ func (e *Egress) refWriter(env *schemas.Envelope, ref, mode string) func(context
 			m = o.Mode
 		}
 		r := &refRecord{TS: o.TS, Channel: env.Channel, Mode: m}
-		if m == modeFallback {
+		switch m {
+		case modeFallback:
 			r.Text, r.Flushed, r.LastFlush = o.Text, len(o.Text), time.Now()
+		case modeStream:
+			r.Streamed = len(o.Text)
 		}
 		return e.st.putRef(ctx, env, ref, r)
 	}

@@ -53,6 +53,9 @@ type Egress struct {
 	hooks Hooks
 	log   zerolog.Logger
 	spec  schemas.ConsumerSpec
+	// botID is this app's bot id (from auth.test, when verified): an
+	// uncertain stream start is looked for among its messages only.
+	botID string
 
 	mu       sync.Mutex
 	noStream map[string]time.Time // channel → streaming known unavailable until
@@ -110,7 +113,7 @@ func (e *Egress) verifyAuth(ctx context.Context) error {
 	err := call(ctx, "auth.test", "", false, func(ctx context.Context) error {
 		r, err := e.api.AuthTestContext(ctx)
 		if err == nil {
-			resp.team, resp.user = r.TeamID, r.UserID
+			resp.team, resp.user, e.botID = r.TeamID, r.UserID, r.BotID
 		}
 		return err
 	})

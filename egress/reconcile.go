@@ -3,6 +3,7 @@ package egress
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -80,6 +81,23 @@ func (e *Egress) findByCommand(ctx context.Context, ch, thread, cmdID string, si
 		}
 		id, _ := m.Metadata.EventPayload["command_id"].(string)
 		return id == cmdID
+	})
+}
+
+// findStream finds the native stream an uncertain chat.startStream (begun
+// at since) created in thread. chat.startStream accepts no metadata, so the
+// stream is recognised as the one message only it can be: posted by this
+// bot, without Maria's metadata (every post egress makes carries it, and
+// chat.stopStream stamps it on every stream it ends) and without files, its
+// text beginning with the start's markdown. Within a thread nothing else
+// can match: commands of a thread run one at a time and in order on the one
+// egress replica holding the pin, so while this start is unresolved no
+// other stream begins there, and the earlier ones are stopped (stamped).
+// The earliest match wins.
+func (e *Egress) findStream(ctx context.Context, ch, thread, start string, since time.Time) (string, error) {
+	return e.scan(ctx, ch, thread, since, func(m slack.Message) bool {
+		return m.Timestamp != thread && m.BotID != "" && (e.botID == "" || m.BotID == e.botID) &&
+			m.Metadata.EventType == "" && len(m.Files) == 0 && strings.HasPrefix(m.Text, start)
 	})
 }
 

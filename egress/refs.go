@@ -34,7 +34,11 @@ type refRecord struct {
 	LastFlush time.Time `json:"last_flush,omitzero"`
 	Flushed   int       `json:"flushed,omitempty"`
 	Stopped   bool      `json:"stopped,omitempty"`
-	revision  uint64
+	// Native streams: how many bytes of markdown the stream holds (start
+	// and the appends in Applied), so an uncertain append is judged by the
+	// length it must have reached, not by a suffix earlier text may share.
+	Streamed int `json:"streamed,omitempty"`
+	revision uint64
 }
 
 func (r *refRecord) applied(id string) bool {

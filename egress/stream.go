@@ -120,14 +120,22 @@ func (e *Egress) streamStart(ctx context.Context, m *bus.Msg) error {
 			ts, err := e.postMessage(ctx, ch, opts)
 			return &outcome{TS: ts, Ref: p.Ref, Mode: modeFallback, Text: p.Markdown}, err
 		},
-		// Only fallback posts carry metadata; a native start that may have
-		// happened cannot be found and is started again (see README).
+		// A fallback post carries metadata and is found by it; a native
+		// stream cannot (chat.startStream takes no metadata) and is found
+		// as the thread's unclaimed stream (see findStream).
 		reconcile: func(ctx context.Context, since time.Time) (*outcome, error) {
 			ts, err := e.findByCommand(ctx, ch, th, env.ID, since)
-			if ts == "" || err != nil {
+			if err != nil {
 				return nil, err
 			}
-			return &outcome{TS: ts, Ref: p.Ref, Mode: modeFallback, Text: p.Markdown}, nil
+			if ts != "" {
+				return &outcome{TS: ts, Ref: p.Ref, Mode: modeFallback, Text: p.Markdown}, nil
+			}
+			if ts, err = e.findStream(ctx, ch, th, p.Markdown, since); ts == "" || err != nil {
+				return nil, err
+			}
+			m.Log.Warn().Str("ts", ts).Msg("an uncertain chat.startStream did start the stream; continuing it")
+			return &outcome{TS: ts, Ref: p.Ref, Mode: modeStream, Text: p.Markdown}, nil
 		},
 		after: e.refWriter(env, p.Ref, modeStream),
 	})
@@ -162,12 +170,47 @@ func (e *Egress) streamAppend(ctx context.Context, m *bus.Msg) error {
 		},
 		reconcile: func(ctx context.Context, _ time.Time) (*outcome, error) {
 			text, found, err := e.messageText(ctx, ch, r.TS)
-			if err != nil || !found || chunk == "" || !strings.HasSuffix(text, chunk) {
+			if err != nil || !found || chunk == "" || !appended(text, chunk, r.Streamed) {
 				return nil, err
 			}
 			return &outcome{TS: r.TS, Ref: p.Ref, Text: chunk}, nil
 		},
+		after: e.streamAdvance(m.Env, p.Ref, len(chunk)),
 	})
+}
+
+// appended reports whether an uncertain append of chunk reached a stream
+// that held `before` bytes: the stream then holds at least before+len(chunk)
+// bytes and ends with chunk. The length matters: "Yes. " appended after
+// "Yes. " leaves a text ending with it either way. Appends of one stream run
+// one at a time, in order (the thread's lane), so nothing else grew it.
+// (Streams recorded before the length was kept have before = 0: the check
+// falls back to the suffix.)
+func appended(text, chunk string, before int) bool {
+	return len(text) >= before+len(chunk) && strings.HasSuffix(text, chunk)
+}
+
+// streamAdvance records in the ref that the append cmdID added n bytes to
+// the native stream, once per command (redeliveries run it again).
+func (e *Egress) streamAdvance(env *schemas.Envelope, ref string, n int) func(context.Context, *outcome) error {
+	return func(ctx context.Context, _ *outcome) error {
+		var err error
+		for range 3 {
+			var r *refRecord
+			if r, err = e.resolve(ctx, env, ref); err != nil {
+				return err
+			}
+			if r.applied(env.ID) {
+				return nil
+			}
+			r.Streamed += n
+			r.Applied = append(r.Applied, env.ID)
+			if err = e.st.updateRef(ctx, env, ref, r); err == nil {
+				return nil
+			}
+		}
+		return err // concurrent changes three times: the redelivery runs it again
+	}
 }
 
 func (e *Egress) streamStop(ctx context.Context, m *bus.Msg) error {

@@ -30,14 +30,17 @@ type turn struct {
 }
 
 // answer runs a turn at most once to completion: a turn record (KV,
-// keyed by the event id) makes a redelivered, already answered event a
-// no-op. An attempt that failed half-way (the bus was unreachable) is
-// released and the next delivery answers afresh in a new message: its
-// commands use keys scoped by the delivery number, so they never collide
-// with the partial output of the failed attempt.
+// keyed by the event id, not the delivery) makes a redelivered, already
+// answered event republish only the answer's end (dropped as duplicates),
+// and every command of the turn has the same id on every delivery (see
+// turn.go for the whole protocol).
 func (p *Processor) answer(ctx context.Context, m *bus.Msg, q turn) error {
 	key := "turn-" + m.Env.ID
-	_, done, err := p.turns.Begin(ctx, key)
+	if rec := p.unrecorded.take(key); rec != nil {
+		// Answered here already; only its record failed: record it now.
+		return p.commit(ctx, m, key, rec)
+	}
+	prev, done, err := p.turns.Begin(ctx, key)
 	switch {
 	case errors.Is(err, bus.ErrInFlight):
 		return bus.RetryAfter(err, 15*time.Second)
@@ -45,13 +48,16 @@ func (p *Processor) answer(ctx context.Context, m *bus.Msg, q turn) error {
 		return bus.Retry(err)
 	case done:
 		metricEvents.WithLabelValues(eventLabel(m.Env.Type), "duplicate").Inc()
-		return nil
+		rec, err := recordOf(prev)
+		if err != nil {
+			return bus.Permanent(err)
+		}
+		return p.publishFinal(ctx, m, rec)
+	case prev != nil:
+		m.Log.Warn().Msg("ai: took over an abandoned turn; answering again under the same command ids")
 	}
-	scope := ""
-	if m.Delivery > 1 {
-		scope = fmt.Sprintf("d%d-", m.Delivery)
-	}
-	if err := p.runTurn(ctx, m, q, scope); err != nil {
+	rec, err := p.runTurn(ctx, m, q)
+	if err != nil {
 		if rerr := p.turns.Release(context.WithoutCancel(ctx), key); rerr != nil {
 			m.Log.Warn().Err(rerr).Msg("ai: release turn claim")
 		}
@@ -60,10 +66,7 @@ func (p *Processor) answer(ctx context.Context, m *bus.Msg, q turn) error {
 		}
 		return bus.Retry(err)
 	}
-	if err := p.turns.Finish(ctx, key, map[string]any{"answered": p.now().UTC()}); err != nil {
-		m.Log.Warn().Err(err).Msg("ai: record finished turn")
-	}
-	return nil
+	return p.commit(ctx, m, key, rec)
 }
 
 func eventLabel(typ string) string {
@@ -85,29 +88,35 @@ type turnResult struct {
 	compact bool
 }
 
-func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn, scope string) error {
+// runTurn answers: the streamed part of the answer is published as it
+// comes; the commands that end it are returned in the record, for commit
+// to publish once the turn is recorded.
+func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecord, error) {
 	out := schemas.OutSubject(q.team, q.channel)
+	rec := &turnRecord{Answered: p.now().UTC(), Subject: out}
 	if over, err := p.budgets.Exceeded(ctx, q.team, q.user); err != nil {
-		return err
+		return nil, err
 	} else if over != "" {
 		metricBudgetRefusals.WithLabelValues(over).Inc()
 		metricEvents.WithLabelValues(eventLabel(m.Env.Type), "over_budget").Inc()
+		var c finalCommand
 		if q.threadTS == "" {
-			_, err = m.Publish(ctx, out, scope+"budget", schemas.TypeOutEphemeral, schemas.OutEphemeral{User: q.user, Text: budgetText(over)})
+			c, err = newFinal("budget", schemas.TypeOutEphemeral, schemas.OutEphemeral{User: q.user, Text: budgetText(over)})
 		} else {
-			_, err = m.Publish(ctx, out, scope+"budget", schemas.TypeOutPost, schemas.OutPost{Text: budgetText(over), ThreadTS: q.threadTS})
+			c, err = newFinal("budget", schemas.TypeOutPost, schemas.OutPost{Text: budgetText(over), ThreadTS: q.threadTS})
 		}
-		return err
+		rec.Final = []finalCommand{c}
+		return rec, err
 	}
 	setStatus := func(key, status string) error {
 		if q.threadTS == "" {
 			return nil
 		}
-		_, err := m.Publish(ctx, out, scope+key, schemas.TypeOutStatus, schemas.OutStatus{ThreadTS: q.threadTS, Status: status})
+		_, err := m.Publish(ctx, out, key, schemas.TypeOutStatus, schemas.OutStatus{ThreadTS: q.threadTS, Status: status})
 		return err
 	}
 	if err := setStatus("status-thinking", "is thinking…"); err != nil {
-		return err
+		return nil, err
 	}
 
 	memKey := ""
@@ -116,7 +125,7 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn, scope strin
 		memKey = ThreadKey(q.team, q.channel, q.threadTS)
 		var err error
 		if mem, _, err = p.mem.Load(ctx, memKey); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	access := p.cfg.ERP.Access(m.Env.UserKind, q.channel, q.channelType)
@@ -124,20 +133,22 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn, scope strin
 		metricERPRefusals.WithLabelValues("read", access.readReason).Inc()
 		m.Log.Info().Str("reason", access.readReason).Str("user_kind", m.Env.UserKind).Msg("ai: no ERP access for this turn")
 	}
-	st := &streamer{san: newSanitizer(p.links, q.user), m: m, subject: out, scope: scope, ref: "ai-" + schemas.StableID(m.Env.ID, scope)[:20],
+	// The ref and every key derive from the event alone (the empty string
+	// once was the delivery scope: kept so ids stay what they were).
+	st := &streamer{san: newSanitizer(p.links, q.user), m: m, subject: out, ref: "ai-" + schemas.StableID(m.Env.ID, "")[:20],
 		threadTS: q.threadTS, user: q.user, team: q.team, prefix: q.prefix,
 		flushChars: p.cfg.StreamFlushChars, flushEvery: p.cfg.StreamFlushInterval, now: p.now}
-	tools := newToolRunner(p.erp, p.proposer(m, q, scope), q.user)
+	tools := newToolRunner(p.erp, p.proposer(m, q), q.user)
 	tools.access, tools.hosts = access, p.links
 
 	res, err := p.converse(ctx, m, q, mem, st, tools, access, setStatus)
 	var le *LLMError
 	if err != nil && !errors.As(err, &le) {
-		return err // the bus or KV failed: retry the whole turn later
+		return nil, err // the bus or KV failed: retry the whole turn later
 	}
 	if le != nil {
 		if le.Kind == FailCanceled {
-			return le // shutting down: another replica takes it
+			return nil, le // shutting down: another replica takes it
 		}
 		metricFailures.WithLabelValues(string(le.Kind)).Inc()
 		metricEvents.WithLabelValues(eventLabel(m.Env.Type), "ai_unavailable").Inc()
@@ -147,31 +158,25 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn, scope strin
 			sep = "\n\n"
 		}
 		if err := st.Write(ctx, sep+apologyText(le)); err != nil {
-			return err
+			return nil, err
 		}
-		if err := st.Finish(ctx, nil); err != nil {
-			return err
-		}
-		return setStatus("status-clear", "")
+		return p.ending(rec, st, q, nil)
 	}
 
 	if strings.TrimSpace(st.Text()) == "" {
 		if err := st.Write(ctx, "I couldn't put together an answer to that. Could you rephrase the question?"); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := st.Write(ctx, refusalNotice(access, tools.Refusals())); err != nil {
-		return err
+		return nil, err
 	}
-	if err := st.Finish(ctx, linkBlocks(tools.Links())); err != nil {
-		return err
+	rec, err = p.ending(rec, st, q, linkBlocks(tools.Links()))
+	if err != nil || memKey == "" {
+		return rec, err
 	}
-	if err := setStatus("status-clear", ""); err != nil {
-		return err
-	}
-	if memKey == "" {
-		return nil
-	}
+	// Memory is saved before the commit: entries are keyed by the event,
+	// so a turn answered again adds nothing twice.
 	now := p.now().UTC()
 	entries := []Entry{{ID: m.Env.ID + "/q", Role: RoleUser, User: q.user, Text: q.text, At: now, TS: q.ts}}
 	for i, n := range res.notes {
@@ -183,10 +188,28 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn, scope strin
 		budget = p.cfg.MemoryTokens / 2
 	}
 	if err := p.mem.Append(ctx, memKey, budget, entries...); err != nil {
-		// The answer is out; losing this turn's memory is better than answering twice.
+		// Losing this turn's memory is better than answering twice.
 		m.Log.Warn().Err(err).Msg("ai: save thread memory")
 	}
-	return nil
+	return rec, nil
+}
+
+// ending puts the answer's final commands in rec: the end of the text (with
+// blocks), then the thread status cleared.
+func (p *Processor) ending(rec *turnRecord, st *streamer, q turn, blocks []any) (*turnRecord, error) {
+	final, err := st.Final(blocks)
+	if err != nil {
+		return nil, err
+	}
+	rec.Final = final
+	if q.threadTS != "" {
+		c, err := newFinal("status-clear", schemas.TypeOutStatus, schemas.OutStatus{ThreadTS: q.threadTS})
+		if err != nil {
+			return nil, err
+		}
+		rec.Final = append(rec.Final, c)
+	}
+	return rec, nil
 }
 
 // converse runs the model ↔ tools loop, streaming text as it comes.
@@ -326,9 +349,9 @@ func (p *Processor) countUsage(ctx context.Context, m *bus.Msg, q turn, msgs []o
 
 // proposer stores a create/write as a proposal and posts it with buttons;
 // values too long to show in full go first as an attached file.
-func (p *Processor) proposer(m *bus.Msg, q turn, scope string) ProposeFunc {
+func (p *Processor) proposer(m *bus.Msg, q turn) ProposeFunc {
 	return func(ctx context.Context, callID string, cmd schemas.ERPCommand, names ProposalNames) (string, error) {
-		id := schemas.StableID(m.Env.ID, scope, "proposal", callID)
+		id := schemas.StableID(m.Env.ID, "", "proposal", callID)
 		cmd.ProposalID = id
 		digest, err := schemas.ERPCommandDigest(cmd, q.user, q.team, q.channel)
 		if err != nil {
@@ -342,12 +365,12 @@ func (p *Processor) proposer(m *bus.Msg, q turn, scope string) ProposeFunc {
 		}
 		out := schemas.OutSubject(q.team, q.channel)
 		if up := ProposalAttachment(prop); up != nil {
-			if _, err := m.Publish(ctx, out, scope+"proposal-file-"+callID, schemas.TypeOutUpload, up); err != nil {
+			if _, err := m.Publish(ctx, out, "proposal-file-"+callID, schemas.TypeOutUpload, up); err != nil {
 				return "", err
 			}
 		}
 		post := schemas.OutPost{Text: ProposalText(prop), Blocks: ProposalBlocks(prop), ThreadTS: q.threadTS, Ref: prop.Ref}
-		if _, err := m.Publish(ctx, out, scope+"proposal-"+callID, schemas.TypeOutPost, post); err != nil {
+		if _, err := m.Publish(ctx, out, "proposal-"+callID, schemas.TypeOutPost, post); err != nil {
 			return "", err
 		}
 		metricEvents.WithLabelValues(eventLabel(m.Env.Type), "proposal_posted").Inc()

@@ -138,11 +138,18 @@ func testERPPolicy(channels string) ERPPolicy {
 
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
+	return newHarnessWith(t, cfg, Options{})
+}
+
+// newHarnessWith starts a processor with o (its Model is the harness's).
+func newHarnessWith(t *testing.T, cfg Config, o Options) *harness {
+	t.Helper()
 	b := bustest.New(t)
 	h := &harness{t: t, b: b, model: &fakeModel{}}
 	h.out = bustest.Subscribe(t, b, schemas.SubjectOutAll)
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := New(ctx, b, cfg, Options{Model: h.model})
+	o.Model = h.model
+	p, err := New(ctx, b, cfg, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,10 @@ var (
 		Name: "maria_ai_failed_answers_total",
 		Help: "Turns answered with an apology because the AI service failed, by reason.",
 	}, []string{"reason"})
+	metricFinishRetries = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "maria_ai_turn_record_retries_total",
+		Help: "Retries of recording a finished turn (the turn-record KV write failed).",
+	})
 	metricMemoryTrims = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "maria_ai_memory_trimmed_turns_total",
 		Help: "Memory entries folded into a thread's running summary to stay within the token budget.",

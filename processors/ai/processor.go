@@ -34,6 +34,8 @@ type Options struct {
 	Now func() time.Time
 	// MemoryTTL is how long an idle thread is remembered (default 30 days).
 	MemoryTTL time.Duration
+	// Turns wraps the turn records (tests inject failures).
+	Turns func(turnStore) turnStore
 }
 
 // Processor answers Slack questions with the model and ERP tools.
@@ -45,7 +47,9 @@ type Processor struct {
 	mem       *Memory
 	budgets   *Budgets
 	proposals *Proposals
-	turns     *bus.Idempotency
+	turns     turnStore
+	// unrecorded holds answered turns whose record failed (see turn.go).
+	unrecorded unrecorded
 	// links is where links in answers may point (see sanitizer).
 	links *linkPolicy
 	now   func() time.Time
@@ -90,6 +94,9 @@ func New(ctx context.Context, b *bus.Bus, cfg Config, o Options) (*Processor, er
 	}
 	if p.turns, err = b.Idempotency(ctx, TurnBucket, 7*24*time.Hour, stale); err != nil {
 		return nil, err
+	}
+	if o.Turns != nil {
+		p.turns = o.Turns(p.turns)
 	}
 	return p, nil
 }

@@ -20,8 +20,11 @@ import (
 // Without a thread (slash commands) it posts the whole answer once with
 // out.post, because Slack streams only into threads.
 //
-// Every command has a distinct key scoped by the attempt (scope), so a
-// republish within one attempt is deduplicated by the stream.
+// Every command has a fixed key ("stream-start", "append-N", "stream-stop")
+// and so the same id on every delivery of the turn: a republish, or the
+// same turn answered again, is dropped by JetStream and egress. The final
+// commands are not published here but returned by Final, for the turn to
+// publish after its commit point (see turn.go).
 //
 // Everything written passes through san (see sanitizer) before it is
 // buffered: this is the one place the model's text goes to Slack.
@@ -29,7 +32,6 @@ type streamer struct {
 	san        *sanitizer
 	m          *bus.Msg
 	subject    string
-	scope      string
 	ref        string
 	threadTS   string
 	user       string
@@ -88,12 +90,15 @@ func (s *streamer) start(ctx context.Context) error {
 	if s.started {
 		return nil
 	}
-	cmd := schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Recipient: s.user, TeamID: s.team}
-	if _, err := s.m.Publish(ctx, s.subject, s.scope+"stream-start", schemas.TypeOutStreamStart, cmd); err != nil {
+	if _, err := s.m.Publish(ctx, s.subject, "stream-start", schemas.TypeOutStreamStart, s.startCommand()); err != nil {
 		return fmt.Errorf("stream start: %w", err)
 	}
 	s.started = true
 	return nil
+}
+
+func (s *streamer) startCommand() schemas.OutStream {
+	return schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Recipient: s.user, TeamID: s.team}
 }
 
 func (s *streamer) flush(ctx context.Context) error {
@@ -105,7 +110,7 @@ func (s *streamer) flush(ctx context.Context) error {
 	}
 	s.appends++
 	cmd := schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Markdown: s.buf.String()}
-	if _, err := s.m.Publish(ctx, s.subject, fmt.Sprintf("%sappend-%d", s.scope, s.appends), schemas.TypeOutStreamAppend, cmd); err != nil {
+	if _, err := s.m.Publish(ctx, s.subject, fmt.Sprintf("append-%d", s.appends), schemas.TypeOutStreamAppend, cmd); err != nil {
 		return fmt.Errorf("stream append: %w", err)
 	}
 	s.buf.Reset()
@@ -113,35 +118,47 @@ func (s *streamer) flush(ctx context.Context) error {
 	return nil
 }
 
-// Finish sends what is left and ends the message, with blocks (e.g. record
-// links) attached at the end.
-func (s *streamer) Finish(ctx context.Context, blocks []any) error {
+// Final ends the answer without publishing: it returns the commands that
+// send what is left and end the message — the post, or the stream start
+// (if nothing was streamed yet), the last append and the stop with blocks
+// (e.g. record links) attached at the end.
+func (s *streamer) Final(blocks []any) ([]finalCommand, error) {
 	if s.stopped {
-		return nil
+		return nil, nil
 	}
 	s.release()
+	s.stopped = true
 	if s.postMode() {
 		text := s.prefix + s.all.String()
 		post := schemas.OutPost{Text: text, Ref: s.ref}
 		if len(blocks) > 0 {
 			post.Blocks = append([]any{section(text)}, blocks...)
 		}
-		if _, err := s.m.Publish(ctx, s.subject, s.scope+"post", schemas.TypeOutPost, post); err != nil {
-			return fmt.Errorf("post answer: %w", err)
+		c, err := newFinal("post", schemas.TypeOutPost, post)
+		return []finalCommand{c}, err
+	}
+	var out []finalCommand
+	add := func(key, typ string, d schemas.OutStream) error {
+		c, err := newFinal(key, typ, d)
+		out = append(out, c)
+		return err
+	}
+	if !s.started {
+		if err := add("stream-start", schemas.TypeOutStreamStart, s.startCommand()); err != nil {
+			return nil, err
 		}
-		s.stopped = true
-		return nil
+		s.started = true
 	}
-	if err := s.flush(ctx); err != nil {
-		return err
+	if s.buf.Len() > 0 {
+		s.appends++
+		last := schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Markdown: s.buf.String()}
+		if err := add(fmt.Sprintf("append-%d", s.appends), schemas.TypeOutStreamAppend, last); err != nil {
+			return nil, err
+		}
+		s.buf.Reset()
 	}
-	if err := s.start(ctx); err != nil {
-		return err
+	if err := add("stream-stop", schemas.TypeOutStreamStop, schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Blocks: blocks}); err != nil {
+		return nil, err
 	}
-	cmd := schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Blocks: blocks}
-	if _, err := s.m.Publish(ctx, s.subject, s.scope+"stream-stop", schemas.TypeOutStreamStop, cmd); err != nil {
-		return fmt.Errorf("stream stop: %w", err)
-	}
-	s.stopped = true
-	return nil
+	return out, nil
 }

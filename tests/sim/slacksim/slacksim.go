@@ -10,7 +10,8 @@
 //
 // It checks the bot token (invalid_auth otherwise), records every call
 // (Calls, Messages), and can inject per-channel rate limits (429 with
-// Retry-After), HTTP failures, Slack error codes and latency.
+// Retry-After), HTTP failures before or after acting, Slack error codes and
+// latency.
 package slacksim
 
 import (
@@ -153,6 +154,7 @@ type Sim struct {
 	users      map[string]map[string]any
 	rate       map[string]*rateRule
 	fails      map[string][]failure
+	afterAct   map[string][]int // method → HTTP statuses answered after acting
 	slow       map[string]time.Duration
 	chanErr    map[string]string
 	noStream   map[string]string
@@ -163,7 +165,7 @@ type Sim struct {
 func New(botToken string) *Sim {
 	s := &Sim{token: botToken, messages: map[string][]*Message{}, respURLs: map[string]int{},
 		assistant: map[string]*AssistantThread{}, files: map[string]*hostedFile{}, users: map[string]map[string]any{},
-		rate: map[string]*rateRule{}, fails: map[string][]failure{}, slow: map[string]time.Duration{},
+		rate: map[string]*rateRule{}, fails: map[string][]failure{}, afterAct: map[string][]int{}, slow: map[string]time.Duration{},
 		chanErr: map[string]string{}, noStream: map[string]string{}, idBase: randomBase()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.api)
@@ -220,6 +222,18 @@ func (s *Sim) FailN(method string, n int, statusOrCode any) {
 	defer s.mu.Unlock()
 	for range n {
 		s.fails[method] = append(s.fails[method], f)
+	}
+}
+
+// FailAfterActing makes the next n calls of method act (post, update,
+// start, append to or stop a stream, …) and then answer with HTTP status —
+// the ambiguous failure a client cannot tell from one that did nothing.
+// The call is recorded with that status; its effect stays.
+func (s *Sim) FailAfterActing(method string, n, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.afterAct[method] = append(s.afterAct[method], status)
 	}
 }
 
@@ -393,6 +407,17 @@ func (s *Sim) Thread(channel, threadTS string) []Message {
 	return out
 }
 
+// OpenStreams returns channel's streamed messages never stopped.
+func (s *Sim) OpenStreams(channel string) []Message {
+	var out []Message
+	for _, m := range s.Messages(channel) {
+		if m.Stream && m.Streaming {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Message returns the message with ts in channel.
 func (s *Sim) Message(channel, ts string) (Message, bool) {
 	for _, m := range s.Messages(channel) {
@@ -508,11 +533,7 @@ func (s *Sim) api(w http.ResponseWriter, r *http.Request) {
 			s.fails[method] = q[1:]
 			if f.status != 0 {
 				call.Status = f.status
-				s.record(call)
-				s.mu.Unlock()
-				w.Header().Set("Content-Type", "text/html")
-				w.WriteHeader(f.status)
-				_, _ = io.WriteString(w, "<html><body>simulated server error</body></html>")
+				s.serverError(w, call, "simulated server error")
 				return
 			}
 			code = f.code
@@ -523,6 +544,12 @@ func (s *Sim) api(w http.ResponseWriter, r *http.Request) {
 	}
 	if code == "" {
 		out, code = s.dispatch(method, channel, params)
+		if q := s.afterAct[method]; code == "" && len(q) > 0 {
+			s.afterAct[method] = q[1:]
+			call.Status = q[0]
+			s.serverError(w, call, "simulated server error after acting")
+			return
+		}
 	}
 	call.Error = code
 	s.record(call)
@@ -534,6 +561,16 @@ func (s *Sim) api(w http.ResponseWriter, r *http.Request) {
 	}
 	out["ok"] = true
 	writeJSON(w, out)
+}
+
+// serverError records call (with s.mu held, which it releases) and answers
+// its HTTP status with an HTML page, as Slack's edge does.
+func (s *Sim) serverError(w http.ResponseWriter, call Call, page string) {
+	s.record(call)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(call.Status)
+	_, _ = io.WriteString(w, "<html><body>"+page+"</body></html>")
 }
 
 func (s *Sim) record(c Call) {
