@@ -14,6 +14,7 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel"
@@ -49,8 +50,8 @@ func relay(name string) bus.Processor {
 	return bus.Processor{Name: name, Stream: schemas.StreamIn, Subjects: []string{schemas.InKindFilter(schemas.KindMessage)},
 		Handle: func(ctx context.Context, m *bus.Msg) error {
 			// An external call inside the handler: child of the process span.
-			_, span := bus.StartSpan(ctx, "fake external.call", attribute.String("maria.test", "1"))
-			bus.EndSpan(span, nil)
+			_, span := telemetry.StartSpan(ctx, "fake external.call", attribute.String("maria.test", "1"))
+			telemetry.EndSpan(span, nil)
 			_, err := m.Publish(ctx, schemas.OutSubject(m.Env.Team, m.Env.Channel), "answer", schemas.TypeOutPost, schemas.OutPost{Text: "hi"})
 			return err
 		}}
@@ -176,22 +177,22 @@ func TestTracingOffByDefault(t *testing.T) {
 		t.Setenv(k, "")
 	}
 	before := otel.GetTracerProvider()
-	shutdown, err := bus.SetupTracing(context.Background(), "maria-test")
+	shutdown, err := telemetry.SetupTracing(context.Background(), "maria-test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = shutdown(context.Background()) }()
-	if bus.TracingEnabled() {
+	if telemetry.TracingEnabled() {
 		t.Fatal("tracing enabled without any OTEL exporter configured")
 	}
 	if otel.GetTracerProvider() != before {
 		t.Fatal("SetupTracing replaced the global provider while off")
 	}
-	ctx, span := bus.StartSpan(context.Background(), "slack chat.postMessage")
-	if span.IsRecording() || span.SpanContext().IsValid() || bus.TraceID(ctx) != "" {
+	ctx, span := telemetry.StartSpan(context.Background(), "slack chat.postMessage")
+	if span.IsRecording() || span.SpanContext().IsValid() || telemetry.TraceID(ctx) != "" {
 		t.Fatal("StartSpan recorded a span while tracing is off")
 	}
-	bus.EndSpan(span, errors.New("ignored"))
+	telemetry.EndSpan(span, errors.New("ignored"))
 
 	b := bustest.New(t)
 	out := bustest.Subscribe(t, b, schemas.SubjectOutAll)
@@ -200,7 +201,7 @@ func TestTracingOffByDefault(t *testing.T) {
 
 	publish(t, b, "Ev-untraced", "hello") // no trace in ctx
 	upstream := "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-	ctx = bus.WithTrace(context.Background(), bus.TraceContext{Traceparent: upstream})
+	ctx = telemetry.WithTrace(context.Background(), telemetry.TraceContext{Traceparent: upstream})
 	if _, err := b.Publish(ctx, schemas.InSubject(schemas.KindMessage, "T1", "C1"), envelope(t, "Ev-upstream", "hello")); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +250,7 @@ func TestTracingFromEnv(t *testing.T) {
 		{env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, err: "OTEL_EXPORTER_OTLP_PROTOCOL"},
 	}
 	for _, c := range cases {
-		s, err := bus.TracingFromEnv(func(k string) (string, bool) { v, ok := c.env[k]; return v, ok })
+		s, err := telemetry.TracingFromEnv(func(k string) (string, bool) { v, ok := c.env[k]; return v, ok })
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("%v: error %v, want one naming %s", c.env, err, c.err)
@@ -303,11 +304,11 @@ func TestSetupTracingExportsOTLPHTTP(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
 	t.Setenv("OTEL_SERVICE_NAME", "")
 	t.Setenv("OTEL_TRACES_SAMPLER", "always_on")
-	shutdown, err := bus.SetupTracing(context.Background(), "maria-otlp-http-test")
+	shutdown, err := telemetry.SetupTracing(context.Background(), "maria-otlp-http-test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bus.TracingEnabled() {
+	if !telemetry.TracingEnabled() {
 		t.Fatal("tracing not enabled with an endpoint")
 	}
 	b := bustest.New(t)
@@ -315,7 +316,7 @@ func TestSetupTracingExportsOTLPHTTP(t *testing.T) {
 	if err := shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if bus.TracingEnabled() {
+	if telemetry.TracingEnabled() {
 		t.Fatal("tracing still on after shutdown")
 	}
 	if !col.contains("publish maria.in.message") || !col.contains("maria-otlp-http-test") {
@@ -362,15 +363,15 @@ func TestSetupTracingExportsOTLPGRPC(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
 	t.Setenv("OTEL_TRACES_SAMPLER", "always_on")
-	shutdown, err := bus.SetupTracing(context.Background(), "maria-otlp-grpc-test")
+	shutdown, err := telemetry.SetupTracing(context.Background(), "maria-otlp-grpc-test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, span := bus.StartSpan(context.Background(), "odoo execute_kw")
-	if !span.IsRecording() || bus.TraceID(ctx) == "" {
+	ctx, span := telemetry.StartSpan(context.Background(), "odoo execute_kw")
+	if !span.IsRecording() || telemetry.TraceID(ctx) == "" {
 		t.Fatal("StartSpan did not record with tracing on")
 	}
-	bus.EndSpan(span, nil)
+	telemetry.EndSpan(span, nil)
 	if err := shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -384,10 +385,10 @@ func TestSetupTracingExportsOTLPGRPC(t *testing.T) {
 func TestSetupTracingRejectsUnknownExporter(t *testing.T) {
 	t.Setenv("OTEL_SDK_DISABLED", "")
 	t.Setenv("OTEL_TRACES_EXPORTER", "jaeger")
-	if _, err := bus.SetupTracing(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "OTEL_TRACES_EXPORTER") {
+	if _, err := telemetry.SetupTracing(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "OTEL_TRACES_EXPORTER") {
 		t.Fatalf("err = %v", err)
 	}
-	if bus.TracingEnabled() {
+	if telemetry.TracingEnabled() {
 		t.Fatal("tracing enabled after a configuration error")
 	}
 }
@@ -395,18 +396,18 @@ func TestSetupTracingRejectsUnknownExporter(t *testing.T) {
 func TestServerSpanIsChildOfTheRequester(t *testing.T) {
 	exp, tp := bustest.Tracing(t)
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "requester")
-	h := bus.RequestHeaders(bus.WithCorrelation(ctx, "corr-1"))
+	h := telemetry.RequestHeaders(telemetry.WithCorrelation(ctx, "corr-1"))
 	parent.End()
 
-	sctx := bus.RequestContext(context.Background(), h)
-	sctx, span := bus.StartServerSpan(sctx, "erp query", attribute.String("maria.erp.kind", "search"))
-	if got := bus.TraceID(sctx); got != parent.SpanContext().TraceID().String() {
+	sctx := telemetry.RequestContext(context.Background(), h)
+	sctx, span := telemetry.StartServerSpan(sctx, "erp query", attribute.String("maria.erp.kind", "search"))
+	if got := telemetry.TraceID(sctx); got != parent.SpanContext().TraceID().String() {
 		t.Fatalf("server span trace id %q, want the requester's %s", got, parent.SpanContext().TraceID())
 	}
-	if bus.Correlation(sctx) != "corr-1" {
-		t.Fatalf("correlation id lost: %q", bus.Correlation(sctx))
+	if telemetry.Correlation(sctx) != "corr-1" {
+		t.Fatalf("correlation id lost: %q", telemetry.Correlation(sctx))
 	}
-	bus.EndSpan(span, errors.New("boom"))
+	telemetry.EndSpan(span, errors.New("boom"))
 
 	s, ok := spanNamed(exp.GetSpans(), "erp query")
 	if !ok {
@@ -427,11 +428,11 @@ func TestServerSpanIsChildOfTheRequester(t *testing.T) {
 }
 
 func TestServerSpanOffIsFree(t *testing.T) {
-	bus.SetTracerProvider(nil)
+	telemetry.SetTracerProvider(nil)
 	ctx := context.Background()
-	got, span := bus.StartServerSpan(ctx, "slack events")
+	got, span := telemetry.StartServerSpan(ctx, "slack events")
 	if got != ctx || span.IsRecording() {
 		t.Fatal("with tracing off StartServerSpan must return ctx unchanged and a non-recording span")
 	}
-	bus.EndSpan(span, nil)
+	telemetry.EndSpan(span, nil)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/kv"
 	"github.com/mariahq/maria/schemas"
 	"github.com/rs/zerolog"
 )
@@ -45,7 +46,7 @@ type Processor struct {
 	mem       *Memory
 	budgets   *Budgets
 	proposals *Proposals
-	turns     *bus.Idempotency
+	turns     *kv.Idempotency
 	// links is where links in answers may point (see sanitizer).
 	links *linkPolicy
 	now   func() time.Time
@@ -60,7 +61,7 @@ func New(ctx context.Context, b *bus.Bus, cfg Config, o Options) (*Processor, er
 		p.model = NewLLM(cfg)
 	}
 	if p.erp == nil {
-		p.erp = &NATSQuerier{NC: b.NC, Timeout: cfg.ERPTimeout}
+		p.erp = &NATSQuerier{NC: b.Conn(), Timeout: cfg.ERPTimeout}
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -71,14 +72,14 @@ func New(ctx context.Context, b *bus.Bus, cfg Config, o Options) (*Processor, er
 	}
 	replicas := b.Config().Replicas
 	var err error
-	if p.mem, err = OpenMemory(ctx, b.JS, replicas, cfg.MemoryTokens, ttl); err != nil {
+	if p.mem, err = OpenMemory(ctx, b.JetStream(), replicas, cfg.MemoryTokens, ttl); err != nil {
 		return nil, err
 	}
-	if p.budgets, err = OpenBudgets(ctx, b.JS, replicas, cfg.UserDailyTokens, cfg.TeamDailyTokens); err != nil {
+	if p.budgets, err = OpenBudgets(ctx, b.JetStream(), replicas, cfg.UserDailyTokens, cfg.TeamDailyTokens); err != nil {
 		return nil, err
 	}
 	p.budgets.now = p.now
-	if p.proposals, err = OpenProposals(ctx, b.JS, replicas, cfg.ProposalTTL); err != nil {
+	if p.proposals, err = OpenProposals(ctx, b.JetStream(), replicas, cfg.ProposalTTL); err != nil {
 		return nil, err
 	}
 	// While a handler runs, the runtime keeps its delivery alive

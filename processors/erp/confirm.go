@@ -102,7 +102,7 @@ func (s *Service) verify(ctx context.Context, m *bus.Msg, cmd *schemas.ERPComman
 // proposal reads a proposal from the bucket ai owns; the erp service only
 // reads it and never creates it.
 func (s *Service) proposal(ctx context.Context, m *bus.Msg, id string) (*schemas.Proposal, error) {
-	kv, err := m.Bus().JS.KeyValue(ctx, schemas.ProposalBucket)
+	kv, err := m.Bus().JetStream().KeyValue(ctx, schemas.ProposalBucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		return nil, rejected("proposal %s does not exist (no proposal was ever made)", id)
 	}
@@ -178,7 +178,7 @@ func (s *Service) checkClick(ctx context.Context, m *bus.Msg, cmd *schemas.ERPCo
 	if conf.EventID != prop.DecidedEvent {
 		return rejected("confirmation event %s is not the click that decided proposal %s", conf.EventID, prop.ID)
 	}
-	subject, data, err := getStreamMsg(ctx, m.Bus().NC, schemas.StreamIn, conf.StreamSeq)
+	subject, data, err := getStreamMsg(ctx, m.Bus().Conn(), schemas.StreamIn, conf.StreamSeq)
 	if errors.Is(err, errNoStreamMsg) {
 		return rejected("confirmation click %s/%d not found", schemas.StreamIn, conf.StreamSeq)
 	}
