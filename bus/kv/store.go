@@ -24,7 +24,8 @@ type Entry[T any] struct {
 	Value T
 	// Revision is what a compare-and-set Put is conditioned on.
 	Revision uint64
-	// Created is when the server stored this revision (its own clock).
+	// Created is when the server stored this revision (its own clock); Get
+	// fills it, Update does not (the write returns only the revision).
 	Created time.Time
 }
 
