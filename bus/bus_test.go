@@ -12,6 +12,7 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -36,7 +37,7 @@ func publish(t *testing.T, b *bus.Bus, id, text string) {
 
 func streamMsgs(t *testing.T, b *bus.Bus, stream string) uint64 {
 	t.Helper()
-	s, err := b.JS.Stream(context.Background(), stream)
+	s, err := b.JetStream().Stream(context.Background(), stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,11 +97,11 @@ func TestPublishSetsContractHeaders(t *testing.T) {
 	b := bustest.New(t)
 	env := envelope(t, "Ev-h", "x")
 	env.CausationID = "Ev-parent"
-	ctx := bus.WithTrace(context.Background(), bus.TraceContext{Traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
+	ctx := telemetry.WithTrace(context.Background(), telemetry.TraceContext{Traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
 	if _, err := b.Publish(ctx, schemas.InSubject(schemas.KindMessage, "T1", "C1"), env); err != nil {
 		t.Fatal(err)
 	}
-	s, _ := b.JS.Stream(context.Background(), schemas.StreamIn)
+	s, _ := b.JetStream().Stream(context.Background(), schemas.StreamIn)
 	m, err := s.GetMsg(context.Background(), 1)
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +163,7 @@ func TestRetryAfterOverridesBackoff(t *testing.T) {
 
 func dlqMessages(t *testing.T, b *bus.Bus) []*jetstream.RawStreamMsg {
 	t.Helper()
-	s, err := b.JS.Stream(context.Background(), schemas.StreamDLQ)
+	s, err := b.JetStream().Stream(context.Background(), schemas.StreamDLQ)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestDeadLetters(t *testing.T) {
 				msg := nats.NewMsg(subj)
 				msg.Data = tt.body
 				msg.Header.Set("X-Original", "kept")
-				if _, err := b.JS.PublishMsg(context.Background(), msg); err != nil {
+				if _, err := b.JetStream().PublishMsg(context.Background(), msg); err != nil {
 					t.Fatal(err)
 				}
 			} else {
@@ -262,7 +263,7 @@ func TestAdvisoryDeadLettersMessagesWhoseLastDeliveryTimedOut(t *testing.T) {
 	defer cancel()
 	go func() { _ = b.WatchMaxDeliveries(ctx) }()
 	// A consumer whose client "crashes": it fetches and never acks.
-	cons, err := b.JS.CreateOrUpdateConsumer(ctx, schemas.StreamIn, jetstream.ConsumerConfig{
+	cons, err := b.JetStream().CreateOrUpdateConsumer(ctx, schemas.StreamIn, jetstream.ConsumerConfig{
 		Durable: "crashy", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 300 * time.Millisecond, MaxDeliver: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -411,7 +412,7 @@ func TestRestartFindsStreamsAndConsumers(t *testing.T) {
 	publish(t, b, "Ev-persist", "x")
 	stop := run(t, b, proc("persistent", func(context.Context, *bus.Msg) error { return nil }))
 	bustest.Eventually(t, 5*time.Second, func() bool {
-		c, err := b.JS.Consumer(context.Background(), schemas.StreamIn, "persistent")
+		c, err := b.JetStream().Consumer(context.Background(), schemas.StreamIn, "persistent")
 		if err != nil {
 			return false
 		}
@@ -428,7 +429,7 @@ func TestRestartFindsStreamsAndConsumers(t *testing.T) {
 	if n := streamMsgs(t, b2, schemas.StreamIn); n != 1 {
 		t.Fatalf("MARIA_IN has %d messages after restart", n)
 	}
-	c, err := b2.JS.Consumer(context.Background(), schemas.StreamIn, "persistent")
+	c, err := b2.JetStream().Consumer(context.Background(), schemas.StreamIn, "persistent")
 	if err != nil {
 		t.Fatalf("consumer lost: %v", err)
 	}
@@ -454,7 +455,7 @@ func TestChildPublishIsDeduplicatedOnRedelivery(t *testing.T) {
 	}))
 	publish(t, b, "Ev-child", "x")
 	bustest.Eventually(t, 10*time.Second, func() bool {
-		c, err := b.JS.Consumer(context.Background(), schemas.StreamIn, "child")
+		c, err := b.JetStream().Consumer(context.Background(), schemas.StreamIn, "child")
 		if err != nil {
 			return false
 		}
@@ -484,18 +485,18 @@ func TestPrepareChecksStreamsWhenNotDeclaring(t *testing.T) {
 func TestEnsureStreamsUpdatesOnlyChangedStreams(t *testing.T) {
 	b := bustest.New(t)
 	ctx := context.Background()
-	st, _ := b.JS.Stream(ctx, schemas.StreamIn)
+	st, _ := b.JetStream().Stream(ctx, schemas.StreamIn)
 	before := st.CachedInfo().Created
 	// An operator shortened MARIA_IN's age by hand: the next start restores the declared value.
 	cfg := bus.StreamConfig(schemas.Streams[0], 1)
 	cfg.MaxAge = time.Hour
-	if _, err := b.JS.UpdateStream(ctx, cfg); err != nil {
+	if _, err := b.JetStream().UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.EnsureStreams(ctx); err != nil {
 		t.Fatal(err)
 	}
-	st, _ = b.JS.Stream(ctx, schemas.StreamIn)
+	st, _ = b.JetStream().Stream(ctx, schemas.StreamIn)
 	if got := st.CachedInfo().Config.MaxAge; got != schemas.Streams[0].MaxAge {
 		t.Fatalf("MaxAge %s not restored to %s", got, schemas.Streams[0].MaxAge)
 	}
@@ -508,7 +509,7 @@ func TestEnsureStreamsUpdatesOnlyChangedStreams(t *testing.T) {
 	if err := b.EnsureStreams(ctx); err != nil {
 		t.Fatal(err)
 	}
-	_ = b.NC.Flush()
+	_ = b.Conn().Flush()
 	if n := len(updates()) + len(creates()); n != 0 {
 		t.Fatalf("%d stream create/update requests for unchanged streams", n)
 	}
@@ -524,11 +525,11 @@ func TestStopWithoutNATSDoesNotWaitForDrain(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- bus.Run(ctx, c, proc("gone", func(context.Context, *bus.Msg) error { return nil })) }()
 	bustest.Eventually(t, 5*time.Second, func() bool {
-		_, err := b.JS.Consumer(context.Background(), schemas.StreamIn, "gone")
+		_, err := b.JetStream().Consumer(context.Background(), schemas.StreamIn, "gone")
 		return err == nil
 	}, "consumer declared")
-	b.Server.Shutdown()
-	bustest.Eventually(t, 5*time.Second, func() bool { return !c.NC.IsConnected() }, "client notices the server is gone")
+	b.StopEmbeddedServer()
+	bustest.Eventually(t, 5*time.Second, func() bool { return !c.Conn().IsConnected() }, "client notices the server is gone")
 	cancel()
 	select {
 	case err := <-done:
@@ -562,7 +563,7 @@ func TestPinnedProcessorHasOneActiveReplicaAndFailsOver(t *testing.T) {
 	}
 	stops := map[string]func(){"a": run(t, b, pinned("a"))}
 	bustest.Eventually(t, 5*time.Second, func() bool {
-		_, err := b.JS.Consumer(context.Background(), schemas.StreamIn, "pinned")
+		_, err := b.JetStream().Consumer(context.Background(), schemas.StreamIn, "pinned")
 		return err == nil
 	}, "consumer declared")
 	stops["b"] = run(t, standby, pinned("b"))

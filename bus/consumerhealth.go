@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"fmt"
+	"github.com/mariahq/maria/bus/health"
 	"sort"
 	"sync"
 )
@@ -66,8 +67,8 @@ func (b *Bus) dropConsumerHealth(stream, durable string) {
 // ConsumerChecks returns one readiness check per consumer a processor runs
 // on this bus, named "consumer <stream>/<durable>": it fails while the
 // consumer is lost (deleted, its stream gone, its pull failing) and being
-// re-created, and after Run gave up on it. HTTP.AddCheckSource takes it.
-func (b *Bus) ConsumerChecks() map[string]ReadyCheck {
+// re-created, and after Run gave up on it. health.Server.AddCheckSource takes it.
+func (b *Bus) ConsumerChecks() map[string]health.Check {
 	healthByBus.Lock()
 	h := healthByBus.m[b]
 	healthByBus.Unlock()
@@ -81,7 +82,7 @@ func (b *Bus) ConsumerChecks() map[string]ReadyCheck {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	out := make(map[string]ReadyCheck, len(ids))
+	out := make(map[string]health.Check, len(ids))
 	for _, id := range ids {
 		err := h.consumers[id]
 		out["consumer "+id] = func(context.Context) error {

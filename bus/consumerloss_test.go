@@ -12,6 +12,7 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/health"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -20,7 +21,7 @@ import (
 // func that reads /readyz: its status and its checks.
 func readyz(t *testing.T, b *bus.Bus) func() (int, map[string]string) {
 	t.Helper()
-	h := bus.NewHTTP(bustest.Logger(t))
+	h := health.New(bustest.Logger(t))
 	h.AddCheckSource(b.ConsumerChecks)
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
@@ -48,7 +49,7 @@ func setMaxConsumers(t *testing.T, b *bus.Bus, n int) {
 	t.Helper()
 	cfg := bus.StreamConfig(schemas.Streams[0], 1)
 	cfg.MaxConsumers = n
-	if _, err := b.JS.UpdateStream(context.Background(), cfg); err != nil {
+	if _, err := b.JetStream().UpdateStream(context.Background(), cfg); err != nil {
 		t.Fatalf("set MaxConsumers %d: %v", n, err)
 	}
 }
@@ -77,11 +78,11 @@ func TestDeletedConsumerTurnsReadyzRedAndIsRecreated(t *testing.T) {
 
 	// Hold the re-creation off: another consumer fills the stream's
 	// consumer limit, so the lost one cannot come back until it is lifted.
-	if _, err := b.JS.CreateOrUpdateConsumer(ctx, schemas.StreamIn, jetstream.ConsumerConfig{Durable: "squatter", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+	if _, err := b.JetStream().CreateOrUpdateConsumer(ctx, schemas.StreamIn, jetstream.ConsumerConfig{Durable: "squatter", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
 		t.Fatal(err)
 	}
 	setMaxConsumers(t, b, 1)
-	if err := b.JS.DeleteConsumer(ctx, schemas.StreamIn, "lossy"); err != nil {
+	if err := b.JetStream().DeleteConsumer(ctx, schemas.StreamIn, "lossy"); err != nil {
 		t.Fatal(err)
 	}
 	var checks map[string]string
@@ -98,7 +99,7 @@ func TestDeletedConsumerTurnsReadyzRedAndIsRecreated(t *testing.T) {
 		code, checks := ready()
 		return code == http.StatusOK && checks[check] == "ok"
 	}, "/readyz green once the consumer is re-created")
-	if _, err := b.JS.Consumer(ctx, schemas.StreamIn, "lossy"); err != nil {
+	if _, err := b.JetStream().Consumer(ctx, schemas.StreamIn, "lossy"); err != nil {
 		t.Fatalf("consumer not re-created: %v", err)
 	}
 	publish(t, b, "Ev-after", "x")
@@ -119,7 +120,7 @@ func TestDeletedStreamStopsTheServiceWithAnError(t *testing.T) {
 	go func() { done <- bus.Processors(b, proc("orphan", noop), out).Run(ctx) }()
 	bustest.Eventually(t, 5*time.Second, func() bool { return len(b.ConsumerChecks()) == 2 }, "both consumers running")
 
-	if err := b.JS.DeleteStream(context.Background(), schemas.StreamIn); err != nil {
+	if err := b.JetStream().DeleteStream(context.Background(), schemas.StreamIn); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -107,7 +107,7 @@ type maxDeliveriesAdvisory struct {
 // may run the watcher; the DLQ's dedup keeps one copy. It only handles
 // Maria's streams and returns when ctx ends.
 func (b *Bus) WatchMaxDeliveries(ctx context.Context) error {
-	sub, err := b.NC.Subscribe("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>", func(m *nats.Msg) {
+	sub, err := b.nc.Subscribe("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>", func(m *nats.Msg) {
 		var adv maxDeliveriesAdvisory
 		if err := json.Unmarshal(m.Data, &adv); err != nil {
 			b.Log.Warn().Err(err).Msg("unreadable max-deliveries advisory")
@@ -129,7 +129,7 @@ func (b *Bus) deadLetterFromAdvisory(ctx context.Context, adv maxDeliveriesAdvis
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	log := b.Log.With().Str("stream", adv.Stream).Str("consumer", adv.Consumer).Uint64("seq", adv.StreamSeq).Logger()
-	st, err := b.JS.Stream(ctx, adv.Stream)
+	st, err := b.js.Stream(ctx, adv.Stream)
 	if err != nil {
 		log.Error().Err(err).Msg("dead letter: stream lookup failed")
 		return

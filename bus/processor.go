@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -171,7 +172,7 @@ func Run(ctx context.Context, b *Bus, p Processor) error {
 		log = *p.Log
 	}
 	log = log.With().Str("processor", p.Name).Logger()
-	cons, err := b.JS.CreateOrUpdateConsumer(ctx, p.Stream, p.ConsumerConfig())
+	cons, err := b.js.CreateOrUpdateConsumer(ctx, p.Stream, p.ConsumerConfig())
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped before it started: nothing to drain
@@ -218,7 +219,7 @@ func Run(ctx context.Context, b *Bus, p Processor) error {
 		select {
 		case <-ctx.Done():
 			pl.drain()
-			if !b.NC.IsConnected() {
+			if !b.nc.IsConnected() {
 				close(abandon)
 				return
 			}
@@ -281,11 +282,11 @@ loop:
 		cancelWork()
 		<-done
 	}
-	if p.Pinned && delivered && lost == nil && b.NC.IsConnected() {
+	if p.Pinned && delivered && lost == nil && b.nc.IsConnected() {
 		// Hand the pin over now rather than after PinnedTTL, so a rolling
 		// restart does not pause delivery; in-flight work is finished.
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		if st, err := b.JS.Stream(uctx, p.Stream); err == nil {
+		if st, err := b.js.Stream(uctx, p.Stream); err == nil {
 			if err := st.UnpinConsumer(uctx, p.Name, pinnedGroup); err != nil {
 				log.Warn().Err(err).Msg("unpin failed; the standby takes over after PinnedTTL")
 			}
@@ -326,8 +327,8 @@ func handleOne(ctx context.Context, b *Bus, p *Processor, log zerolog.Logger, ra
 		metricRedelivered.WithLabelValues(p.Name).Inc()
 	}
 	mlog := log.With().Str("subject", raw.Subject()).Uint64("seq", meta.Sequence.Stream).Uint64("delivery", meta.NumDelivered).Logger()
-	sctx, span := startProcessSpan(ExtractTrace(ctx, raw.Headers()), p.Name, raw.Subject(), meta.NumDelivered)
-	if tid := TraceID(sctx); tid != "" {
+	sctx, span := startProcessSpan(telemetry.Extract(ctx, raw.Headers()), p.Name, raw.Subject(), meta.NumDelivered)
+	if tid := telemetry.TraceID(sctx); tid != "" {
 		mlog = mlog.With().Str("trace_id", tid).Logger()
 	}
 
@@ -342,7 +343,7 @@ func handleOne(ctx context.Context, b *Bus, p *Processor, log zerolog.Logger, ra
 	m := &Msg{Subject: raw.Subject(), Header: raw.Headers(), Env: env, Delivery: meta.NumDelivered,
 		Sequence: meta.Sequence.Stream, Log: mlog, raw: raw, bus: b, proc: p.Name}
 
-	hctx := WithCorrelation(mlog.WithContext(sctx), env.CorrelationID)
+	hctx := telemetry.WithCorrelation(mlog.WithContext(sctx), env.CorrelationID)
 	hctx, cancel := context.WithCancel(hctx)
 	heartbeatDone := make(chan struct{})
 	go func() {

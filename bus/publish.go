@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -47,7 +48,7 @@ func EnvelopeMsg(ctx context.Context, subject string, env *schemas.Envelope) (*n
 	if env.CausationID != "" {
 		msg.Header.Set(schemas.HeaderCausationID, env.CausationID)
 	}
-	InjectTrace(ctx, msg.Header)
+	telemetry.Inject(ctx, msg.Header)
 	return msg, nil
 }
 
@@ -59,7 +60,7 @@ func (b *Bus) PublishMsg(ctx context.Context, msg *nats.Msg) (*jetstream.PubAck,
 	op := func() error {
 		attemptCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		a, err := b.JS.PublishMsg(attemptCtx, msg)
+		a, err := b.js.PublishMsg(attemptCtx, msg)
 		if err != nil {
 			if ctx.Err() != nil {
 				return backoff.Permanent(ctx.Err())

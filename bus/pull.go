@@ -130,7 +130,7 @@ func (pl *puller) run(ctx context.Context, out chan<- jetstream.Msg, abandon <-c
 func (pl *puller) lost(ctx context.Context) error {
 	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_, err := pl.b.JS.Consumer(ictx, pl.p.Stream, pl.p.Name)
+	_, err := pl.b.js.Consumer(ictx, pl.p.Stream, pl.p.Name)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
 		return err
 	}
@@ -156,10 +156,10 @@ func (pl *puller) restore(ctx context.Context, cause error) error {
 		if !sleep(ctx, restoreBackoff[pl.attempt]) {
 			return nil
 		}
-		if pl.b.NC.IsClosed() {
+		if pl.b.nc.IsClosed() {
 			return fmt.Errorf("processor %s: consumer lost (%v) and the connection is closed", p.Name, cause)
 		}
-		if !pl.b.NC.IsConnected() {
+		if !pl.b.nc.IsConnected() {
 			// Reconnecting: an attempt now would only time out, so it does
 			// not count; the nats check reports the outage meanwhile.
 			if !sleep(ctx, 250*time.Millisecond) {
@@ -193,7 +193,7 @@ func (pl *puller) restore(ctx context.Context, cause error) error {
 func (pl *puller) recreate(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	cons, err := pl.b.JS.CreateOrUpdateConsumer(cctx, pl.p.Stream, pl.p.ConsumerConfig())
+	cons, err := pl.b.js.CreateOrUpdateConsumer(cctx, pl.p.Stream, pl.p.ConsumerConfig())
 	if err != nil {
 		return fmt.Errorf("declare consumer on %s: %w", pl.p.Stream, err)
 	}

@@ -3,14 +3,16 @@ package bus
 import (
 	"context"
 
+	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/health"
 	"github.com/rs/zerolog"
 )
 
 // Deps is what `maria run` hands each service it starts.
 type Deps struct {
 	Bus  *Bus
-	HTTP *HTTP
-	Env  *Env
+	HTTP *health.Server
+	Env  *config.Env
 	Log  zerolog.Logger
 }
 

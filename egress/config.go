@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/natsconn"
 	"github.com/slack-go/slack"
 )
 
@@ -42,7 +43,7 @@ type Config struct {
 }
 
 // LoadConfig reads egress' variables; problems are recorded in env.
-func LoadConfig(env *bus.Env) Config {
+func LoadConfig(env *config.Env) Config {
 	c := Config{
 		Token:            env.String("SLACK_BOT_TOKEN", ""),
 		APIURL:           env.String("SLACK_API_URL", slack.APIURL),
@@ -86,7 +87,7 @@ func (c *Config) normalize() error {
 		c.APIURL += "/" // slack-go appends method names to the base
 	}
 	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("SLACK_API_URL=%q: want an http(s) URL such as https://slack.com/api/", bus.RedactURL(c.APIURL)))
+		errs = append(errs, fmt.Errorf("SLACK_API_URL=%q: want an http(s) URL such as https://slack.com/api/", natsconn.RedactURL(c.APIURL)))
 	}
 	if c.Token == "" && !c.DryRun {
 		errs = append(errs, errors.New("SLACK_BOT_TOKEN is required (egress posts to Slack; set MARIA_EGRESS_DRY_RUN=true to only log what would be posted)"))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/kv"
 	"github.com/mariahq/maria/schemas"
 	"github.com/rs/zerolog"
 )
@@ -47,7 +48,7 @@ type Egress struct {
 	b     *bus.Bus
 	cfg   Config
 	api   API
-	idem  *bus.Idempotency
+	idem  *kv.Idempotency
 	st    *store
 	gate  *gate
 	hooks Hooks
@@ -89,7 +90,7 @@ func New(ctx context.Context, b *bus.Bus, o Options) (*Egress, error) {
 	if err != nil {
 		return nil, fmt.Errorf("egress: %w", err)
 	}
-	st, err := openStore(ctx, b.JS, cfg.RefTTL, b.Config().Replicas)
+	st, err := openStore(ctx, b.JetStream(), cfg.RefTTL, b.Config().Replicas)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +280,7 @@ const markerAmbiguous = "amb"
 func (e *Egress) once(ctx context.Context, m *bus.Msg, ef effect) error {
 	id := m.Env.ID
 	rec, done, err := e.idem.Begin(ctx, id)
-	if errors.Is(err, bus.ErrInFlight) {
+	if errors.Is(err, kv.ErrInFlight) {
 		wait := 500 * time.Millisecond
 		if rec != nil {
 			wait = max(e.cfg.IdempotencyStale-time.Since(rec.Claimed)+50*time.Millisecond, 200*time.Millisecond)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/schemas"
 	"github.com/slack-go/slack"
 )
@@ -110,12 +110,12 @@ func TestClassify(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
-	env := bus.NewEnvFrom(map[string]string{})
+	env := config.NewEnvFrom(map[string]string{})
 	LoadConfig(env)
 	if err := env.Err(); err == nil {
 		t.Fatal("missing token accepted")
 	}
-	env = bus.NewEnvFrom(map[string]string{"MARIA_EGRESS_DRY_RUN": "true", "SLACK_API_URL": "http://127.0.0.1:9/api"})
+	env = config.NewEnvFrom(map[string]string{"MARIA_EGRESS_DRY_RUN": "true", "SLACK_API_URL": "http://127.0.0.1:9/api"})
 	c := LoadConfig(env)
 	if err := env.Err(); err != nil {
 		t.Fatalf("dry run without token: %v", err)
@@ -123,12 +123,12 @@ func TestConfig(t *testing.T) {
 	if c.APIURL != "http://127.0.0.1:9/api/" {
 		t.Errorf("APIURL %q lacks the trailing slash slack-go needs", c.APIURL)
 	}
-	env = bus.NewEnvFrom(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "MARIA_EGRESS_IDEMPOTENCY_STALE": "5s", "MARIA_EGRESS_SLACK_TIMEOUT": "10s"})
+	env = config.NewEnvFrom(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "MARIA_EGRESS_IDEMPOTENCY_STALE": "5s", "MARIA_EGRESS_SLACK_TIMEOUT": "10s"})
 	LoadConfig(env)
 	if err := env.Err(); err == nil {
 		t.Error("stale shorter than the call timeout accepted")
 	}
-	env = bus.NewEnvFrom(map[string]string{"SLACK_BOT_TOKEN": "secret-not-a-token"})
+	env = config.NewEnvFrom(map[string]string{"SLACK_BOT_TOKEN": "secret-not-a-token"})
 	LoadConfig(env)
 	if err := env.Err(); err == nil {
 		t.Error("malformed token accepted")

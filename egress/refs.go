@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mariahq/maria/bus/kv"
 	"time"
 
 	"github.com/mariahq/maria/schemas"
@@ -54,14 +55,14 @@ func (r *refRecord) applied(id string) bool {
 type store struct{ kv jetstream.KeyValue }
 
 func openStore(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (*store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	b, err := kv.Open(ctx, js, kv.Config{
 		Bucket: refBucket, Description: "egress: ref → Slack ts, fallback stream state, delivery markers",
-		TTL: ttl, History: 1, Storage: jetstream.FileStorage, Replicas: max(1, replicas),
+		TTL: ttl, Replicas: replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("egress ref bucket: %w", err)
 	}
-	return &store{kv: kv}, nil
+	return &store{kv: b}, nil
 }
 
 // refKey scopes a ref to its conversation turn: two turns may both say "r1".

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 	"go.opentelemetry.io/otel/attribute"
@@ -154,7 +154,7 @@ func code(err error) string {
 // "slack <method>" (channel id, outcome, Slack error code, retry-after on a
 // 429) — never the token or message text.
 func call(ctx context.Context, method, channel string, dry bool, f func(ctx context.Context) error) error {
-	ctx, span := bus.StartSpan(ctx, "slack "+method, slackCallAttrs(method, channel)...)
+	ctx, span := telemetry.StartSpan(ctx, "slack "+method, slackCallAttrs(method, channel)...)
 	start := time.Now()
 	err := f(ctx)
 	metricSlackSeconds.WithLabelValues(method).Observe(time.Since(start).Seconds())
@@ -198,7 +198,7 @@ func endSlackSpan(span trace.Span, outcome string, se *slackErr) {
 	}
 	span.SetAttributes(attribute.String("maria.outcome", outcome))
 	if se == nil {
-		bus.EndSpan(span, nil)
+		telemetry.EndSpan(span, nil)
 		return
 	}
 	if se.Code != "" {
@@ -207,7 +207,7 @@ func endSlackSpan(span trace.Span, outcome string, se *slackErr) {
 	if se.Kind == kindRateLimited {
 		span.SetAttributes(attribute.Float64("maria.slack.retry_after_seconds", se.RetryAfter.Seconds()))
 	}
-	bus.EndSpan(span, spanError(se))
+	telemetry.EndSpan(span, spanError(se))
 }
 
 // spanError is what a failed call's span records: the method and the Slack

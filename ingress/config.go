@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
 )
 
 // DefaultAPIURL is Slack's Web API base (slack-go's default).
@@ -68,7 +68,7 @@ type Config struct {
 // LoadConfig reads ingress' variables. Unparseable values are collected in
 // env (reported with every other service's); the returned error is about
 // the combination (no way in, a token of the wrong kind, …).
-func LoadConfig(env *bus.Env) (Config, error) {
+func LoadConfig(env *config.Env) (Config, error) {
 	c := Config{
 		SigningSecret:  env.String("SLACK_SIGNING_SECRET", ""),
 		AppToken:       env.String("SLACK_APP_TOKEN", ""),

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -32,7 +32,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			env := bus.NewEnvFrom(c.env)
+			env := config.NewEnvFrom(c.env)
 			_, err := LoadConfig(env)
 			if c.wantErr == "" && err != nil {
 				t.Fatal(err)
@@ -42,7 +42,7 @@ func TestLoadConfig(t *testing.T) {
 			}
 		})
 	}
-	env := bus.NewEnvFrom(map[string]string{"SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "http://127.0.0.1:9/api",
+	env := config.NewEnvFrom(map[string]string{"SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "http://127.0.0.1:9/api",
 		"MARIA_INGRESS_MAX_BODY": "2048", "MARIA_INGRESS_USER_RATE": "5", "MARIA_INGRESS_TEAM_RATE": "0"})
 	c, err := LoadConfig(env)
 	if err != nil || env.Err() != nil {
@@ -56,13 +56,13 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatalf("defaults: %+v", c)
 	}
 	// Every bad entry is reported at once.
-	_, err = LoadConfig(bus.NewEnvFrom(map[string]string{"SLACK_SIGNING_SECRET": "s", "MARIA_ALLOWED_TEAMS": "x,T0OK,y", "MARIA_ALLOWED_APP_IDS": "z"}))
+	_, err = LoadConfig(config.NewEnvFrom(map[string]string{"SLACK_SIGNING_SECRET": "s", "MARIA_ALLOWED_TEAMS": "x,T0OK,y", "MARIA_ALLOWED_APP_IDS": "z"}))
 	for _, want := range []string{`"x"`, `"y"`, `"z"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to name %s", err, want)
 		}
 	}
-	env = bus.NewEnvFrom(map[string]string{"SLACK_SIGNING_SECRET": "s", "MARIA_INGRESS_MAX_BODY": "lots"})
+	env = config.NewEnvFrom(map[string]string{"SLACK_SIGNING_SECRET": "s", "MARIA_INGRESS_MAX_BODY": "lots"})
 	if _, err := LoadConfig(env); err != nil || env.Err() == nil {
 		t.Fatal("unparseable MARIA_INGRESS_MAX_BODY not reported")
 	}

@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
 	"github.com/slack-go/slack"
 	"go.opentelemetry.io/otel/attribute"
@@ -70,7 +70,7 @@ func (in *Ingress) handler(endpoint, contentType string, parse func([]byte) (*Re
 		// The root of the turn's trace: what serve publishes is its child.
 		// Slack sends no trace context; nothing from the request (headers,
 		// body) goes into the attributes but the endpoint and event type.
-		ctx, span := bus.StartServerSpan(r.Context(), "slack "+endpoint,
+		ctx, span := telemetry.StartServerSpan(r.Context(), "slack "+endpoint,
 			attribute.String("maria.slack.endpoint", endpoint),
 			attribute.String("http.request.method", r.Method),
 			attribute.String("http.route", r.URL.Path))
@@ -121,7 +121,7 @@ func endServerSpan(span trace.Span, outcome string, attrs ...attribute.KeyValue)
 	if outcome == OutcomeUnavailable {
 		err = errUnavailable
 	}
-	bus.EndSpan(span, err)
+	telemetry.EndSpan(span, err)
 }
 
 // annotateSpan records what the delivery was ("event_callback/app_mention",

@@ -92,7 +92,7 @@ func do(t *testing.T, base string, p post) (int, string) {
 
 func streamMsgs(t *testing.T, b *bus.Bus, stream string) uint64 {
 	t.Helper()
-	st, err := b.JS.Stream(context.Background(), stream)
+	st, err := b.JetStream().Stream(context.Background(), stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestHTTPPublishesAndDedupsRetries(t *testing.T) {
 	if n := streamMsgs(t, b, schemas.StreamIn); n != 1 {
 		t.Fatalf("stream holds %d messages after 4 deliveries of one event, want 1", n)
 	}
-	st, _ := b.JS.Stream(context.Background(), schemas.StreamIn)
+	st, _ := b.JetStream().Stream(context.Background(), schemas.StreamIn)
 	raw, err := st.GetLastMsgForSubject(context.Background(), "maria.in.mention.T123ABC456.C123ABC456")
 	if err != nil {
 		t.Fatal(err)
@@ -192,8 +192,7 @@ func TestHTTPBusDownAnswers503(t *testing.T) {
 	cfg := testConfig()
 	cfg.PublishTimeout = 300 * time.Millisecond
 	base, b := startIngress(t, cfg)
-	b.Server.Shutdown()
-	b.Server.WaitForShutdown()
+	b.StopEmbeddedServer()
 	before := testutil.ToFloat64(metricRequests.WithLabelValues(EndpointEvents, OutcomeUnavailable))
 	status, _ := do(t, base, post{path: schemas.SlackPathEvents, contentType: ctJSON, body: readTestdata(t, "app_mention.json")})
 	if status != http.StatusServiceUnavailable {

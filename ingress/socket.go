@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
@@ -123,7 +123,7 @@ func (in *Ingress) socketEvent(evt socketmode.Event) *socketmode.Request {
 // handleEnvelope normalizes, publishes and then acknowledges one envelope.
 func (in *Ingress) handleEnvelope(ctx context.Context, smc *socketmode.Client, req *socketmode.Request) {
 	start := time.Now()
-	ctx, span := bus.StartServerSpan(ctx, "slack "+EndpointSocket,
+	ctx, span := telemetry.StartServerSpan(ctx, "slack "+EndpointSocket,
 		attribute.String("maria.slack.endpoint", EndpointSocket),
 		attribute.String("maria.slack.envelope_type", req.Type),
 		attribute.String("maria.slack.envelope_id", req.EnvelopeID),

@@ -71,7 +71,7 @@ func TestHTTPServerSpanParentsThePublish(t *testing.T) {
 		t.Errorf("publish span parent %s/%s, want the server span %s/%s", pubs[0].Parent.TraceID(), pubs[0].Parent.SpanID(),
 			ok.SpanContext.TraceID(), ok.SpanContext.SpanID())
 	}
-	st, err := b.JS.Stream(context.Background(), schemas.StreamIn)
+	st, err := b.JetStream().Stream(context.Background(), schemas.StreamIn)
 	if err != nil {
 		t.Fatal(err)
 	}

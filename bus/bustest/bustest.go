@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 )
@@ -42,8 +44,8 @@ func New(t testing.TB, opts ...Options) *bus.Bus {
 			w = os.Stderr
 		}
 	}
-	cfg := bus.Config{DataDir: o.DataDir, EmbeddedListen: "127.0.0.1:0", Replicas: 1, ServiceName: t.Name(), LogLevel: "debug"}
-	log := bus.NewLogger(w, "debug", "test")
+	cfg := config.Config{DataDir: o.DataDir, EmbeddedListen: "127.0.0.1:0", Replicas: 1, ServiceName: t.Name(), LogLevel: "debug"}
+	log := telemetry.NewLogger(w, "debug", "test")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	b, err := bus.Connect(ctx, cfg, log)
@@ -68,7 +70,7 @@ func Client(t testing.TB, b *bus.Bus, w io.Writer) *bus.Bus {
 	}
 	cfg := b.Config()
 	cfg.NATSURL, cfg.NATSCreds = b.ClientURL(), b.ClientCreds()
-	log := bus.NewLogger(w, "debug", "test-client")
+	log := telemetry.NewLogger(w, "debug", "test-client")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := bus.Connect(ctx, cfg, log)
@@ -102,12 +104,12 @@ func Eventually(t testing.TB, timeout time.Duration, cond func() bool, msg strin
 func Subscribe(t testing.TB, b *bus.Bus, subject string) func() []*nats.Msg {
 	t.Helper()
 	ch := make(chan *nats.Msg, 4096)
-	sub, err := b.NC.ChanSubscribe(subject, ch)
+	sub, err := b.Conn().ChanSubscribe(subject, ch)
 	if err != nil {
 		t.Fatalf("subscribe %s: %v", subject, err)
 	}
 	t.Cleanup(func() { _ = sub.Unsubscribe() })
-	if err := b.NC.Flush(); err != nil {
+	if err := b.Conn().Flush(); err != nil {
 		t.Fatalf("flush: %v", err)
 	}
 	var got []*nats.Msg

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/telemetry"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -17,8 +17,8 @@ func Tracing(t testing.TB) (*tracetest.InMemoryExporter, *sdktrace.TracerProvide
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	bus.SetTracerProvider(tp)
-	t.Cleanup(func() { bus.SetTracerProvider(nil); _ = tp.Shutdown(context.Background()) })
+	telemetry.SetTracerProvider(tp)
+	t.Cleanup(func() { telemetry.SetTracerProvider(nil); _ = tp.Shutdown(context.Background()) })
 	return exp, tp
 }
 

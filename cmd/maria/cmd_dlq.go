@@ -61,7 +61,7 @@ func newDLQListCmd(c *cli) *cobra.Command {
 				return err
 			}
 			return c.withBus(func(ctx context.Context, b *bus.Bus) error {
-				return ops.DLQList(ctx, b.JS, sel, c.console(false), f.asJSON)
+				return ops.DLQList(ctx, b.JetStream(), sel, c.console(false), f.asJSON)
 			})
 		},
 	}
@@ -81,7 +81,7 @@ func newDLQShowCmd(c *cli) *cobra.Command {
 				return usageError{err}
 			}
 			return c.withBus(func(ctx context.Context, b *bus.Bus) error {
-				return ops.DLQShow(ctx, b.JS, seqs[0], c.console(false), asJSON)
+				return ops.DLQShow(ctx, b.JetStream(), seqs[0], c.console(false), asJSON)
 			})
 		},
 	}

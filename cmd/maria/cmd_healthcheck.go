@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/cmd/maria/ops"
 	"github.com/spf13/cobra"
 )
@@ -20,7 +20,7 @@ func newHealthcheckCmd(*cli) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if addr == "" {
-				env := bus.NewEnv()
+				env := config.NewEnv()
 				addr = env.Addr("MARIA_HTTP_ADDR", ":3000")
 				if err := env.Err(); err != nil {
 					return err

@@ -22,7 +22,7 @@ func newStreamsCmd(c *cli) *cobra.Command {
 						return err
 					}
 				}
-				st, err := ops.Streams(ctx, b.JS)
+				st, err := ops.Streams(ctx, b.JetStream())
 				if err != nil {
 					return err
 				}

@@ -24,7 +24,7 @@ func newTailCmd(c *cli) *cobra.Command {
 			o.Color, o.Width = c.useColor(noColor), termWidth()-40
 			return c.withBus(func(ctx context.Context, b *bus.Bus) error {
 				fmt.Fprintf(c.errOut, "tailing %s on %s (Ctrl-C to stop)\n", subject, ops.Where(b))
-				return ops.Tail(ctx, b.NC, subject, c.out, o)
+				return ops.Tail(ctx, b.Conn(), subject, c.out, o)
 			})
 		},
 	}

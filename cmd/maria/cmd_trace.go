@@ -24,7 +24,7 @@ func newTraceCmd(c *cli) *cobra.Command {
 				return usageError{err}
 			}
 			return c.withBus(func(ctx context.Context, b *bus.Bus) error {
-				hops, err := ops.Trace(ctx, b.JS, args[0], from, ops.TraceStreams())
+				hops, err := ops.Trace(ctx, b.JetStream(), args[0], from, ops.TraceStreams())
 				if err != nil {
 					return err
 				}

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/cmd/maria/ops"
 )
 
@@ -56,7 +57,7 @@ func signalContext() (context.Context, context.CancelFunc) {
 func (c *cli) withBus(fn func(context.Context, *bus.Bus) error) error {
 	ctx, stop := signalContext()
 	defer stop()
-	b, err := ops.Connect(ctx, bus.NewEnv(), c.errOut)
+	b, err := ops.Connect(ctx, config.NewEnv(), c.errOut)
 	if err != nil {
 		return err
 	}

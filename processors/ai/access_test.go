@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/schemas"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -64,7 +64,7 @@ func TestERPPolicyAccess(t *testing.T) {
 }
 
 func TestLoadConfigReportsEveryERPAccessError(t *testing.T) {
-	env := bus.NewEnvFrom(map[string]string{
+	env := config.NewEnvFrom(map[string]string{
 		"OPENAI_API_KEY":           "sk-test",
 		"MARIA_ERP_READ_CHANNELS":  "C0OK,#general,c0lower",
 		"MARIA_ERP_WRITE_CHANNELS": "C0OK,C0WRITEONLY,dm",
@@ -87,7 +87,7 @@ func TestLoadConfigReportsEveryERPAccessError(t *testing.T) {
 	}
 
 	// Defaults: direct messages only, members only, Odoo's host linkable.
-	env = bus.NewEnvFrom(map[string]string{"OPENAI_API_KEY": "sk-test", "ODOO_URL": "https://erp.example.com"})
+	env = config.NewEnvFrom(map[string]string{"OPENAI_API_KEY": "sk-test", "ODOO_URL": "https://erp.example.com"})
 	cfg = LoadConfig(env)
 	if err := env.Err(); err != nil {
 		t.Fatal(err)

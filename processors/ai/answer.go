@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/kv"
 	"github.com/mariahq/maria/schemas"
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -42,7 +43,7 @@ func (p *Processor) answer(ctx context.Context, m *bus.Msg, q turn) error {
 	}
 	prev, done, err := p.turns.Begin(ctx, key)
 	switch {
-	case errors.Is(err, bus.ErrInFlight):
+	case errors.Is(err, kv.ErrInFlight):
 		return bus.RetryAfter(err, 15*time.Second)
 	case err != nil:
 		return bus.Retry(err)

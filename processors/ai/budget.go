@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mariahq/maria/bus/kv"
 	"strconv"
 	"time"
 
@@ -25,18 +26,16 @@ type Budgets struct {
 
 // OpenBudgets opens (or creates) the budget bucket.
 func OpenBudgets(ctx context.Context, js jetstream.JetStream, replicas, userLimit, teamLimit int) (*Budgets, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	b, err := kv.Open(ctx, js, kv.Config{
 		Bucket:      BudgetBucket,
 		Description: "maria ai: tokens used per user and per workspace per day",
 		TTL:         48 * time.Hour,
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(1, replicas),
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("budget bucket: %w", err)
 	}
-	return &Budgets{kv: kv, userLimit: userLimit, teamLimit: teamLimit, now: time.Now}, nil
+	return &Budgets{kv: b, userLimit: userLimit, teamLimit: teamLimit, now: time.Now}, nil
 }
 
 func (b *Budgets) keys(team, user string) (userKey, teamKey string) {

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
 )
 
 // DefaultModel is used when OPENAI_MODEL is unset.
@@ -66,7 +66,7 @@ type Config struct {
 
 // LoadConfig reads the AI configuration from env; problems are recorded in
 // env (env.Err reports them all together).
-func LoadConfig(env *bus.Env) Config {
+func LoadConfig(env *config.Env) Config {
 	c := Config{
 		APIKey:              env.String("OPENAI_API_KEY", ""),
 		BaseURL:             env.String("OPENAI_BASE_URL", ""),
@@ -101,7 +101,7 @@ func LoadConfig(env *bus.Env) Config {
 
 // loadERPPolicy reads who may use the ERP and where; every invalid entry is
 // reported, and a write channel must also allow reads.
-func loadERPPolicy(env *bus.Env) ERPPolicy {
+func loadERPPolicy(env *config.Env) ERPPolicy {
 	p := ERPPolicy{
 		AllowGuests:   env.Bool("MARIA_ERP_ALLOW_GUESTS", false),
 		AllowExternal: env.Bool("MARIA_ERP_ALLOW_EXTERNAL", false),
@@ -126,7 +126,7 @@ func loadERPPolicy(env *bus.Env) ERPPolicy {
 
 // loadLinkHosts reads MARIA_LINK_ALLOWED_HOSTS (host names, "*.domain"
 // for subdomains) and adds the Odoo hosts record links point to.
-func loadLinkHosts(env *bus.Env) []string {
+func loadLinkHosts(env *config.Env) []string {
 	var hosts []string
 	for _, h := range strings.Split(env.String("MARIA_LINK_ALLOWED_HOSTS", ""), ",") {
 		h = strings.ToLower(strings.TrimSpace(h))

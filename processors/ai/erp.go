@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/attribute"
@@ -39,7 +39,7 @@ func (n *NATSQuerier) Query(ctx context.Context, q schemas.ERPQuery) (*schemas.E
 	}
 	// The span is the parent of the query service's: RequestHeaders
 	// carries it.
-	ctx, span := bus.StartSpan(ctx, "erp query",
+	ctx, span := telemetry.StartSpan(ctx, "erp query",
 		attribute.String("rpc.system", "nats"),
 		attribute.String("messaging.destination.name", schemas.SubjectERPQuery),
 		attribute.String("maria.erp.model", q.Model),
@@ -58,7 +58,7 @@ func (n *NATSQuerier) Query(ctx context.Context, q schemas.ERPQuery) (*schemas.E
 		if spanErr == nil && r != nil && r.Error != "" {
 			spanErr = fmt.Errorf("erp query %s", r.Kind)
 		}
-		bus.EndSpan(span, spanErr)
+		telemetry.EndSpan(span, spanErr)
 	}
 	return r, err
 }
@@ -66,7 +66,7 @@ func (n *NATSQuerier) Query(ctx context.Context, q schemas.ERPQuery) (*schemas.E
 func (n *NATSQuerier) request(ctx context.Context, body []byte, timeout time.Duration) (*schemas.ERPReply, error) {
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req := &nats.Msg{Subject: schemas.SubjectERPQuery, Data: body, Header: bus.RequestHeaders(ctx)}
+	req := &nats.Msg{Subject: schemas.SubjectERPQuery, Data: body, Header: telemetry.RequestHeaders(ctx)}
 	msg, err := n.NC.RequestMsgWithContext(rctx, req)
 	if err != nil {
 		if ctx.Err() != nil {

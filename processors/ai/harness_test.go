@@ -87,7 +87,7 @@ type erpStub struct {
 func startERPStub(t *testing.T, b *bus.Bus, answer func(q schemas.ERPQuery) schemas.ERPReply) *erpStub {
 	t.Helper()
 	s := &erpStub{answer: answer}
-	sub, err := b.NC.Subscribe(schemas.SubjectERPQuery, func(m *nats.Msg) {
+	sub, err := b.Conn().Subscribe(schemas.SubjectERPQuery, func(m *nats.Msg) {
 		var q schemas.ERPQuery
 		if err := json.Unmarshal(m.Data, &q); err != nil {
 			_ = m.Respond([]byte(`{"error":"bad query","kind":"refused"}`))

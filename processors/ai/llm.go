@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/telemetry"
 	openai "github.com/sashabaranov/go-openai"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -215,7 +215,7 @@ func (l *LLM) attempt(ctx context.Context, req openai.ChatCompletionRequest, onD
 	note := &retryAfterNote{}
 	actx, cancel := context.WithTimeout(context.WithValue(ctx, retryAfterKey{}, note), l.cfg.Timeout)
 	defer cancel()
-	actx, span := bus.StartSpan(actx, "openai chat.completions",
+	actx, span := telemetry.StartSpan(actx, "openai chat.completions",
 		attribute.String("gen_ai.system", "openai"),
 		attribute.String("gen_ai.operation.name", "chat"),
 		attribute.String("gen_ai.request.model", req.Model),
@@ -268,7 +268,7 @@ func endLLMSpan(span trace.Span, outcome string, comp *Completion, err error) {
 			err = fmt.Errorf("ai service %s", le.Kind)
 		}
 	}
-	bus.EndSpan(span, err)
+	telemetry.EndSpan(span, err)
 }
 
 func (l *LLM) run(ctx context.Context, req openai.ChatCompletionRequest, onDelta func(string)) (*Completion, error) {

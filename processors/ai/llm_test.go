@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
 	openai "github.com/sashabaranov/go-openai"
 )
 
@@ -186,17 +186,17 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestConfigNeedsKeyOrBaseURL(t *testing.T) {
-	e := bus.NewEnvFrom(map[string]string{})
+	e := config.NewEnvFrom(map[string]string{})
 	LoadConfig(e)
 	if err := e.Err(); err == nil || !strings.Contains(err.Error(), "OPENAI_API_KEY") || !strings.Contains(err.Error(), "OPENAI_BASE_URL") {
 		t.Fatalf("err = %v", err)
 	}
-	e = bus.NewEnvFrom(map[string]string{"OPENAI_BASE_URL": "http://127.0.0.1:8080/v1", "MARIA_AI_TIMEOUT": "10s"})
+	e = config.NewEnvFrom(map[string]string{"OPENAI_BASE_URL": "http://127.0.0.1:8080/v1", "MARIA_AI_TIMEOUT": "10s"})
 	c := LoadConfig(e)
 	if err := e.Err(); err != nil || c.Timeout != 10*time.Second || c.Model != DefaultModel {
 		t.Fatalf("cfg %+v err %v", c, err)
 	}
-	e = bus.NewEnvFrom(map[string]string{"OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "not a url"})
+	e = config.NewEnvFrom(map[string]string{"OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "not a url"})
 	LoadConfig(e)
 	if err := e.Err(); err == nil || strings.Contains(err.Error(), "sk-x") {
 		t.Fatalf("err = %v", err)
@@ -222,11 +222,11 @@ func TestMemoryConcurrentAppends(t *testing.T) {
 	b := bustest.New(t)
 	other := bustest.Client(t, b, nil)
 	ctx := context.Background()
-	m1, err := OpenMemory(ctx, b.JS, 1, 100000, time.Hour)
+	m1, err := OpenMemory(ctx, b.JetStream(), 1, 100000, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m2, err := OpenMemory(ctx, other.JS, 1, 100000, time.Hour)
+	m2, err := OpenMemory(ctx, other.JetStream(), 1, 100000, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mariahq/maria/bus/kv"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -127,18 +128,16 @@ const MemoryBucket = "maria_memory"
 
 // OpenMemory opens (or creates) the memory bucket. Threads idle for ttl are forgotten.
 func OpenMemory(ctx context.Context, js jetstream.JetStream, replicas int, budget int, ttl time.Duration) (*Memory, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	b, err := kv.Open(ctx, js, kv.Config{
 		Bucket:      MemoryBucket,
 		Description: "maria ai: per-thread conversation memory",
 		TTL:         ttl,
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(1, replicas),
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("memory bucket: %w", err)
 	}
-	return &Memory{kv: kv, budget: budget}, nil
+	return &Memory{kv: b, budget: budget}, nil
 }
 
 // ThreadKey names a thread's memory.

@@ -64,7 +64,7 @@ func New(ctx context.Context, b *bus.Bus, cfg Config, o Options) (*Processor, er
 		p.model = NewLLM(cfg)
 	}
 	if p.erp == nil {
-		p.erp = &NATSQuerier{NC: b.NC, Timeout: cfg.ERPTimeout}
+		p.erp = &NATSQuerier{NC: b.Conn(), Timeout: cfg.ERPTimeout}
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -75,14 +75,14 @@ func New(ctx context.Context, b *bus.Bus, cfg Config, o Options) (*Processor, er
 	}
 	replicas := b.Config().Replicas
 	var err error
-	if p.mem, err = OpenMemory(ctx, b.JS, replicas, cfg.MemoryTokens, ttl); err != nil {
+	if p.mem, err = OpenMemory(ctx, b.JetStream(), replicas, cfg.MemoryTokens, ttl); err != nil {
 		return nil, err
 	}
-	if p.budgets, err = OpenBudgets(ctx, b.JS, replicas, cfg.UserDailyTokens, cfg.TeamDailyTokens); err != nil {
+	if p.budgets, err = OpenBudgets(ctx, b.JetStream(), replicas, cfg.UserDailyTokens, cfg.TeamDailyTokens); err != nil {
 		return nil, err
 	}
 	p.budgets.now = p.now
-	if p.proposals, err = OpenProposals(ctx, b.JS, replicas, cfg.ProposalTTL); err != nil {
+	if p.proposals, err = OpenProposals(ctx, b.JetStream(), replicas, cfg.ProposalTTL); err != nil {
 		return nil, err
 	}
 	// While a handler runs, the runtime keeps its delivery alive

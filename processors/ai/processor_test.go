@@ -137,7 +137,7 @@ func TestIgnoresWhatIsNotForMaria(t *testing.T) {
 func waitAcked(t *testing.T, b *bus.Bus, consumer string) {
 	t.Helper()
 	bustest.Eventually(t, 5*time.Second, func() bool {
-		c, err := b.JS.Consumer(context.Background(), schemas.StreamIn, consumer)
+		c, err := b.JetStream().Consumer(context.Background(), schemas.StreamIn, consumer)
 		if err != nil {
 			return false
 		}
@@ -171,7 +171,7 @@ func TestCreateProposesAndOnlyAskerConfirmsExactlyOnce(t *testing.T) {
 
 	cmds := bustest.Subscribe(t, h.b, schemas.SubjectERPCommandAll)
 	erpCount := func() uint64 {
-		s, err := h.b.JS.Stream(context.Background(), schemas.StreamERP)
+		s, err := h.b.JetStream().Stream(context.Background(), schemas.StreamERP)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +232,7 @@ func TestCreateProposesAndOnlyAskerConfirmsExactlyOnce(t *testing.T) {
 	if c := cmd.Confirmation; c == nil || c.EventID != first.ID || c.StreamSeq == 0 || c.StreamSeq != p.DecidedSeq {
 		t.Fatalf("confirmation = %+v, proposal decided at seq %d", cmd.Confirmation, p.DecidedSeq)
 	}
-	in, err := h.b.JS.Stream(context.Background(), schemas.StreamIn)
+	in, err := h.b.JetStream().Stream(context.Background(), schemas.StreamIn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mariahq/maria/bus/kv"
 	"time"
 
 	"github.com/mariahq/maria/schemas"
@@ -44,18 +45,16 @@ type Proposals struct{ kv jetstream.KeyValue }
 
 // OpenProposals opens (or creates) the bucket; proposals expire after ttl.
 func OpenProposals(ctx context.Context, js jetstream.JetStream, replicas int, ttl time.Duration) (*Proposals, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	b, err := kv.Open(ctx, js, kv.Config{
 		Bucket:      ProposalBucket,
 		Description: "maria ai: ERP change proposals awaiting confirmation",
 		TTL:         ttl,
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(1, replicas),
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("proposal bucket: %w", err)
 	}
-	return &Proposals{kv: kv}, nil
+	return &Proposals{kv: b}, nil
 }
 
 // ErrNoProposal means the id is unknown or expired.

@@ -69,7 +69,7 @@ func checkArraysHaveItems(t *testing.T, path string, v any) {
 
 func TestToolRunnerValidatesAndReportsUnavailableERP(t *testing.T) {
 	b := bustest.New(t) // no responder on maria.erp.query
-	r := newToolRunner(&NATSQuerier{NC: b.NC, Timeout: time.Second}, nil, "U1")
+	r := newToolRunner(&NATSQuerier{NC: b.Conn(), Timeout: time.Second}, nil, "U1")
 	r.access = erpAccess{read: true, write: true}
 	call := func(name, args string) toolOutcome {
 		out, err := r.Run(context.Background(), openai.ToolCall{ID: "c", Function: openai.FunctionCall{Name: name, Arguments: args}})

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
 	openai "github.com/sashabaranov/go-openai"
@@ -78,8 +78,8 @@ func TestERPQuerySpanParentsTheService(t *testing.T) {
 	tr := tp.Tracer("test")
 	b := bustest.New(t)
 	var served trace.SpanContext
-	sub, err := b.NC.Subscribe(schemas.SubjectERPQuery, func(m *nats.Msg) {
-		served = trace.SpanContextFromContext(bus.RequestContext(context.Background(), m.Header))
+	sub, err := b.Conn().Subscribe(schemas.SubjectERPQuery, func(m *nats.Msg) {
+		served = trace.SpanContextFromContext(telemetry.RequestContext(context.Background(), m.Header))
 		count := int64(3)
 		body, _ := json.Marshal(schemas.ERPReply{Count: &count, Cached: true})
 		_ = m.Respond(body)
@@ -89,7 +89,7 @@ func TestERPQuerySpanParentsTheService(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = sub.Unsubscribe() })
 
-	q := &NATSQuerier{NC: b.NC, Timeout: 2 * time.Second}
+	q := &NATSQuerier{NC: b.Conn(), Timeout: 2 * time.Second}
 	ctx, parent := tr.Start(context.Background(), "ai process")
 	if r, err := q.Query(ctx, schemas.ERPQuery{Method: "search_count", Model: "sale.order"}); err != nil || r.Error != "" {
 		t.Fatalf("query: %+v %v", r, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/kv"
 )
 
 // A turn is answered at most once per inbound event, whatever the number of
@@ -37,15 +38,15 @@ import (
 // after them. One message, possibly with a seam, is the price of never
 // showing two.
 
-// turnStore is the part of bus.Idempotency a turn uses; tests wrap it to
+// turnStore is the part of kv.Idempotency a turn uses; tests wrap it to
 // make Finish fail.
 type turnStore interface {
-	Begin(ctx context.Context, key string) (*bus.Record, bool, error)
+	Begin(ctx context.Context, key string) (*kv.Record, bool, error)
 	Finish(ctx context.Context, key string, result any) error
 	Release(ctx context.Context, key string) error
 }
 
-var _ turnStore = (*bus.Idempotency)(nil)
+var _ turnStore = (*kv.Idempotency)(nil)
 
 // finalCommand is one command that ends an answer, published after the
 // commit point (and again by a delivery that finds the turn done).
@@ -131,7 +132,7 @@ func (u *unrecorded) take(key string) *turnRecord {
 func (p *Processor) commit(ctx context.Context, m *bus.Msg, key string, rec *turnRecord) error {
 	err := p.finishTurn(ctx, m, key, rec)
 	switch {
-	case errors.Is(err, bus.ErrClaimLost):
+	case errors.Is(err, kv.ErrClaimLost):
 		metricEvents.WithLabelValues(eventLabel(m.Env.Type), "claim_lost").Inc()
 		m.Log.Warn().Msg("ai: another replica took this turn over; leaving the answer's end to it")
 		return nil
@@ -147,7 +148,7 @@ func (p *Processor) finishTurn(ctx context.Context, m *bus.Msg, key string, rec 
 	wait := finishBackoff
 	for attempt := 1; ; attempt++ {
 		err := p.turns.Finish(ctx, key, rec)
-		if err == nil || errors.Is(err, bus.ErrClaimLost) || attempt >= finishAttempts {
+		if err == nil || errors.Is(err, kv.ErrClaimLost) || attempt >= finishAttempts {
 			return err
 		}
 		metricFinishRetries.Inc()
@@ -172,7 +173,7 @@ func (p *Processor) publishFinal(ctx context.Context, m *bus.Msg, rec *turnRecor
 }
 
 // recordOf decodes a finished turn's record.
-func recordOf(r *bus.Record) (*turnRecord, error) {
+func recordOf(r *kv.Record) (*turnRecord, error) {
 	var rec turnRecord
 	if r == nil || len(r.Result) == 0 {
 		return &rec, nil

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
@@ -47,7 +47,7 @@ func (c QueryClient) Query(ctx context.Context, q schemas.ERPQuery) (*schemas.ER
 		defer cancel()
 	}
 	// The turn's correlation id and trace context travel with the query.
-	msg, err := c.NC.RequestMsgWithContext(ctx, &nats.Msg{Subject: schemas.SubjectERPQuery, Data: body, Header: bus.RequestHeaders(ctx)})
+	msg, err := c.NC.RequestMsgWithContext(ctx, &nats.Msg{Subject: schemas.SubjectERPQuery, Data: body, Header: telemetry.RequestHeaders(ctx)})
 	if errors.Is(err, nats.ErrNoResponders) {
 		return nil, ErrNoQueryService
 	}

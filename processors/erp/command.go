@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/kv"
 	"github.com/mariahq/maria/processors/erp/odoo"
 	"github.com/mariahq/maria/schemas"
 )
@@ -36,7 +37,7 @@ type executed struct {
 }
 
 // Processor is the durable "erp" consumer of maria.erp.command.>.
-func (s *Service) Processor(idem *bus.Idempotency) bus.Processor {
+func (s *Service) Processor(idem *kv.Idempotency) bus.Processor {
 	spec, _ := schemas.ConsumerByName("erp")
 	p := bus.FromSpec(spec, func(ctx context.Context, m *bus.Msg) error { return s.HandleCommand(ctx, m, idem) })
 	p.Log = &s.log
@@ -48,7 +49,7 @@ func (s *Service) Processor(idem *bus.Idempotency) bus.Processor {
 }
 
 // HandleCommand executes one confirmed write exactly once.
-func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *bus.Idempotency) error {
+func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *kv.Idempotency) error {
 	var cmd schemas.ERPCommand
 	if err := decodeStrict(m.Env.Data, &cmd); err != nil {
 		return bus.Permanent(fmt.Errorf("%w: %s data: %v", schemas.ErrInvalidEnvelope, m.Env.Type, err))
@@ -92,7 +93,7 @@ func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *bus.Idemp
 	since := time.Now().UTC()
 	reconcile := false
 	switch {
-	case errors.Is(err, bus.ErrInFlight):
+	case errors.Is(err, kv.ErrInFlight):
 		// Someone holds the claim: come back when it would turn stale.
 		wait := 5 * time.Second
 		if rec != nil {

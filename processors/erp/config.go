@@ -6,7 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/natsconn"
 	"github.com/mariahq/maria/processors/erp/odoo"
 )
 
@@ -46,7 +47,7 @@ type Config struct {
 }
 
 // LoadConfig reads the configuration; problems are collected in env.
-func LoadConfig(env *bus.Env) Config {
+func LoadConfig(env *config.Env) Config {
 	c := Config{
 		Protocol:         env.OneOf("ODOO_PROTOCOL", "xmlrpc", "xmlrpc", "json2"),
 		MaxLimit:         env.Int("MARIA_ERP_MAX_LIMIT", 80, 1, 1000),
@@ -60,7 +61,7 @@ func LoadConfig(env *bus.Env) Config {
 		ClaimStale:       env.Duration("MARIA_ERP_CLAIM_STALE", 2*time.Minute),
 		ReadOnly:         env.Bool("MARIA_ERP_READ_ONLY", false),
 	}
-	// The cache TTL may be 0 (cache off), which bus.Env.Duration refuses.
+	// The cache TTL may be 0 (cache off), which config.Env.Duration refuses.
 	if v := env.String("MARIA_ERP_CACHE_TTL", ""); v == "0" {
 		c.CacheTTL = 0
 	} else {
@@ -79,7 +80,7 @@ func LoadConfig(env *bus.Env) Config {
 	}
 	if c.Odoo.URL != "" {
 		if u, err := url.Parse(c.Odoo.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			env.Fail(fmt.Errorf("ODOO_URL=%q: want http(s)://host[:port]", bus.RedactURL(c.Odoo.URL)))
+			env.Fail(fmt.Errorf("ODOO_URL=%q: want http(s)://host[:port]", natsconn.RedactURL(c.Odoo.URL)))
 		} else if u.User != nil {
 			env.Fail(fmt.Errorf("ODOO_URL must not carry credentials: use ODOO_USERNAME and ODOO_PASSWORD"))
 			c.Odoo.URL = ""
@@ -96,7 +97,7 @@ func LoadConfig(env *bus.Env) Config {
 	return c
 }
 
-func loadAllow(env *bus.Env, inline, file, def string) *AllowList {
+func loadAllow(env *config.Env, inline, file, def string) *AllowList {
 	s, f := env.String(inline, ""), env.String(file, "")
 	var (
 		a   *AllowList

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mariahq/maria/bus/kv"
 	"regexp"
 	"sort"
 	"strings"
@@ -102,14 +103,14 @@ func (s *Service) verify(ctx context.Context, m *bus.Msg, cmd *schemas.ERPComman
 // proposal reads a proposal from the bucket ai owns; the erp service only
 // reads it and never creates it.
 func (s *Service) proposal(ctx context.Context, m *bus.Msg, id string) (*schemas.Proposal, error) {
-	kv, err := m.Bus().JS.KeyValue(ctx, schemas.ProposalBucket)
+	proposals, err := kv.Bind(ctx, m.Bus().JetStream(), schemas.ProposalBucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		return nil, rejected("proposal %s does not exist (no proposal was ever made)", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open proposals: %w", err)
 	}
-	e, err := kv.Get(ctx, id)
+	e, err := proposals.Get(ctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 		return nil, rejected("proposal %s does not exist or has expired", id)
 	}
@@ -178,7 +179,7 @@ func (s *Service) checkClick(ctx context.Context, m *bus.Msg, cmd *schemas.ERPCo
 	if conf.EventID != prop.DecidedEvent {
 		return rejected("confirmation event %s is not the click that decided proposal %s", conf.EventID, prop.ID)
 	}
-	subject, data, err := getStreamMsg(ctx, m.Bus().NC, schemas.StreamIn, conf.StreamSeq)
+	subject, data, err := getStreamMsg(ctx, m.Bus().Conn(), schemas.StreamIn, conf.StreamSeq)
 	if errors.Is(err, errNoStreamMsg) {
 		return rejected("confirmation click %s/%d not found", schemas.StreamIn, conf.StreamSeq)
 	}

@@ -88,11 +88,11 @@ func (s *Service) Run(ctx context.Context, b *bus.Bus) error {
 	if err != nil {
 		return err
 	}
-	svc, wait, err := s.ServeQueries(ctx, b.NC)
+	svc, wait, err := s.ServeQueries(ctx, b.Conn())
 	if err != nil {
 		return err
 	}
-	inval, err := s.WatchResults(b.NC)
+	inval, err := s.WatchResults(b.Conn())
 	if err != nil {
 		_ = svc.Stop()
 		return err

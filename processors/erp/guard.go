@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/processors/erp/odoo"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -25,7 +25,7 @@ func Guard(c odoo.Client, br *Breaker) odoo.Client { return &guarded{c: c, br: b
 // "odoo <method>" (model, method, outcome, fault kind). The span records the
 // fault kind only, not Odoo's message (it may echo record values).
 func (g *guarded) do(ctx context.Context, method, model string, f func(ctx context.Context) error) error {
-	ctx, span := bus.StartSpan(ctx, "odoo "+method,
+	ctx, span := telemetry.StartSpan(ctx, "odoo "+method,
 		attribute.String("rpc.system", "odoo"),
 		attribute.String("rpc.method", method),
 		attribute.String("maria.odoo.model", model))
@@ -60,7 +60,7 @@ func endOdooSpan(span trace.Span, method, outcome string, err error) {
 		span.SetAttributes(attribute.String("maria.odoo.fault_kind", outcome))
 		err = fmt.Errorf("odoo %s: %s", method, outcome)
 	}
-	bus.EndSpan(span, err)
+	telemetry.EndSpan(span, err)
 }
 
 func (g *guarded) Version(ctx context.Context) (v map[string]any, err error) {

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/processors/erp/odoo"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
@@ -37,7 +37,7 @@ func (s *Service) Query(ctx context.Context, q schemas.ERPQuery) *schemas.ERPRep
 	if err != nil {
 		rep = &schemas.ERPReply{Error: plainError(err), Kind: replyKind(err)}
 		metricQueries.WithLabelValues(methodLabel(q.Method), rep.Kind).Inc()
-		s.log.Debug().Err(err).Str("correlation_id", bus.Correlation(ctx)).Str("method", q.Method).Str("model", q.Model).Msg("erp query failed")
+		s.log.Debug().Err(err).Str("correlation_id", telemetry.Correlation(ctx)).Str("method", q.Method).Str("model", q.Model).Msg("erp query failed")
 	} else {
 		metricQueries.WithLabelValues(methodLabel(q.Method), "ok").Inc()
 	}
@@ -247,7 +247,7 @@ func (s *Service) ServeQueries(ctx context.Context, nc *nats.Conn) (micro.Servic
 			var rep *schemas.ERPReply
 			// The server span is the child of the requester's (the AI's
 			// "erp query" span), the Odoo calls are its children.
-			qctx, span := bus.StartServerSpan(bus.RequestContext(baseCtx, nats.Header(req.Headers())), "erp serve query",
+			qctx, span := telemetry.StartServerSpan(telemetry.RequestContext(baseCtx, nats.Header(req.Headers())), "erp serve query",
 				attribute.String("rpc.system", "nats"),
 				attribute.String("messaging.destination.name", schemas.SubjectERPQuery))
 			if err := decodeStrict(req.Data(), &q); err != nil {
@@ -301,7 +301,7 @@ func endQuerySpan(span trace.Span, rep *schemas.ERPReply) {
 	if rep.Error != "" {
 		err = fmt.Errorf("erp query %s", kind)
 	}
-	bus.EndSpan(span, err)
+	telemetry.EndSpan(span, err)
 }
 
 // WatchResults invalidates cached reads when any replica reports a write

@@ -58,7 +58,7 @@ func start(t *testing.T, mut func(*Config), wrap func(bus.Handler) bus.Handler) 
 			p.Handle = wrap(p.Handle)
 		}
 	}
-	h := &harness{t: t, sim: sim, b: b, s: s, qc: QueryClient{NC: bustest.Client(t, b, nil).NC, Timeout: 10 * time.Second},
+	h := &harness{t: t, sim: sim, b: b, s: s, qc: QueryClient{NC: bustest.Client(t, b, nil).Conn(), Timeout: 10 * time.Second},
 		results: bustest.Subscribe(t, b, schemas.SubjectERPResultAll),
 		audits:  bustest.Subscribe(t, b, schemas.SubjectAuditAll),
 		dlq:     bustest.Subscribe(t, b, schemas.SubjectDLQAll)}
@@ -96,7 +96,7 @@ func (h *harness) command(cmd schemas.ERPCommand) *schemas.Envelope {
 	if user == "" {
 		user = "U1"
 	}
-	c, err := erptest.Confirm(context.Background(), h.b.JS, cmd, erptest.Conversation{Team: "T1", Channel: "C1", User: user})
+	c, err := erptest.Confirm(context.Background(), h.b.JetStream(), cmd, erptest.Conversation{Team: "T1", Channel: "C1", User: user})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -352,7 +352,7 @@ func TestStaleClaimIsReconciled(t *testing.T) {
 	// A replica claimed the command, created the record and died before
 	// recording it: the claim is pending and goes stale.
 	cmd := schemas.ERPCommand{Op: "create", Model: "project.task", ConfirmedBy: "U1", Values: map[string]any{"name": "Crashed replica task", "project_id": 1}}
-	c, err := erptest.Confirm(context.Background(), h.b.JS, cmd, erptest.Conversation{Team: "T1", Channel: "C1", User: "U1"})
+	c, err := erptest.Confirm(context.Background(), h.b.JetStream(), cmd, erptest.Conversation{Team: "T1", Channel: "C1", User: "U1"})
 	if err != nil {
 		t.Fatal(err)
 	}

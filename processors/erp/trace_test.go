@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -22,7 +22,7 @@ func TestQueryAndOdooSpans(t *testing.T) {
 	exp, tp := bustest.Tracing(t)
 
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "ai erp query")
-	rep, err := h.qc.Query(bus.WithCorrelation(ctx, "corr-1"), schemas.ERPQuery{Method: "search_count", Model: "res.partner"})
+	rep, err := h.qc.Query(telemetry.WithCorrelation(ctx, "corr-1"), schemas.ERPQuery{Method: "search_count", Model: "res.partner"})
 	if err != nil || rep.Count == nil {
 		t.Fatalf("query: %+v %v", rep, err)
 	}

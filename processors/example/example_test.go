@@ -34,7 +34,7 @@ func TestExampleReactsToThanksEndToEnd(t *testing.T) {
 	}
 	// Wait until the consumer acked all three, then look at what came out.
 	bustest.Eventually(t, 10*time.Second, func() bool {
-		c, err := b.JS.Consumer(ctx, schemas.StreamIn, "example-thanks")
+		c, err := b.JetStream().Consumer(ctx, schemas.StreamIn, "example-thanks")
 		if err != nil {
 			return false
 		}

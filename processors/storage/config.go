@@ -9,7 +9,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/natsconn"
 	"github.com/mariahq/maria/processors/storage/awsstore"
 	"github.com/mariahq/maria/processors/storage/store"
 )
@@ -69,7 +70,7 @@ var (
 )
 
 // LoadConfig reads the configuration from env, recording every problem in env.
-func LoadConfig(env *bus.Env) Config {
+func LoadConfig(env *config.Env) Config {
 	c := Config{
 		Backend:         env.OneOf("MARIA_STORAGE", store.BackendNATS, store.BackendNATS, store.BackendAWS),
 		SSE:             env.OneOf("MARIA_S3_SSE", awsstore.SSEAES256, awsstore.SSEAES256, awsstore.SSEKMS, awsstore.SSENone),
@@ -99,7 +100,7 @@ func LoadConfig(env *bus.Env) Config {
 	if api := env.String("SLACK_API_URL", ""); api != "" {
 		u, err := url.Parse(api)
 		if err != nil || u.Host == "" {
-			env.Fail(fmt.Errorf("SLACK_API_URL=%q: want an absolute URL", bus.RedactURL(api)))
+			env.Fail(fmt.Errorf("SLACK_API_URL=%q: want an absolute URL", natsconn.RedactURL(api)))
 		} else {
 			c.FileHosts = append(c.FileHosts, strings.ToLower(u.Host))
 		}
@@ -130,7 +131,7 @@ func LoadConfig(env *bus.Env) Config {
 				continue
 			}
 			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				env.Fail(fmt.Errorf("%s=%q: want an http(s) URL", name, bus.RedactURL(v)))
+				env.Fail(fmt.Errorf("%s=%q: want an http(s) URL", name, natsconn.RedactURL(v)))
 			}
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
 	"github.com/slack-go/slack"
 	"go.opentelemetry.io/otel/attribute"
@@ -158,7 +159,7 @@ func (d *downloader) fetch(ctx context.Context, f schemas.SlackFile, progress fu
 	if d.token == "" {
 		return nil, bus.Permanent(refuse("file %s: SLACK_BOT_TOKEN is not set, cannot download", f.ID))
 	}
-	ctx, span := bus.StartSpan(ctx, "slack files.download",
+	ctx, span := telemetry.StartSpan(ctx, "slack files.download",
 		attribute.String("maria.slack.file_id", f.ID),
 		attribute.String("server.address", u.Hostname()),
 		attribute.String("http.request.method", http.MethodGet))
@@ -185,7 +186,7 @@ func (d *downloader) fetch(ctx context.Context, f schemas.SlackFile, progress fu
 			outcome = "error"
 		}
 		span.SetAttributes(attribute.String("maria.outcome", outcome))
-		bus.EndSpan(span, err)
+		telemetry.EndSpan(span, err)
 	}
 	return out, err
 }
@@ -309,7 +310,7 @@ func (d *downloader) fileInfo(ctx context.Context, id string) (*schemas.SlackFil
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	c := slack.New(d.token, slack.OptionAPIURL(api), slack.OptionHTTPClient(d.client))
-	ctx, span := bus.StartSpan(ctx, "slack files.info", attribute.String("rpc.system", "slack"),
+	ctx, span := telemetry.StartSpan(ctx, "slack files.info", attribute.String("rpc.system", "slack"),
 		attribute.String("rpc.method", "files.info"), attribute.String("maria.slack.file_id", id))
 	info, _, _, err := c.GetFileInfoContext(ctx, id, 0, 0)
 	if err != nil {
@@ -321,11 +322,11 @@ func (d *downloader) fileInfo(ctx context.Context, id string) (*schemas.SlackFil
 			span.SetAttributes(attribute.String("maria.outcome", "error"))
 			err = bus.Retry(fmt.Errorf("file %s: files.info: %w", id, err))
 		}
-		bus.EndSpan(span, err)
+		telemetry.EndSpan(span, err)
 		return nil, err
 	}
 	span.SetAttributes(attribute.String("maria.outcome", "ok"))
-	bus.EndSpan(span, nil)
+	telemetry.EndSpan(span, nil)
 	return &schemas.SlackFile{ID: info.ID, Name: info.Name, Title: info.Title, Mimetype: info.Mimetype, Filetype: info.Filetype,
 		Size: int64(info.Size), URLPrivate: info.URLPrivate, URLPrivateDownload: info.URLPrivateDownload}, nil
 }

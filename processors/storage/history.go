@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/processors/storage/store"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
@@ -252,21 +253,21 @@ func (s *Service) serveHistory(ctx context.Context, nc *nats.Conn) (micro.Servic
 			reply.Error = "bad request: " + err.Error()
 			metricHistoryQueries.WithLabelValues("bad_request").Inc()
 		} else {
-			// The caller's correlation id and trace (bus.RequestHeaders) carry
+			// The caller's correlation id and trace (telemetry.RequestHeaders) carry
 			// over: the query is a server span of the turn that asked.
-			sctx, span := bus.StartServerSpan(bus.RequestContext(ctx, nats.Header(req.Headers())), "storage serve history",
+			sctx, span := telemetry.StartServerSpan(telemetry.RequestContext(ctx, nats.Header(req.Headers())), "storage serve history",
 				attribute.String("rpc.system", "nats"), attribute.String("messaging.destination.name", schemas.SubjectHistoryQuery))
 			qctx, cancel := context.WithTimeout(sctx, 10*time.Second)
 			turns, err := s.History(qctx, q)
 			cancel()
-			bus.EndSpan(span, err)
+			telemetry.EndSpan(span, err)
 			var bq badQuery
 			switch {
 			case errors.As(err, &bq):
 				reply.Error = "bad request: " + err.Error()
 				metricHistoryQueries.WithLabelValues("bad_request").Inc()
 			case err != nil:
-				s.log.Warn().Err(err).Str("correlation_id", bus.Correlation(sctx)).Str("channel", q.Channel).Str("thread_ts", q.ThreadTS).Msg("history query failed")
+				s.log.Warn().Err(err).Str("correlation_id", telemetry.Correlation(sctx)).Str("channel", q.Channel).Str("thread_ts", q.ThreadTS).Msg("history query failed")
 				reply.Error = "history unavailable: " + err.Error()
 				metricHistoryQueries.WithLabelValues("error").Inc()
 			default:
@@ -301,7 +302,7 @@ func QueryHistory(ctx context.Context, nc *nats.Conn, q schemas.HistoryQuery) ([
 		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 	}
-	msg, err := nc.RequestMsgWithContext(ctx, &nats.Msg{Subject: schemas.SubjectHistoryQuery, Data: body, Header: bus.RequestHeaders(ctx)})
+	msg, err := nc.RequestMsgWithContext(ctx, &nats.Msg{Subject: schemas.SubjectHistoryQuery, Data: body, Header: telemetry.RequestHeaders(ctx)})
 	if err != nil {
 		return nil, fmt.Errorf("history query: %w", err)
 	}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/processors/storage"
 	"github.com/mariahq/maria/schemas"
 )
@@ -16,7 +16,7 @@ func TestHistoryQueryServerSpanJoinsTheCallersTrace(t *testing.T) {
 	h := start(t, nil)
 	exp, tp := bustest.Tracing(t)
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "ai process")
-	if _, err := storage.QueryHistory(bus.WithCorrelation(ctx, "corr-h"), h.b.NC, schemas.HistoryQuery{Channel: "C1", ThreadTS: "1.0"}); err != nil {
+	if _, err := storage.QueryHistory(telemetry.WithCorrelation(ctx, "corr-h"), h.b.Conn(), schemas.HistoryQuery{Channel: "C1", ThreadTS: "1.0"}); err != nil {
 		t.Fatal(err)
 	}
 	parent.End()

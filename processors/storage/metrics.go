@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/processors/storage/store"
 	"go.opentelemetry.io/otel/attribute"
 
@@ -47,7 +47,7 @@ var (
 func timed(ctx context.Context, backend, op string, attrs ...attribute.KeyValue) (context.Context, func(error)) {
 	start := time.Now()
 	system := storageSystem(backend, op)
-	ctx, span := bus.StartSpan(ctx, system+" "+op, append(attrs,
+	ctx, span := telemetry.StartSpan(ctx, system+" "+op, append(attrs,
 		attribute.String("db.system.name", system),
 		attribute.String("db.operation.name", op),
 		attribute.String("maria.storage.backend", backend))...)
@@ -66,7 +66,7 @@ func timed(ctx context.Context, backend, op string, attrs ...attribute.KeyValue)
 			outcome = "error"
 		}
 		span.SetAttributes(attribute.String("maria.outcome", outcome))
-		bus.EndSpan(span, err)
+		telemetry.EndSpan(span, err)
 	}
 }
 

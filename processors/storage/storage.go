@@ -40,7 +40,7 @@ type Service struct {
 func Open(ctx context.Context, cfg Config, b *bus.Bus) (store.Blobs, store.Records, error) {
 	switch cfg.Backend {
 	case store.BackendNATS, "":
-		s, err := natsstore.Open(ctx, b.JS, natsstore.Config{Buckets: []string{cfg.ImagesBucket, cfg.DocsBucket},
+		s, err := natsstore.Open(ctx, b.JetStream(), natsstore.Config{Buckets: []string{cfg.ImagesBucket, cfg.DocsBucket},
 			Retention: cfg.Retention, Replicas: b.Config().Replicas})
 		if err != nil {
 			return nil, nil, fmt.Errorf("storage (nats): %w", err)
@@ -86,7 +86,7 @@ func (s *Service) Run(ctx context.Context) error {
 		// Not fatal: /readyz reports it until the backend is reachable.
 		s.log.Warn().Err(err).Msg("storage backend not ready yet")
 	}
-	svc, err := s.serveHistory(ctx, s.bus.NC)
+	svc, err := s.serveHistory(ctx, s.bus.Conn())
 	if err != nil {
 		return fmt.Errorf("history service: %w", err)
 	}

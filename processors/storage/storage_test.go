@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/processors/storage"
 	"github.com/mariahq/maria/processors/storage/awsstore"
 	"github.com/mariahq/maria/processors/storage/awstest"
@@ -121,7 +122,7 @@ func start(t *testing.T, extra map[string]string) *harness {
 	for k, v := range extra {
 		env[k] = v
 	}
-	e := bus.NewEnvFrom(env)
+	e := config.NewEnvFrom(env)
 	cfg := storage.LoadConfig(e)
 	if err := e.Err(); err != nil {
 		t.Fatal(err)
@@ -143,7 +144,7 @@ func start(t *testing.T, extra map[string]string) *harness {
 	})
 	// The history service answers once it is registered.
 	bustest.Eventually(t, 10*time.Second, func() bool {
-		_, err := storage.QueryHistory(context.Background(), b.NC, schemas.HistoryQuery{Channel: "C0", ThreadTS: "1"})
+		_, err := storage.QueryHistory(context.Background(), b.Conn(), schemas.HistoryQuery{Channel: "C0", ThreadTS: "1"})
 		return err == nil
 	}, "history service up")
 	return &harness{t: t, b: b, svc: svc, cfg: cfg, files: files}
@@ -373,19 +374,19 @@ func historyRoundTrip(t *testing.T, h *harness) {
 	var turns []schemas.HistoryTurn
 	var lastErr error
 	bustest.Eventually(t, 20*time.Second, func() bool {
-		turns, lastErr = storage.QueryHistory(context.Background(), h.b.NC, schemas.HistoryQuery{Team: team, Channel: channel, ThreadTS: thread})
+		turns, lastErr = storage.QueryHistory(context.Background(), h.b.Conn(), schemas.HistoryQuery{Team: team, Channel: channel, ThreadTS: thread})
 		return lastErr == nil && fmt.Sprint(render(turns)) == fmt.Sprint(want)
 	}, "history %q (err %v), want %q", func() []string { return render(turns) }(), lastErr, want)
 	if turns[0].TS != thread || turns[0].Time.IsZero() {
 		t.Errorf("first turn = %+v", turns[0])
 	}
 	// limit keeps the newest turns.
-	last, err := storage.QueryHistory(context.Background(), h.b.NC, schemas.HistoryQuery{Team: team, Channel: channel, ThreadTS: thread, Limit: 2})
+	last, err := storage.QueryHistory(context.Background(), h.b.Conn(), schemas.HistoryQuery{Team: team, Channel: channel, ThreadTS: thread, Limit: 2})
 	if err != nil || len(last) != 2 || last[1].Text != "Two invoices are unpaid." {
 		t.Errorf("limit 2 = %+v, %v", last, err)
 	}
 	// Bad requests get an error reply, not silence.
-	reply, err := h.b.NC.Request(schemas.SubjectHistoryQuery, []byte(`{"channel":"C1"}`), 5*time.Second)
+	reply, err := h.b.Conn().Request(schemas.SubjectHistoryQuery, []byte(`{"channel":"C1"}`), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +394,7 @@ func historyRoundTrip(t *testing.T, h *harness) {
 	if err := json.Unmarshal(reply.Data, &r); err != nil || !strings.Contains(r.Error, "thread_ts") || r.Turns == nil {
 		t.Errorf("bad request reply = %s (%v)", reply.Data, err)
 	}
-	if _, err := storage.QueryHistory(context.Background(), h.b.NC, schemas.HistoryQuery{Channel: channel, ThreadTS: thread, Limit: 501}); err == nil {
+	if _, err := storage.QueryHistory(context.Background(), h.b.Conn(), schemas.HistoryQuery{Channel: channel, ThreadTS: thread, Limit: 501}); err == nil {
 		t.Error("limit 501 accepted")
 	}
 }
@@ -459,7 +460,7 @@ func (f *flakyRecords) CreateFile(ctx context.Context, r store.FileRecord) (stor
 func TestRedeliveredEventStoresOnce(t *testing.T) {
 	b := bustest.New(t)
 	files := newSlackFiles(t)
-	e := bus.NewEnvFrom(map[string]string{"SLACK_BOT_TOKEN": botToken, "SLACK_API_URL": files.URL})
+	e := config.NewEnvFrom(map[string]string{"SLACK_BOT_TOKEN": botToken, "SLACK_API_URL": files.URL})
 	cfg := storage.LoadConfig(e)
 	if err := e.Err(); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/processors/storage/store"
 	"github.com/mariahq/maria/schemas"
 )
@@ -70,7 +71,7 @@ func TestDetect(t *testing.T) {
 }
 
 func TestLoadConfig(t *testing.T) {
-	env := bus.NewEnvFrom(map[string]string{})
+	env := config.NewEnvFrom(map[string]string{})
 	c := LoadConfig(env)
 	if err := env.Err(); err != nil {
 		t.Fatal(err)
@@ -80,7 +81,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatalf("defaults = %+v", c)
 	}
 
-	env = bus.NewEnvFrom(map[string]string{"MARIA_STORAGE": "aws"})
+	env = config.NewEnvFrom(map[string]string{"MARIA_STORAGE": "aws"})
 	LoadConfig(env)
 	err := env.Err()
 	for _, want := range []string{"MARIA_IMAGES_BUCKET is required", "MARIA_DOCS_BUCKET is required", "MARIA_DYNAMODB_TABLE is required"} {
@@ -89,7 +90,7 @@ func TestLoadConfig(t *testing.T) {
 		}
 	}
 
-	env = bus.NewEnvFrom(map[string]string{"MARIA_STORAGE": "s3", "MARIA_S3_SSE": "rot13", "MARIA_STORAGE_RETENTION": "forever",
+	env = config.NewEnvFrom(map[string]string{"MARIA_STORAGE": "s3", "MARIA_S3_SSE": "rot13", "MARIA_STORAGE_RETENTION": "forever",
 		"MARIA_STORAGE_MAX_FILE_BYTES": "-1", "MARIA_IMAGES_BUCKET": "bad.name!"})
 	LoadConfig(env)
 	err = env.Err()
@@ -99,7 +100,7 @@ func TestLoadConfig(t *testing.T) {
 		}
 	}
 
-	env = bus.NewEnvFrom(map[string]string{"MARIA_STORAGE": "aws", "MARIA_IMAGES_BUCKET": "Images_Bucket", "MARIA_DOCS_BUCKET": "docs",
+	env = config.NewEnvFrom(map[string]string{"MARIA_STORAGE": "aws", "MARIA_IMAGES_BUCKET": "Images_Bucket", "MARIA_DOCS_BUCKET": "docs",
 		"MARIA_DYNAMODB_TABLE": "t", "AWS_ACCESS_KEY_ID": "x", "MARIA_S3_KMS_KEY_ID": "k", "AWS_ENDPOINT_URL_S3": "localhost:9000"})
 	LoadConfig(env)
 	err = env.Err()

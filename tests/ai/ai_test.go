@@ -13,6 +13,7 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/processors/ai"
 	"github.com/mariahq/maria/schemas"
 	"github.com/mariahq/maria/tests/sim/openaisim"
@@ -67,7 +68,7 @@ func newWorld(t *testing.T, sim *openaisim.Sim, env map[string]string) *world {
 	w := &world{t: t, b: b, sim: sim, erp: &erpStub{}}
 	w.out = bustest.Subscribe(t, b, schemas.SubjectOutAll)
 	w.dlq = bustest.Subscribe(t, b, schemas.SubjectDLQAll)
-	sub, err := b.NC.Subscribe(schemas.SubjectERPQuery, func(m *nats.Msg) {
+	sub, err := b.Conn().Subscribe(schemas.SubjectERPQuery, func(m *nats.Msg) {
 		var q schemas.ERPQuery
 		if err := json.Unmarshal(m.Data, &q); err != nil {
 			_ = m.Respond([]byte(`{"error":"unreadable query","kind":"refused"}`))
@@ -98,7 +99,7 @@ func newWorld(t *testing.T, sim *openaisim.Sim, env map[string]string) *world {
 	for k, v := range env {
 		vars[k] = v
 	}
-	e := bus.NewEnvFrom(vars)
+	e := config.NewEnvFrom(vars)
 	cfg := ai.LoadConfig(e)
 	if err := e.Err(); err != nil {
 		t.Fatal(err)
@@ -173,7 +174,7 @@ func (w *world) waitStops(n int) []schemas.OutStream {
 func (w *world) waitDrained() {
 	w.t.Helper()
 	bustest.Eventually(w.t, 10*time.Second, func() bool {
-		c, err := w.b.JS.Consumer(context.Background(), schemas.StreamIn, ai.ConsumerName)
+		c, err := w.b.JetStream().Consumer(context.Background(), schemas.StreamIn, ai.ConsumerName)
 		if err != nil {
 			return false
 		}
@@ -307,7 +308,7 @@ func TestCreateLeadProposalConfirmedExactlyOnce(t *testing.T) {
 	propID := parsed[2].Elements[0].Value
 
 	commands := func() uint64 {
-		s, err := w.b.JS.Stream(context.Background(), schemas.StreamERP)
+		s, err := w.b.JetStream().Stream(context.Background(), schemas.StreamERP)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -344,7 +345,7 @@ func TestCreateLeadProposalConfirmedExactlyOnce(t *testing.T) {
 	if n := commands(); n != 1 {
 		t.Fatalf("%d ERP commands, want exactly 1", n)
 	}
-	s, _ := w.b.JS.Stream(context.Background(), schemas.StreamERP)
+	s, _ := w.b.JetStream().Stream(context.Background(), schemas.StreamERP)
 	raw, err := s.GetLastMsgForSubject(context.Background(), schemas.ERPCommandSubject("crm.lead"))
 	if err != nil {
 		t.Fatal(err)
@@ -395,7 +396,7 @@ func TestQuotaErrorApologizesAndAcks(t *testing.T) {
 		t.Fatalf("answer = %q", got)
 	}
 	w.waitDrained()
-	c, _ := w.b.JS.Consumer(context.Background(), schemas.StreamIn, ai.ConsumerName)
+	c, _ := w.b.JetStream().Consumer(context.Background(), schemas.StreamIn, ai.ConsumerName)
 	info, _ := c.Info(context.Background())
 	if info.NumRedelivered != 0 || info.AckFloor.Stream == 0 {
 		t.Fatalf("consumer = %+v", info)

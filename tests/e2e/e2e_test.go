@@ -128,7 +128,7 @@ func streamed(t *testing.T, e *demo.Env, since time.Time) []storedEnv {
 	t.Helper()
 	var out []storedEnv
 	for _, name := range ops.TraceStreams() {
-		err := ops.Scan(context.Background(), e.Observer.JS, name, ops.Window{Since: since}, ops.ScanOptions{}, func(s ops.Stored) (bool, error) {
+		err := ops.Scan(context.Background(), e.Observer.JetStream(), name, ops.Window{Since: since}, ops.ScanOptions{}, func(s ops.Stored) (bool, error) {
 			env, err := schemas.Decode(s.Data)
 			if err != nil {
 				t.Errorf("%s #%d on %s is not an envelope: %v", name, s.Sequence, s.Subject, err)
@@ -270,7 +270,7 @@ func TestConversation(t *testing.T) {
 	if sf.Backend != "nats" || sf.ContentType != "image/png" || sf.SHA256 != hex.EncodeToString(sum[:]) || sf.Size != int64(len(img)) {
 		t.Fatalf("stored = %+v", sf)
 	}
-	obj, err := e.Observer.JS.ObjectStore(ctx, sf.Bucket)
+	obj, err := e.Observer.JetStream().ObjectStore(ctx, sf.Bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,7 +460,7 @@ func TestAIRestartMidConversation(t *testing.T) {
 	}
 	f := ok(e.Reply(ctx, channel, alice, "who is the customer?", q.ThreadTS)).get(t)
 	bustest.Eventually(t, 10*time.Second, func() bool {
-		c, err := e.Observer.JS.Consumer(ctx, schemas.StreamIn, ai.ConsumerName)
+		c, err := e.Observer.JetStream().Consumer(ctx, schemas.StreamIn, ai.ConsumerName)
 		if err != nil {
 			return false
 		}

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/cmd/maria/demo"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -24,9 +24,9 @@ import (
 func TestOneMentionIsOneTrace(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	bus.SetTracerProvider(tp)
+	telemetry.SetTracerProvider(tp)
 	t.Cleanup(func() {
-		bus.SetTracerProvider(nil)
+		telemetry.SetTracerProvider(nil)
 		_ = tp.Shutdown(context.Background())
 	})
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/processors/erp"
 	"github.com/mariahq/maria/processors/erp/erptest"
 	"github.com/mariahq/maria/processors/erp/odoo"
@@ -42,7 +43,7 @@ func setup(t *testing.T, extra map[string]string) *suite {
 	for k, v := range extra {
 		vars[k] = v
 	}
-	env := bus.NewEnvFrom(vars)
+	env := config.NewEnvFrom(vars)
 	cfg := erp.LoadConfig(env)
 	if err := env.Err(); err != nil {
 		t.Fatal(err)
@@ -53,7 +54,7 @@ func setup(t *testing.T, extra map[string]string) *suite {
 	}
 	b := bustest.New(t)
 	s := &suite{t: t, sim: sim, b: b, svc: erp.New(cfg, client, bustest.Logger(t)),
-		qc: erp.QueryClient{NC: bustest.Client(t, b, nil).NC}, results: bustest.Subscribe(t, b, schemas.SubjectERPResultAll)}
+		qc: erp.QueryClient{NC: bustest.Client(t, b, nil).Conn()}, results: bustest.Subscribe(t, b, schemas.SubjectERPResultAll)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.svc.Run(ctx, b) }()
@@ -88,7 +89,7 @@ func (s *suite) deliver(env *schemas.Envelope, msgID string) {
 		s.t.Fatal(err)
 	}
 	msg.Header.Set(schemas.HeaderMsgID, msgID)
-	if _, err := s.b.JS.PublishMsg(ctx, msg); err != nil {
+	if _, err := s.b.JetStream().PublishMsg(ctx, msg); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -97,7 +98,7 @@ func (s *suite) deliver(env *schemas.Envelope, msgID string) {
 // click (proposal stored, click on MARIA_IN), ready to deliver.
 func (s *suite) confirmed(cmd schemas.ERPCommand, user string) *schemas.Envelope {
 	s.t.Helper()
-	c, err := erptest.Confirm(context.Background(), s.b.JS, cmd, erptest.Conversation{Team: "T1", Channel: "C1", User: user})
+	c, err := erptest.Confirm(context.Background(), s.b.JetStream(), cmd, erptest.Conversation{Team: "T1", Channel: "C1", User: user})
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func setup(t *testing.T, cfg ingress.Config) (*slackevents.Client, *bus.Bus) {
 
 func inCount(t *testing.T, b *bus.Bus, stream string) uint64 {
 	t.Helper()
-	st, err := b.JS.Stream(context.Background(), stream)
+	st, err := b.JetStream().Stream(context.Background(), stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,8 +280,7 @@ func TestRetriedEventIsStoredOnce(t *testing.T) {
 
 func TestBusDownAnswers5xx(t *testing.T) {
 	c, b := setup(t, config())
-	b.Server.Shutdown()
-	b.Server.WaitForShutdown()
+	b.StopEmbeddedServer()
 	d, err := c.Mention(context.Background(), "C1", "U1", "hello", "")
 	if err != nil {
 		t.Fatal(err)
@@ -378,7 +377,7 @@ func TestSocketModeRefusesForeignTeam(t *testing.T) {
 	if n := inCount(t, b, schemas.StreamIn); n != 1 {
 		t.Fatalf("MARIA_IN holds %d messages, want only the allowed team's", n)
 	}
-	st, err := b.JS.Stream(wctx, schemas.StreamIn)
+	st, err := b.JetStream().Stream(wctx, schemas.StreamIn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +406,7 @@ func TestSocketMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The stream, not a subscriber, is the authority: stored before the ack.
-	st, err := b.JS.Stream(wctx, schemas.StreamIn)
+	st, err := b.JetStream().Stream(wctx, schemas.StreamIn)
 	if err != nil {
 		t.Fatal(err)
 	}

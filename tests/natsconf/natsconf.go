@@ -1,6 +1,6 @@
 // Package natsconf reads the NATS users out of Maria's server
 // configurations (infra/nats, the Helm values) so tests can prove they
-// grant the same permissions as the embedded server (bus.NATSPermissions).
+// grant the same permissions as the embedded server (natsconn.Permissions).
 package natsconf
 
 import (

@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/cmd/maria/app"
 	"github.com/mariahq/maria/schemas"
 	"github.com/prometheus/client_golang/prometheus"
@@ -187,7 +187,7 @@ func TestMetricsHealthAndReadiness(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addrc := make(chan string, 1)
-	r, err := app.Start(ctx, app.Options{Services: services, Env: bus.NewEnvFrom(env), LogOutput: io.Discard, HTTPReady: addrc})
+	r, err := app.Start(ctx, app.Options{Services: services, Env: config.NewEnvFrom(env), LogOutput: io.Discard, HTTPReady: addrc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestMetricsHealthAndReadiness(t *testing.T) {
 	if _, err := r.Bus.Publish(pctx, schemas.InSubject(schemas.KindMessage, "T1", "C1"), ev); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Bus.NC.Request(schemas.InSubject(schemas.KindMessage, "T1", "C1"), []byte("{not an envelope"), 5*time.Second); err != nil {
+	if _, err := r.Bus.Conn().Request(schemas.InSubject(schemas.KindMessage, "T1", "C1"), []byte("{not an envelope"), 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 
@@ -259,11 +259,11 @@ func TestMetricsHealthAndReadiness(t *testing.T) {
 	}
 
 	// Readiness follows NATS: stop the embedded server.
-	if r.Bus.Server == nil {
+	if !r.Bus.Embedded() {
 		t.Fatal("expected the embedded server")
 	}
 	t0 := time.Now()
-	r.Bus.Server.Shutdown()
+	r.Bus.StopEmbeddedServer()
 	bustest.Eventually(t, 15*time.Second, func() bool {
 		code, _ := get(t, base+"/readyz")
 		return code == http.StatusServiceUnavailable

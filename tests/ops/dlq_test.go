@@ -50,7 +50,7 @@ func runFlaky(t *testing.T, b *bus.Bus) *flaky {
 }
 
 func dlqRows(t *testing.T, b *bus.Bus) []ops.DeadLetterRow {
-	rows, err := ops.ListDLQ(ctxT(t), b.JS, "", "", time.Time{})
+	rows, err := ops.ListDLQ(ctxT(t), b.JetStream(), "", "", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestDLQRedriveReturnsMessageToProcessingOnce(t *testing.T) {
 		r.Subject != schemas.InSubject(schemas.KindMessage, "T1", "C1") || !strings.Contains(r.Reason, "cannot parse") {
 		t.Fatalf("dead letter row %+v", r)
 	}
-	d, err := ops.ShowDLQ(ctx, b.JS, r.Seq)
+	d, err := ops.ShowDLQ(ctx, b.JetStream(), r.Seq)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,10 +81,10 @@ func TestDLQRedriveReturnsMessageToProcessingOnce(t *testing.T) {
 		t.Fatalf("show envelope %#v", d.Envelope)
 	}
 	// Filters by stream and consumer.
-	if rows, _ := ops.ListDLQ(ctx, b.JS, schemas.StreamOut, "", time.Time{}); len(rows) != 0 {
+	if rows, _ := ops.ListDLQ(ctx, b.JetStream(), schemas.StreamOut, "", time.Time{}); len(rows) != 0 {
 		t.Fatalf("MARIA_OUT filter listed %d", len(rows))
 	}
-	if rows, _ := ops.ListDLQ(ctx, b.JS, "", "flaky", time.Time{}); len(rows) != 1 {
+	if rows, _ := ops.ListDLQ(ctx, b.JetStream(), "", "flaky", time.Time{}); len(rows) != 1 {
 		t.Fatalf("consumer filter listed %d", len(rows))
 	}
 
@@ -99,7 +99,7 @@ func TestDLQRedriveReturnsMessageToProcessingOnce(t *testing.T) {
 	if n := len(dlqRows(t, b)); n != 0 {
 		t.Fatalf("%d dead letters left", n)
 	}
-	redriven, err := ops.GetMsg(ctx, b.JS, schemas.StreamIn, 2)
+	redriven, err := ops.GetMsg(ctx, b.JetStream(), schemas.StreamIn, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestDLQRedriveReturnsMessageToProcessingOnce(t *testing.T) {
 }
 
 func mustGet(t *testing.T, b *bus.Bus, seq uint64) ops.Stored {
-	s, err := ops.GetMsg(ctxT(t), b.JS, schemas.StreamIn, seq)
+	s, err := ops.GetMsg(ctxT(t), b.JetStream(), schemas.StreamIn, seq)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,26 +161,26 @@ func TestDLQPurge(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if rows, err := ops.ListDLQ(ctx, b.JS, "", "", time.Now().Add(time.Hour)); err != nil || len(rows) != 0 {
+	if rows, err := ops.ListDLQ(ctx, b.JetStream(), "", "", time.Now().Add(time.Hour)); err != nil || len(rows) != 0 {
 		t.Fatalf("--since in the future listed %d (%v)", len(rows), err)
 	}
-	if rows, err := ops.ListDLQ(ctx, b.JS, schemas.StreamIn, "", time.Now().Add(-time.Hour)); err != nil || len(rows) != 2 {
+	if rows, err := ops.ListDLQ(ctx, b.JetStream(), schemas.StreamIn, "", time.Now().Add(-time.Hour)); err != nil || len(rows) != 2 {
 		t.Fatalf("MARIA_IN since an hour listed %d (%v)", len(rows), err)
 	}
-	if err := ops.PurgeDLQ(ctx, b.JS, []uint64{1}); err != nil {
+	if err := ops.PurgeDLQ(ctx, b.JetStream(), []uint64{1}); err != nil {
 		t.Fatal(err)
 	}
 	if rows := dlqRows(t, b); len(rows) != 2 || rows[0].Seq != 2 {
 		t.Fatalf("after purge of 1: %+v", rows)
 	}
-	n, err := ops.PurgeAllDLQ(ctx, b.JS, schemas.StreamOut, "egress")
+	n, err := ops.PurgeAllDLQ(ctx, b.JetStream(), schemas.StreamOut, "egress")
 	if err != nil || n != 1 {
 		t.Fatalf("purge all egress: %d %v", n, err)
 	}
 	if rows := dlqRows(t, b); len(rows) != 1 || rows[0].Consumer != "ai" {
 		t.Fatalf("after purge of egress: %+v", rows)
 	}
-	st, err := ops.Streams(ctx, b.JS)
+	st, err := ops.Streams(ctx, b.JetStream())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func publishMessage(t *testing.T, b *bus.Bus, id, channel, text string) (*schema
 
 func streamLastSeq(t *testing.T, b *bus.Bus, stream string) uint64 {
 	t.Helper()
-	st, err := b.JS.Stream(ctxT(t), stream)
+	st, err := b.JetStream().Stream(ctxT(t), stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func streamLastSeq(t *testing.T, b *bus.Bus, stream string) uint64 {
 
 func storedTime(t *testing.T, b *bus.Bus, stream string, seq uint64) time.Time {
 	t.Helper()
-	st, err := b.JS.Stream(ctxT(t), stream)
+	st, err := b.JetStream().Stream(ctxT(t), stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func storedTime(t *testing.T, b *bus.Bus, stream string, seq uint64) time.Time {
 
 // consumerIdle reports whether a durable consumer has handled everything.
 func consumerIdle(ctx context.Context, b *bus.Bus, stream, name string) bool {
-	c, err := b.JS.Consumer(ctx, stream, name)
+	c, err := b.JetStream().Consumer(ctx, stream, name)
 	if err != nil {
 		return false
 	}

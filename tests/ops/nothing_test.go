@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/cmd/maria/ops"
 	"github.com/mariahq/maria/schemas"
 )
@@ -27,7 +27,7 @@ func TestConnectWithNothingRunningCreatesNothing(t *testing.T) {
 	ln.Close()
 	root := t.TempDir()
 	for _, dataDir := range []string{filepath.Join(root, "data"), root} { // missing, and present but empty
-		_, err := ops.Connect(ctxT(t), bus.NewEnvFrom(map[string]string{"MARIA_NATS_LISTEN": free, "MARIA_DATA_DIR": dataDir}), nil)
+		_, err := ops.Connect(ctxT(t), config.NewEnvFrom(map[string]string{"MARIA_NATS_LISTEN": free, "MARIA_DATA_DIR": dataDir}), nil)
 		var nothing *ops.NothingRunningError
 		if !errors.As(err, &nothing) || strings.Contains(err.Error(), "\n") ||
 			err.Error() != "nothing is running at "+free+" and no data dir at "+dataDir+": start maria run, or set NATS_URL or MARIA_DATA_DIR" {
@@ -44,12 +44,12 @@ func TestConnectWithNothingRunningCreatesNothing(t *testing.T) {
 func TestDLQWithoutStreamIsOneClearError(t *testing.T) {
 	b := bustest.New(t, bustest.Options{NoStreams: true})
 	var out strings.Builder
-	err := ops.DLQList(ctxT(t), b.JS, ops.DLQSelection{}, ops.Console{Out: &out}, false)
+	err := ops.DLQList(ctxT(t), b.JetStream(), ops.DLQSelection{}, ops.Console{Out: &out}, false)
 	var missing *ops.MissingStreamError
 	if !errors.As(err, &missing) || missing.Stream != schemas.StreamDLQ || strings.Contains(err.Error(), "API error") || out.Len() != 0 {
 		t.Fatalf("DLQList: err = %v, printed %q", err, out.String())
 	}
-	if _, err := ops.Select(ctxT(t), b.JS, schemas.StreamIn, ops.Window{FromSeq: 1}); !errors.As(err, &missing) || missing.Stream != schemas.StreamIn {
+	if _, err := ops.Select(ctxT(t), b.JetStream(), schemas.StreamIn, ops.Window{FromSeq: 1}); !errors.As(err, &missing) || missing.Stream != schemas.StreamIn {
 		t.Fatalf("Select: err = %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/kolo/xmlrpc"
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/cmd/maria/ops"
 	"github.com/mariahq/maria/schemas"
 	"github.com/mariahq/maria/tests/sim/odoosim"
@@ -26,24 +27,24 @@ func TestConnectFindsRunningMariaOrOpensDataDir(t *testing.T) {
 	addr := strings.TrimPrefix(live.ClientURL(), "nats://")
 	// Another data dir holds no identity for the running server: a clear
 	// error, not an anonymous attempt.
-	if _, err := ops.Connect(ctx, bus.NewEnvFrom(map[string]string{"MARIA_NATS_LISTEN": addr, "MARIA_DATA_DIR": t.TempDir()}), nil); err == nil ||
+	if _, err := ops.Connect(ctx, config.NewEnvFrom(map[string]string{"MARIA_NATS_LISTEN": addr, "MARIA_DATA_DIR": t.TempDir()}), nil); err == nil ||
 		!strings.Contains(err.Error(), "NATS_CREDS") {
 		t.Fatalf("attach without credentials: err = %v, want one naming NATS_CREDS", err)
 	}
 	// NATS_URL without NATS_CREDS: refused by the server, and told how to fix it.
-	if _, err := ops.Connect(ctx, bus.NewEnvFrom(map[string]string{"NATS_URL": live.ClientURL(), "MARIA_DATA_DIR": t.TempDir()}), nil); err == nil ||
+	if _, err := ops.Connect(ctx, config.NewEnvFrom(map[string]string{"NATS_URL": live.ClientURL(), "MARIA_DATA_DIR": t.TempDir()}), nil); err == nil ||
 		!strings.Contains(err.Error(), "refuses anonymous clients: set NATS_CREDS") {
 		t.Fatalf("NATS_URL without credentials: err = %v", err)
 	}
 	// The running maria's data dir holds its operator identity.
-	b, err := ops.Connect(ctx, bus.NewEnvFrom(map[string]string{"MARIA_NATS_LISTEN": addr, "MARIA_DATA_DIR": live.Config().DataDir}), nil)
+	b, err := ops.Connect(ctx, config.NewEnvFrom(map[string]string{"MARIA_NATS_LISTEN": addr, "MARIA_DATA_DIR": live.Config().DataDir}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Server != nil {
+	if b.Embedded() {
 		t.Fatal("started its own server although maria is running")
 	}
-	if _, err := b.JS.Stream(ctx, schemas.StreamIn); err != nil {
+	if _, err := b.JetStream().Stream(ctx, schemas.StreamIn); err != nil {
 		t.Fatalf("not on the running server: %v", err)
 	}
 	b.Close()
@@ -59,15 +60,15 @@ func TestConnectFindsRunningMariaOrOpensDataDir(t *testing.T) {
 	}
 	free := ln.Addr().String()
 	ln.Close()
-	b, err = ops.Connect(ctx, bus.NewEnvFrom(map[string]string{"MARIA_NATS_LISTEN": free, "MARIA_DATA_DIR": dir}), nil)
+	b, err = ops.Connect(ctx, config.NewEnvFrom(map[string]string{"MARIA_NATS_LISTEN": free, "MARIA_DATA_DIR": dir}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if b.Server == nil {
+	if !b.Embedded() {
 		t.Fatal("did not open the data dir")
 	}
-	sel, err := ops.Select(ctx, b.JS, schemas.StreamIn, ops.Window{FromSeq: 1})
+	sel, err := ops.Select(ctx, b.JetStream(), schemas.StreamIn, ops.Window{FromSeq: 1})
 	if err != nil || len(sel) != 1 || sel[0].Info.CorrelationID != "Ev-1" {
 		t.Fatalf("data dir contents %+v %v", sel, err)
 	}
@@ -87,11 +88,11 @@ func TestStreamsReportsConsumersAndDeadLetters(t *testing.T) {
 	publishMessage(t, b, "Ev-2", "C1", "b") // fails too: a second dead letter
 	bustest.Eventually(t, 10*time.Second, func() bool { return len(dlqRows(t, b)) == 2 }, "second dead letter")
 	// A consumer that never ran: everything pending.
-	if _, err := b.JS.CreateOrUpdateConsumer(ctx, schemas.StreamIn, bus.Processor{Name: "idle", Stream: schemas.StreamIn,
+	if _, err := b.JetStream().CreateOrUpdateConsumer(ctx, schemas.StreamIn, bus.Processor{Name: "idle", Stream: schemas.StreamIn,
 		Subjects: []string{schemas.SubjectInAll}, AckWait: time.Minute, MaxDeliver: 3, MaxAckPending: 10}.ConsumerConfig()); err != nil {
 		t.Fatal(err)
 	}
-	st, err := ops.Streams(ctx, b.JS)
+	st, err := ops.Streams(ctx, b.JetStream())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestTailPrintsDecodedMessages(t *testing.T) {
 	ready := make(chan struct{})
 	go func() {
 		close(ready)
-		done <- ops.Tail(ctx, b.NC, "maria.in.>", w, ops.TailOptions{Headers: true})
+		done <- ops.Tail(ctx, b.Conn(), "maria.in.>", w, ops.TailOptions{Headers: true})
 	}()
 	<-ready
 	read := func() string { w.mu.Lock(); defer w.mu.Unlock(); return out.String() }

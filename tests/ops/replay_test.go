@@ -31,7 +31,7 @@ func TestReplayOriginalByTimeWindowRepublishesExactlyThose(t *testing.T) {
 	// The window is the store times of batch B's first and last messages.
 	since := storedTime(t, b, schemas.StreamIn, 4)
 	until := storedTime(t, b, schemas.StreamIn, 7)
-	sel, err := ops.Select(ctx, b.JS, schemas.StreamIn, ops.Window{Since: since, Until: until})
+	sel, err := ops.Select(ctx, b.JetStream(), schemas.StreamIn, ops.Window{Since: since, Until: until})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestReplayOriginalByTimeWindowRepublishesExactlyThose(t *testing.T) {
 		t.Fatalf("selected %+v, want seq 4..7", sel)
 	}
 	live := bustest.Subscribe(t, b, schemas.SubjectInAll)
-	res, err := ops.Replay(ctx, b.JS, schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "run1"})
+	res, err := ops.Replay(ctx, b.JetStream(), schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "run1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestReplayOriginalByTimeWindowRepublishesExactlyThose(t *testing.T) {
 		t.Fatalf("stream last seq %d, want 16", got)
 	}
 	// The same run again (an operator resuming with --run-id) is deduplicated.
-	res, err = ops.Replay(ctx, b.JS, schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "run1"})
+	res, err = ops.Replay(ctx, b.JetStream(), schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "run1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestReplayOriginalBySequenceRange(t *testing.T) {
 		publishMessage(t, b, "Ev-"+string(rune('0'+i)), ch, "hi")
 	}
 	// seq 3..8 on C1 only: seqs 3, 5, 7.
-	sel, err := ops.Select(ctx, b.JS, schemas.StreamIn, ops.Window{Subject: schemas.InSubject(schemas.KindMessage, "T1", "C1"), FromSeq: 3, ToSeq: 8})
+	sel, err := ops.Select(ctx, b.JetStream(), schemas.StreamIn, ops.Window{Subject: schemas.InSubject(schemas.KindMessage, "T1", "C1"), FromSeq: 3, ToSeq: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestReplayOriginalBySequenceRange(t *testing.T) {
 		t.Fatalf("selected seqs %v, want [3 5 7]", seqs)
 	}
 	live := bustest.Subscribe(t, b, schemas.SubjectInAll)
-	if _, err := ops.Replay(ctx, b.JS, schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "r2"}); err != nil {
+	if _, err := ops.Replay(ctx, b.JetStream(), schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "r2"}); err != nil {
 		t.Fatal(err)
 	}
 	bustest.Eventually(t, 5*time.Second, func() bool { return len(live()) >= 3 }, "3 replayed")
@@ -119,14 +119,14 @@ func TestReplayOriginalBySequenceRange(t *testing.T) {
 
 	// Open-ended window: everything from seq 1, replayed into the same
 	// stream, must not chase its own republished messages.
-	sel, err = ops.Select(ctx, b.JS, schemas.StreamIn, ops.Window{FromSeq: 1})
+	sel, err = ops.Select(ctx, b.JetStream(), schemas.StreamIn, ops.Window{FromSeq: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(sel) != 13 {
 		t.Fatalf("selected %d, want 13", len(sel))
 	}
-	res, err := ops.Replay(ctx, b.JS, schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "r3"})
+	res, err := ops.Replay(ctx, b.JetStream(), schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "r3"})
 	if err != nil || res.Published != 13 {
 		t.Fatalf("replay %+v %v", res, err)
 	}
@@ -135,7 +135,7 @@ func TestReplayOriginalBySequenceRange(t *testing.T) {
 	}
 	// Empty selections: past the end, or a subject with no message.
 	for _, w := range []ops.Window{{FromSeq: 1000}, {Subject: "maria.in.file.>"}, {Since: time.Now().Add(time.Hour)}} {
-		sel, err := ops.Select(ctx, b.JS, schemas.StreamIn, w)
+		sel, err := ops.Select(ctx, b.JetStream(), schemas.StreamIn, w)
 		if err != nil || len(sel) != 0 {
 			t.Fatalf("window %+v: %d selected, %v", w, len(sel), err)
 		}
@@ -149,7 +149,7 @@ func TestReplayInterruptedReportsResumeSeq(t *testing.T) {
 		publishMessage(t, b, "Ev-"+string(rune('0'+i)), "C1", "hi")
 	}
 	ctx := ctxT(t)
-	sel, err := ops.Select(ctx, b.JS, schemas.StreamIn, ops.Window{FromSeq: 1})
+	sel, err := ops.Select(ctx, b.JetStream(), schemas.StreamIn, ops.Window{FromSeq: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestReplayInterruptedReportsResumeSeq(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var bar bytes.Buffer
-	res, err := ops.Replay(cctx, b.JS, schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "r", Speed: 1,
+	res, err := ops.Replay(cctx, b.JetStream(), schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "r", Speed: 1,
 		Progress: cancelOnWrite{w: &bar, cancel: cancel}})
 	if err == nil {
 		t.Fatal("want an interruption error")
@@ -239,7 +239,7 @@ func TestScanAcrossBatches(t *testing.T) {
 		{ops.Window{FromSeq: 9}, []uint64{9, 10}},
 	} {
 		var got []uint64
-		err := ops.Scan(ctx, b.JS, schemas.StreamIn, w.win, ops.ScanOptions{Batch: 3}, func(s ops.Stored) (bool, error) {
+		err := ops.Scan(ctx, b.JetStream(), schemas.StreamIn, w.win, ops.ScanOptions{Batch: 3}, func(s ops.Stored) (bool, error) {
 			if s.Data == nil {
 				t.Fatal("body missing without HeadersOnly")
 			}
@@ -252,7 +252,7 @@ func TestScanAcrossBatches(t *testing.T) {
 	}
 	// fn can stop early.
 	n := 0
-	if err := ops.Scan(ctx, b.JS, schemas.StreamIn, ops.Window{}, ops.ScanOptions{Batch: 3}, func(ops.Stored) (bool, error) { n++; return n < 5, nil }); err != nil || n != 5 {
+	if err := ops.Scan(ctx, b.JetStream(), schemas.StreamIn, ops.Window{}, ops.ScanOptions{Batch: 3}, func(ops.Stored) (bool, error) { n++; return n < 5, nil }); err != nil || n != 5 {
 		t.Fatalf("early stop after %d (%v)", n, err)
 	}
 }

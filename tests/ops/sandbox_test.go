@@ -9,6 +9,7 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/natsconn"
 	"github.com/mariahq/maria/cmd/maria/ops"
 	"github.com/mariahq/maria/processors/example"
 	"github.com/mariahq/maria/schemas"
@@ -66,7 +67,7 @@ func TestSandboxReplayReproducesWithoutSideEffects(t *testing.T) {
 	}
 
 	environ, slack, odoo := operatorEnv(t, live)
-	sel, err := ops.Select(ctx, live.JS, schemas.StreamIn, ops.Window{FromSeq: 1})
+	sel, err := ops.Select(ctx, live.JetStream(), schemas.StreamIn, ops.Window{FromSeq: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestSandboxEnvDisablesSideEffects(t *testing.T) {
 		"NATS_URL": "nats://127.0.0.1:9999", "SLACK_BOT_TOKEN": ops.SandboxSlackToken, "SLACK_API_URL": "http://127.0.0.1:1/api/",
 		"MARIA_STORAGE": "nats", "MARIA_EGRESS_DRY_RUN": "true", "MARIA_ERP_READ_ONLY": "true", "ODOO_URL": "http://127.0.0.1:2",
 		"ODOO_PUBLIC_URL": "https://erp.example.com", "OPENAI_API_KEY": "sk-keep", "MARIA_HTTP_ADDR": "127.0.0.1:0",
-		"NATS_CREDS": bus.EmbeddedCreds("/tmp/sb", bus.NATSOperator), // the sandbox server's operator, never the real bus'
+		"NATS_CREDS": natsconn.EmbeddedCreds("/tmp/sb", natsconn.Operator), // the sandbox server's operator, never the real bus'
 	}
 	for k, v := range want {
 		if env[k] != v {
@@ -174,7 +175,7 @@ func TestSandboxReplayOfERPCommandWritesNothing(t *testing.T) {
 	}
 	environ, slack, odoo := operatorEnv(t, live)
 	leadsBefore := odoo.Count("crm.lead")
-	sel, err := ops.Select(ctx, live.JS, schemas.StreamERP, ops.Window{FromSeq: 1})
+	sel, err := ops.Select(ctx, live.JetStream(), schemas.StreamERP, ops.Window{FromSeq: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func TestTraceListsEveryHopInOrder(t *testing.T) {
 	upd := step(res, schemas.TypeOutUpdate, schemas.OutSubject("T1", "C1"), map[string]any{"ts": "1.2", "text": "done"})
 	del := step(upd, schemas.TypeDelivered, schemas.DeliveredSubject("T1", "C1"), map[string]any{"ts": "1.3", "command_type": schemas.TypeOutUpdate})
 
-	hops, err := ops.Trace(ctx, b.JS, root.CorrelationID, time.Now().Add(-time.Hour), ops.TraceStreams())
+	hops, err := ops.Trace(ctx, b.JetStream(), root.CorrelationID, time.Now().Add(-time.Hour), ops.TraceStreams())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestTraceListsEveryHopInOrder(t *testing.T) {
 		t.Fatalf("trace output:\n%s", out.String())
 	}
 	// --since after the turn: nothing.
-	if hops, err := ops.Trace(ctx, b.JS, root.CorrelationID, time.Now().Add(time.Minute), ops.TraceStreams()); err != nil || len(hops) != 0 {
+	if hops, err := ops.Trace(ctx, b.JetStream(), root.CorrelationID, time.Now().Add(time.Minute), ops.TraceStreams()); err != nil || len(hops) != 0 {
 		t.Fatalf("future since: %d hops, %v", len(hops), err)
 	}
 }

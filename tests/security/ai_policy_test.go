@@ -10,6 +10,7 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/processors/ai"
 	"github.com/mariahq/maria/schemas"
 	"github.com/mariahq/maria/tests/sim/openaisim"
@@ -40,7 +41,7 @@ func startAIPolicy(t *testing.T) *aiPolicy {
 	})
 	w.out = bustest.Subscribe(t, w.b, schemas.SubjectOutAll)
 	w.erp = bustest.Subscribe(t, w.b, "maria.erp.>") // queries, commands: nothing may leave for a refused user
-	sub, err := w.b.NC.Subscribe(schemas.SubjectERPQuery, func(m *nats.Msg) {
+	sub, err := w.b.Conn().Subscribe(schemas.SubjectERPQuery, func(m *nats.Msg) {
 		w.queries.Add(1)
 		var q schemas.ERPQuery
 		_ = json.Unmarshal(m.Data, &q)
@@ -58,7 +59,7 @@ func startAIPolicy(t *testing.T) *aiPolicy {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sub.Unsubscribe() })
-	env := bus.NewEnvFrom(map[string]string{
+	env := config.NewEnvFrom(map[string]string{
 		"OPENAI_BASE_URL":          openaisim.Start(t, w.sim),
 		"OPENAI_API_KEY":           "sk-test-not-a-secret",
 		"MARIA_AI_TIMEOUT":         "5s",

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -81,7 +82,7 @@ func TestClusterConfigR3(t *testing.T) {
 	connect := func(user string, node int) *bus.Bus {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		b, err := bus.Connect(ctx, bus.Config{NATSURL: url(user, node), ServiceName: user, Replicas: 3}, bustest.Logger(t))
+		b, err := bus.Connect(ctx, config.Config{NATSURL: url(user, node), ServiceName: user, Replicas: 3}, bustest.Logger(t))
 		if err != nil {
 			t.Fatalf("%s on node %d: %v", user, node, err)
 		}
@@ -93,7 +94,7 @@ func TestClusterConfigR3(t *testing.T) {
 	defer cancel()
 	var err error
 	bustest.Eventually(t, 30*time.Second, func() bool { err = op.EnsureStreams(ctx); return err == nil }, "declare R3 streams: %v", err)
-	st, err := op.JS.Stream(ctx, schemas.StreamIn)
+	st, err := op.JetStream().Stream(ctx, schemas.StreamIn)
 	if err != nil {
 		t.Fatal(err)
 	}

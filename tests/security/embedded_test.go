@@ -11,6 +11,8 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/natsconn"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -39,7 +41,7 @@ func startEmbedded(t *testing.T) *secured {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := bus.Connect(ctx, bus.Config{DataDir: dir, EmbeddedListen: "127.0.0.1:0", Replicas: 1, ServiceName: "maria-all-in-one"}, bustest.Logger(t))
+	b, err := bus.Connect(ctx, config.Config{DataDir: dir, EmbeddedListen: "127.0.0.1:0", Replicas: 1, ServiceName: "maria-all-in-one"}, bustest.Logger(t))
 	if err != nil {
 		t.Fatalf("embedded server: %v", err)
 	}
@@ -47,8 +49,8 @@ func startEmbedded(t *testing.T) *secured {
 	if err := b.EnsureStreams(ctx); err != nil {
 		t.Fatalf("the all-in-one process (operator) cannot declare streams: %v", err)
 	}
-	return &secured{srv: b.Server, login: func(user string) bus.Config {
-		return bus.Config{NATSURL: b.ClientURL(), NATSCreds: bus.EmbeddedCreds(dir, user)}
+	return &secured{clientURL: b.ClientURL(), login: func(user string) config.Config {
+		return config.Config{NATSURL: b.ClientURL(), NATSCreds: natsconn.EmbeddedCreds(dir, user)}
 	}}
 }
 
@@ -65,7 +67,7 @@ func authRefused(t *testing.T, what string, err error) {
 func TestEmbeddedRefusesAnonymousAndWrongKeys(t *testing.T) {
 	t.Parallel()
 	s := startEmbedded(t)
-	url := s.srv.ClientURL()
+	url := s.clientURL
 
 	nc, err := nats.Connect(url, nats.MaxReconnects(0))
 	if err == nil {
@@ -91,14 +93,14 @@ func TestEmbeddedRefusesAnonymousAndWrongKeys(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b, err := bus.Connect(ctx, bus.Config{NATSURL: url, NATSCreds: stranger, ServiceName: "stranger"}, bustest.Logger(t))
+	b, err := bus.Connect(ctx, config.Config{NATSURL: url, NATSCreds: stranger, ServiceName: "stranger"}, bustest.Logger(t))
 	if err == nil {
 		b.Close()
 	}
 	authRefused(t, "unknown nkey", err)
 
 	// Every generated identity is accepted.
-	for _, user := range bus.NATSUsers {
+	for _, user := range natsconn.Users() {
 		s.connect(t, user)
 	}
 }
@@ -113,8 +115,8 @@ func TestEmbeddedCredentialFilesArePrivateAndReused(t *testing.T) {
 		t.Fatalf("credentials dir: %v %v, want mode 0700", st.Mode(), err)
 	}
 	before := map[string][]byte{}
-	for _, user := range bus.NATSUsers {
-		path := bus.EmbeddedCreds(dir, user)
+	for _, user := range natsconn.Users() {
+		path := natsconn.EmbeddedCreds(dir, user)
 		st, err := os.Stat(path)
 		if err != nil {
 			t.Fatalf("%s: %v", user, err)
@@ -133,7 +135,7 @@ func TestEmbeddedCredentialFilesArePrivateAndReused(t *testing.T) {
 
 	startStop(t, dir, "restart")
 	for user, was := range before {
-		if now, _ := os.ReadFile(bus.EmbeddedCreds(dir, user)); string(now) != string(was) {
+		if now, _ := os.ReadFile(natsconn.EmbeddedCreds(dir, user)); string(now) != string(was) {
 			t.Errorf("%s: identity changed on restart (attached processes would be locked out)", user)
 		}
 	}
@@ -143,10 +145,10 @@ func TestEmbeddedRefusesExposedOrCorruptCreds(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	startStop(t, dir, "first start")
-	erp := bus.EmbeddedCreds(dir, "erp")
+	erp := natsconn.EmbeddedCreds(dir, "erp")
 	restartFails := func(why, want string) {
 		t.Helper()
-		srv, err := bus.StartEmbedded(dir, "-")
+		srv, err := natsconn.StartEmbedded(dir, "-")
 		if err == nil {
 			srv.Shutdown()
 			t.Fatalf("%s: server started", why)
@@ -188,7 +190,7 @@ func TestEmbeddedRefusesExposedOrCorruptCreds(t *testing.T) {
 // identities) and stops it.
 func startStop(t *testing.T, dir, when string) {
 	t.Helper()
-	srv, err := bus.StartEmbedded(dir, "-")
+	srv, err := natsconn.StartEmbedded(dir, "-")
 	if err != nil {
 		t.Fatalf("%s: %v", when, err)
 	}
@@ -227,12 +229,12 @@ func TestEmbeddedKeepsStreamsOfAnonymousDataDir(t *testing.T) {
 	old.Shutdown()
 	old.WaitForShutdown()
 
-	b, err := bus.Connect(ctx, bus.Config{DataDir: dir, EmbeddedListen: "-", Replicas: 1, ServiceName: "upgraded"}, bustest.Logger(t))
+	b, err := bus.Connect(ctx, config.Config{DataDir: dir, EmbeddedListen: "-", Replicas: 1, ServiceName: "upgraded"}, bustest.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	st, err := b.JS.Stream(ctx, spec.Name)
+	st, err := b.JetStream().Stream(ctx, spec.Name)
 	if err != nil {
 		t.Fatalf("stream of the old data dir: %v", err)
 	}
@@ -251,14 +253,14 @@ func TestERPReadsProposalsAndClicks(t *testing.T) {
 		erp := s.connect(t, "erp")
 		ctx := context.Background()
 
-		kv, err := ai.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "maria_proposals", History: 1})
+		kv, err := ai.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "maria_proposals", History: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := kv.Put(ctx, "P1", []byte(`{"op":"create"}`)); err != nil {
 			t.Fatal(err)
 		}
-		ro, err := erp.JS.KeyValue(ctx, "maria_proposals")
+		ro, err := erp.JetStream().KeyValue(ctx, "maria_proposals")
 		if err != nil {
 			t.Fatalf("erp binds maria_proposals: %v %v", err, erp.violations())
 		}
@@ -269,7 +271,7 @@ func TestERPReadsProposalsAndClicks(t *testing.T) {
 		if _, err := op.Publish(ctx, schemas.InSubject(schemas.KindMessage, "T1", "C1"), envelope(t, "Ev-click-1")); err != nil {
 			t.Fatal(err)
 		}
-		in, err := erp.JS.Stream(ctx, schemas.StreamIn)
+		in, err := erp.JetStream().Stream(ctx, schemas.StreamIn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,9 +286,9 @@ func TestERPReadsProposalsAndClicks(t *testing.T) {
 		})
 		erp.jsDenied("$KV.maria_proposals.P2", func(ctx context.Context) error { return ro.Delete(ctx, "P2") })
 		erp.jsDenied("$JS.API.STREAM.DELETE.KV_maria_proposals", func(ctx context.Context) error {
-			return erp.JS.DeleteKeyValue(ctx, "maria_proposals")
+			return erp.JetStream().DeleteKeyValue(ctx, "maria_proposals")
 		})
-		out, err := erp.JS.Stream(ctx, schemas.StreamOut)
+		out, err := erp.JetStream().Stream(ctx, schemas.StreamOut)
 		if err != nil {
 			t.Fatal(err)
 		}

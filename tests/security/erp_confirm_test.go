@@ -9,6 +9,7 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/cmd/maria/ops"
 	"github.com/mariahq/maria/processors/erp"
 	"github.com/mariahq/maria/processors/erp/erptest"
@@ -36,7 +37,7 @@ var asker = erptest.Conversation{Team: "T1", Channel: "C1", User: "U1"}
 func startERP(t *testing.T) *erpRig {
 	t.Helper()
 	sim := odoosim.New(t)
-	env := bus.NewEnvFrom(map[string]string{"ODOO_URL": sim.URL, "ODOO_DB": sim.DB, "ODOO_USERNAME": sim.User, "ODOO_PASSWORD": sim.Password,
+	env := config.NewEnvFrom(map[string]string{"ODOO_URL": sim.URL, "ODOO_DB": sim.DB, "ODOO_USERNAME": sim.User, "ODOO_PASSWORD": sim.Password,
 		"MARIA_ODOO_TIMEOUT": "2s"})
 	cfg := erp.LoadConfig(env)
 	if err := env.Err(); err != nil {
@@ -70,7 +71,7 @@ func (r *erpRig) publish(env *schemas.Envelope) {
 
 func (r *erpRig) confirm(cmd schemas.ERPCommand) *erptest.Confirmed {
 	r.t.Helper()
-	c, err := erptest.Confirm(context.Background(), r.b.JS, cmd, asker)
+	c, err := erptest.Confirm(context.Background(), r.b.JetStream(), cmd, asker)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -161,12 +162,12 @@ func TestERPForgedCommandsAreRejected(t *testing.T) {
 	_ = json.Unmarshal(body, &bogus)
 	bogus.ID, bogus.Source = schemas.NewID(), "ai"
 	raw, _ := bogus.Marshal()
-	ack, err := r.b.JS.Publish(context.Background(), schemas.InSubject(schemas.KindAction, "T1", "C1"), raw)
+	ack, err := r.b.JetStream().Publish(context.Background(), schemas.InSubject(schemas.KindAction, "T1", "C1"), raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fake.Proposal.DecidedEvent, fake.Proposal.DecidedSeq = bogus.ID, ack.Sequence
-	if err := erptest.Store(context.Background(), r.b.JS, &fake.Proposal); err != nil {
+	if err := erptest.Store(context.Background(), r.b.JetStream(), &fake.Proposal); err != nil {
 		t.Fatal(err)
 	}
 
@@ -239,13 +240,13 @@ func TestERPConfirmedBySomeoneElseIsRejected(t *testing.T) {
 		BlockID: schemas.ConfirmBlockID(c.Proposal.Digest), Value: c.Proposal.ID})
 	click.Team, click.Channel, click.User = "T1", "C1", "U2"
 	raw, _ := click.Marshal()
-	ack, err := r.b.JS.Publish(context.Background(), schemas.InSubject(schemas.KindAction, "T1", "C1"), raw)
+	ack, err := r.b.JetStream().Publish(context.Background(), schemas.InSubject(schemas.KindAction, "T1", "C1"), raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := c.Proposal
 	p.DecidedBy, p.DecidedEvent, p.DecidedSeq = "U2", click.ID, ack.Sequence
-	if err := erptest.Store(context.Background(), r.b.JS, &p); err != nil {
+	if err := erptest.Store(context.Background(), r.b.JetStream(), &p); err != nil {
 		t.Fatal(err)
 	}
 	other.Confirmation = &schemas.ERPConfirmation{EventID: click.ID, StreamSeq: ack.Sequence}
@@ -265,7 +266,7 @@ func TestERPReplayedCommandDoesNotWriteAgain(t *testing.T) {
 	// ai records the outcome on the proposal, as it does on the result.
 	p := c.Proposal
 	p.Status = schemas.ProposalDone
-	if err := erptest.Store(context.Background(), r.b.JS, &p); err != nil {
+	if err := erptest.Store(context.Background(), r.b.JetStream(), &p); err != nil {
 		t.Fatal(err)
 	}
 
@@ -278,11 +279,11 @@ func TestERPReplayedCommandDoesNotWriteAgain(t *testing.T) {
 
 	// maria replay --to original over MARIA_ERP: commands are skipped.
 	ctx := context.Background()
-	sel, err := ops.Select(ctx, r.b.JS, schemas.StreamERP, ops.Window{FromSeq: 1})
+	sel, err := ops.Select(ctx, r.b.JetStream(), schemas.StreamERP, ops.Window{FromSeq: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := ops.Replay(ctx, r.b.JS, schemas.StreamERP, sel, r.b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "run-1"})
+	res, err := ops.Replay(ctx, r.b.JetStream(), schemas.StreamERP, sel, r.b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "run-1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func (u *ingressUnderTest) client(team, enterprise, app string) *slackevents.Cli
 
 func (u *ingressUnderTest) inMsgs(t *testing.T) uint64 {
 	t.Helper()
-	st, err := u.bus.JS.Stream(context.Background(), schemas.StreamIn)
+	st, err := u.bus.JetStream().Stream(context.Background(), schemas.StreamIn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func (u *ingressUnderTest) inMsgs(t *testing.T) uint64 {
 // stored returns the envelope ingress stored under id, waiting for it.
 func (u *ingressUnderTest) stored(t *testing.T, id string) *schemas.Envelope {
 	t.Helper()
-	st, err := u.bus.JS.Stream(context.Background(), schemas.StreamIn)
+	st, err := u.bus.JetStream().Stream(context.Background(), schemas.StreamIn)
 	if err != nil {
 		t.Fatal(err)
 	}

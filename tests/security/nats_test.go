@@ -19,6 +19,8 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -65,11 +67,11 @@ func TestMain(m *testing.M) {
 // secured is a nats-server with Maria's users: started from
 // infra/nats/nats-server.conf, or the embedded server (embedded_test.go).
 type secured struct {
-	srv       *server.Server
+	clientURL string
 	passwords map[string]string
 	// login is how user reaches srv: a password in the URL (accounts.conf)
 	// or its generated identity file (embedded server).
-	login func(user string) bus.Config
+	login func(user string) config.Config
 }
 
 func startSecured(t *testing.T) *secured {
@@ -94,13 +96,13 @@ func startSecured(t *testing.T) *secured {
 		t.Fatal("secured nats-server not ready")
 	}
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	s := &secured{srv: srv, passwords: passwords}
-	s.login = func(user string) bus.Config { return bus.Config{NATSURL: s.url(user)} }
+	s := &secured{clientURL: srv.ClientURL(), passwords: passwords}
+	s.login = func(user string) config.Config { return config.Config{NATSURL: s.url(user)} }
 	return s
 }
 
 func (s *secured) url(user string) string {
-	return strings.Replace(s.srv.ClientURL(), "nats://", "nats://"+user+":"+s.passwords[user]+"@", 1)
+	return strings.Replace(s.clientURL, "nats://", "nats://"+user+":"+s.passwords[user]+"@", 1)
 }
 
 // identity is one service's connection: a bus plus every async error the
@@ -120,7 +122,7 @@ func (s *secured) connect(t *testing.T, user string) *identity {
 	cfg.ServiceName, cfg.Replicas = "maria-"+user, 1
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b, err := bus.Connect(ctx, cfg, bus.NewLogger(io.Discard, "error", user),
+	b, err := bus.Connect(ctx, cfg, telemetry.NewLogger(io.Discard, "error", user),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			id.mu.Lock()
 			id.errs = append(id.errs, err)
@@ -163,7 +165,7 @@ func (id *identity) denied(op, subject string) {
 // noViolations asserts the identity's legitimate work raised no denial.
 func (id *identity) noViolations() {
 	id.t.Helper()
-	_ = id.NC.Flush()
+	_ = id.Conn().Flush()
 	if v := id.violations(); len(v) > 0 {
 		id.t.Fatalf("%s was denied during its own work: %v", id.name, v)
 	}
@@ -172,21 +174,21 @@ func (id *identity) noViolations() {
 // publishDenied publishes on core NATS (what a compromised service could try).
 func (id *identity) publishDenied(subject string) {
 	id.t.Helper()
-	if err := id.NC.Publish(subject, []byte("x")); err != nil {
+	if err := id.Conn().Publish(subject, []byte("x")); err != nil {
 		id.t.Fatal(err)
 	}
-	_ = id.NC.Flush()
+	_ = id.Conn().Flush()
 	id.denied("Publish", subject)
 }
 
 func (id *identity) subscribeDenied(subject string) {
 	id.t.Helper()
-	sub, err := id.NC.SubscribeSync(subject)
+	sub, err := id.Conn().SubscribeSync(subject)
 	if err != nil {
 		id.t.Fatal(err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	_ = id.NC.Flush()
+	_ = id.Conn().Flush()
 	id.denied("Subscription", subject)
 }
 
@@ -241,7 +243,7 @@ func runProcessor(t *testing.T, id *identity, p bus.Processor) {
 func consumerAcked(t *testing.T, op *identity, stream, durable string, n uint64) {
 	t.Helper()
 	bustest.Eventually(t, 10*time.Second, func() bool {
-		c, err := op.JS.Consumer(context.Background(), stream, durable)
+		c, err := op.JetStream().Consumer(context.Background(), stream, durable)
 		if err != nil {
 			return false
 		}
@@ -262,13 +264,13 @@ func TestConfigRejectsMissingPasswords(t *testing.T) {
 func TestWrongPasswordIsRejected(t *testing.T) {
 	t.Parallel()
 	s := startSecured(t)
-	url := strings.Replace(s.srv.ClientURL(), "nats://", "nats://ingress:"+s.passwords["egress"]+"@", 1)
+	url := strings.Replace(s.clientURL, "nats://", "nats://ingress:"+s.passwords["egress"]+"@", 1)
 	nc, err := nats.Connect(url, nats.MaxReconnects(0))
 	if err == nil {
 		nc.Close()
 		t.Fatal("ingress connected with egress' password")
 	}
-	if _, err := nats.Connect(s.srv.ClientURL(), nats.MaxReconnects(0)); err == nil {
+	if _, err := nats.Connect(s.clientURL, nats.MaxReconnects(0)); err == nil {
 		t.Fatal("anonymous connection accepted")
 	}
 }
@@ -301,16 +303,16 @@ func TestIngressPublishesInboundOnly(t *testing.T) {
 		in.subscribeDenied("maria.in.>")
 		in.subscribeDenied("maria.erp.query")
 		in.jsDenied("$JS.API.CONSUMER.CREATE.MARIA_IN.ai", func(ctx context.Context) error {
-			_, err := in.JS.CreateOrUpdateConsumer(ctx, schemas.StreamIn, jetstream.ConsumerConfig{Durable: "ai", AckPolicy: jetstream.AckExplicitPolicy})
+			_, err := in.JetStream().CreateOrUpdateConsumer(ctx, schemas.StreamIn, jetstream.ConsumerConfig{Durable: "ai", AckPolicy: jetstream.AckExplicitPolicy})
 			return err
 		})
-		in.jsDenied("$JS.API.STREAM.DELETE.MARIA_IN", func(ctx context.Context) error { return in.JS.DeleteStream(ctx, schemas.StreamIn) })
+		in.jsDenied("$JS.API.STREAM.DELETE.MARIA_IN", func(ctx context.Context) error { return in.JetStream().DeleteStream(ctx, schemas.StreamIn) })
 		in.jsDenied("$JS.API.STREAM.UPDATE.MARIA_AUDIT", func(ctx context.Context) error {
-			_, err := in.JS.UpdateStream(ctx, jetstream.StreamConfig{Name: schemas.StreamAudit, Subjects: []string{schemas.SubjectAuditAll}, MaxAge: time.Second})
+			_, err := in.JetStream().UpdateStream(ctx, jetstream.StreamConfig{Name: schemas.StreamAudit, Subjects: []string{schemas.SubjectAuditAll}, MaxAge: time.Second})
 			return err
 		})
 		// STREAM.INFO is allowed (readiness), reading another stage's messages is not.
-		outStream, err := in.JS.Stream(ctx, schemas.StreamOut)
+		outStream, err := in.JetStream().Stream(ctx, schemas.StreamOut)
 		if err != nil {
 			t.Fatalf("ingress stream info: %v", err)
 		}
@@ -333,7 +335,7 @@ func TestEgressConsumesItsDurableAndPublishesDelivered(t *testing.T) {
 		if err != nil {
 			t.Fatalf("egress idempotency bucket: %v %v", err, eg.violations())
 		}
-		refs, err := eg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "maria_egress_refs"})
+		refs, err := eg.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "maria_egress_refs"})
 		if err != nil {
 			t.Fatalf("egress refs bucket: %v", err)
 		}
@@ -361,7 +363,7 @@ func TestEgressConsumesItsDurableAndPublishesDelivered(t *testing.T) {
 		}
 		consumerAcked(t, op, schemas.StreamOut, "egress", 1)
 		bustest.Eventually(t, 5*time.Second, func() bool {
-			st, err := op.JS.Stream(ctx, schemas.StreamDelivered)
+			st, err := op.JetStream().Stream(ctx, schemas.StreamDelivered)
 			if err != nil {
 				return false
 			}
@@ -376,7 +378,7 @@ func TestEgressConsumesItsDurableAndPublishesDelivered(t *testing.T) {
 		eg.publishDenied("$JS.API.CONSUMER.MSG.NEXT.MARIA_IN.ai") // cannot pull the AI's messages
 		eg.publishDenied("$JS.ACK.MARIA_IN.ai.1.1.1.1.1.0")       // nor ack them away
 		eg.jsDenied("$JS.API.STREAM.INFO.KV_maria_memory", func(ctx context.Context) error {
-			_, err := eg.JS.KeyValue(ctx, "maria_memory")
+			_, err := eg.JetStream().KeyValue(ctx, "maria_memory")
 			return err
 		})
 	})
@@ -391,7 +393,7 @@ func TestAIProposesAndAsksERP(t *testing.T) {
 		ctx := context.Background()
 
 		// erp serves maria.erp.query as a nats micro service.
-		svc, err := micro.AddService(erp.NC, micro.Config{Name: "maria-erp", Version: "1.0.0", QueueGroup: "maria-erp"})
+		svc, err := micro.AddService(erp.Conn(), micro.Config{Name: "maria-erp", Version: "1.0.0", QueueGroup: "maria-erp"})
 		if err != nil {
 			t.Fatalf("erp micro service: %v", err)
 		}
@@ -400,10 +402,10 @@ func TestAIProposesAndAsksERP(t *testing.T) {
 			micro.WithEndpointSubject(schemas.SubjectERPQuery)); err != nil {
 			t.Fatal(err)
 		}
-		_ = erp.NC.Flush()
+		_ = erp.Conn().Flush()
 
 		for _, bucket := range []string{"maria_ai_turns", "maria_proposals", "maria_memory", "maria_ai_budget"} {
-			kv, err := ai.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, History: 1})
+			kv, err := ai.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, History: 1})
 			if err != nil {
 				t.Fatalf("ai bucket %s: %v", bucket, err)
 			}
@@ -430,7 +432,7 @@ func TestAIProposesAndAsksERP(t *testing.T) {
 
 		spec, _ := schemas.ConsumerByName("ai")
 		runProcessor(t, ai, bus.FromSpec(spec, func(ctx context.Context, m *bus.Msg) error {
-			rep, err := m.Bus().NC.RequestWithContext(ctx, schemas.SubjectERPQuery, []byte(`{"method":"search_read"}`))
+			rep, err := m.Bus().Conn().RequestWithContext(ctx, schemas.SubjectERPQuery, []byte(`{"method":"search_read"}`))
 			if err != nil {
 				return fmt.Errorf("erp query: %w", err)
 			}
@@ -468,7 +470,7 @@ func TestAIProposesAndAsksERP(t *testing.T) {
 		consumerAcked(t, op, schemas.StreamIn, "ai", 1)
 		consumerAcked(t, op, schemas.StreamERP, "erp", 1)
 		consumerAcked(t, op, schemas.StreamERP, "ai-results", 2)
-		st, err := op.JS.Stream(ctx, schemas.StreamAudit)
+		st, err := op.JetStream().Stream(ctx, schemas.StreamAudit)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -483,7 +485,7 @@ func TestAIProposesAndAsksERP(t *testing.T) {
 		ai.publishDenied("maria.in.message.T1.C1")
 		ai.subscribeDenied("maria.erp.query") // cannot impersonate the ERP service
 		ai.jsDenied("$JS.API.CONSUMER.CREATE.MARIA_OUT.egress", func(ctx context.Context) error {
-			_, err := ai.JS.CreateOrUpdateConsumer(ctx, schemas.StreamOut, jetstream.ConsumerConfig{Durable: "egress", AckPolicy: jetstream.AckExplicitPolicy})
+			_, err := ai.JetStream().CreateOrUpdateConsumer(ctx, schemas.StreamOut, jetstream.ConsumerConfig{Durable: "egress", AckPolicy: jetstream.AckExplicitPolicy})
 			return err
 		})
 		erp.publishDenied("maria.out.T1.C1")
@@ -501,7 +503,7 @@ func TestStorageOwnsItsBuckets(t *testing.T) {
 		ctx := context.Background()
 
 		for _, b := range []string{"maria_images", "maria_docs"} {
-			obs, err := st.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: b})
+			obs, err := st.JetStream().CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: b})
 			if err != nil {
 				t.Fatalf("storage object store %s: %v", b, err)
 			}
@@ -514,7 +516,7 @@ func TestStorageOwnsItsBuckets(t *testing.T) {
 			}
 		}
 		for _, b := range []string{"maria_records", "maria_storage_claims"} {
-			kv, err := st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b})
+			kv, err := st.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b})
 			if err != nil {
 				t.Fatalf("storage kv %s: %v", b, err)
 			}
@@ -533,7 +535,7 @@ func TestStorageOwnsItsBuckets(t *testing.T) {
 				t.Fatalf("kv %s: %d keys", b, n)
 			}
 		}
-		svc, err := micro.AddService(st.NC, micro.Config{Name: "maria-history", Version: "1.0.0"})
+		svc, err := micro.AddService(st.Conn(), micro.Config{Name: "maria-history", Version: "1.0.0"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -542,9 +544,9 @@ func TestStorageOwnsItsBuckets(t *testing.T) {
 			micro.WithEndpointSubject(schemas.SubjectHistoryQuery)); err != nil {
 			t.Fatal(err)
 		}
-		_ = st.NC.Flush()
+		_ = st.Conn().Flush()
 		ai := s.connect(t, "ai")
-		if rep, err := ai.NC.Request(schemas.SubjectHistoryQuery, []byte(`{}`), 5*time.Second); err != nil || string(rep.Data) != "[]" {
+		if rep, err := ai.Conn().Request(schemas.SubjectHistoryQuery, []byte(`{}`), 5*time.Second); err != nil || string(rep.Data) != "[]" {
 			t.Fatalf("ai → history query: %v %v", rep, err)
 		}
 
@@ -574,11 +576,11 @@ func TestStorageOwnsItsBuckets(t *testing.T) {
 		st.publishDenied("maria.in.file.T1.C1")
 		st.subscribeDenied("maria.erp.query")
 		st.jsDenied("$JS.API.STREAM.INFO.KV_maria_proposals", func(ctx context.Context) error {
-			_, err := st.JS.KeyValue(ctx, "maria_proposals")
+			_, err := st.JetStream().KeyValue(ctx, "maria_proposals")
 			return err
 		})
 		st.jsDenied("$JS.API.STREAM.INFO.OBJ_other", func(ctx context.Context) error {
-			_, err := st.JS.ObjectStore(ctx, "other")
+			_, err := st.JetStream().ObjectStore(ctx, "other")
 			return err
 		})
 	})
@@ -602,7 +604,7 @@ func TestExampleProcessorTemplate(t *testing.T) {
 		ex.noViolations()
 		ex.publishDenied("maria.erp.command.crm.lead")
 		ex.jsDenied("$JS.API.CONSUMER.CREATE.MARIA_IN.ai", func(ctx context.Context) error {
-			_, err := ex.JS.CreateOrUpdateConsumer(ctx, schemas.StreamIn, jetstream.ConsumerConfig{Durable: "ai", AckPolicy: jetstream.AckExplicitPolicy})
+			_, err := ex.JetStream().CreateOrUpdateConsumer(ctx, schemas.StreamIn, jetstream.ConsumerConfig{Durable: "ai", AckPolicy: jetstream.AckExplicitPolicy})
 			return err
 		})
 	})
@@ -614,10 +616,10 @@ func TestOperatorAdministers(t *testing.T) {
 	eachServer(t, func(t *testing.T, s *secured) {
 		op := declare(t, s)
 		ctx := context.Background()
-		if _, err := op.JS.CreateStream(ctx, jetstream.StreamConfig{Name: "SANDBOX", Subjects: []string{"sandbox.>"}}); err != nil {
+		if _, err := op.JetStream().CreateStream(ctx, jetstream.StreamConfig{Name: "SANDBOX", Subjects: []string{"sandbox.>"}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := op.JS.DeleteStream(ctx, "SANDBOX"); err != nil {
+		if err := op.JetStream().DeleteStream(ctx, "SANDBOX"); err != nil {
 			t.Fatal(err)
 		}
 		op.noViolations()

@@ -21,6 +21,7 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/cmd/maria/app"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nkeys"
@@ -179,7 +180,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
-	r, err := app.Start(ctx, app.Options{Services: services, Env: bus.NewEnvFrom(env), LogOutput: &logs, HTTPReady: addrc})
+	r, err := app.Start(ctx, app.Options{Services: services, Env: config.NewEnvFrom(env), LogOutput: &logs, HTTPReady: addrc})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -215,7 +216,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := r.Bus.NC.Request("maria.in.message.T1.C1", []byte("{not json"), 2*time.Second); err != nil {
+	if _, err := r.Bus.Conn().Request("maria.in.message.T1.C1", []byte("{not json"), 2*time.Second); err != nil {
 		t.Logf("garbage publish: %v", err)
 	}
 	// A command for egress, which Slack (the stub) refuses.
@@ -322,7 +323,7 @@ func TestConfigErrorsDoNotEchoSecrets(t *testing.T) {
 			var logs syncBuffer
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			r, err := app.Start(ctx, app.Options{Env: bus.NewEnvFrom(env), LogOutput: &logs})
+			r, err := app.Start(ctx, app.Options{Env: config.NewEnvFrom(env), LogOutput: &logs})
 			if err == nil {
 				cancel()
 				_ = r.Wait()
@@ -342,7 +343,7 @@ func waitIdle(t *testing.T, b *bus.Bus) {
 	ctx := context.Background()
 	bustest.Eventually(t, 30*time.Second, func() bool {
 		for _, spec := range schemas.Streams {
-			s, err := b.JS.Stream(ctx, spec.Name)
+			s, err := b.JetStream().Stream(ctx, spec.Name)
 			if err != nil {
 				return false
 			}

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/processors/storage"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
@@ -100,7 +100,7 @@ func TestStorageDownloadHostileNetwork(t *testing.T) {
 	}))
 	t.Cleanup(files.Close)
 
-	env := bus.NewEnvFrom(map[string]string{
+	env := config.NewEnvFrom(map[string]string{
 		"SLACK_BOT_TOKEN":       fileToken,
 		"SLACK_API_URL":         files.URL + "/api/", // its host:port is the only allowed file host
 		"MARIA_STORAGE_TMP_DIR": t.TempDir(),

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/health"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/rs/zerolog"
 )
 
@@ -53,7 +56,7 @@ type Options struct {
 	// Services to start; empty means all.
 	Services []string
 	// Env is the configuration source (default: the process environment).
-	Env *bus.Env
+	Env *config.Env
 	// LogOutput defaults to stderr.
 	LogOutput io.Writer
 	// HTTPReady, if set, receives the bound HTTP address.
@@ -63,7 +66,7 @@ type Options struct {
 // Running is a started process: its bus and a way to wait for the end.
 type Running struct {
 	Bus  *bus.Bus
-	HTTP *bus.HTTP
+	HTTP *health.Server
 	done chan error
 }
 
@@ -75,9 +78,9 @@ func (r *Running) Wait() error { return <-r.done }
 func Start(ctx context.Context, o Options) (*Running, error) {
 	env := o.Env
 	if env == nil {
-		env = bus.NewEnv()
+		env = config.NewEnv()
 	}
-	cfg := bus.LoadConfig(env)
+	cfg := config.Load(env)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -85,9 +88,9 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	if out == nil {
 		out = os.Stderr
 	}
-	log := bus.NewLogger(out, cfg.LogLevel, cfg.ServiceName)
+	log := telemetry.NewLogger(out, cfg.LogLevel, cfg.ServiceName)
 	// Tracing from the standard OTEL_* variables; off (no-op) when unset.
-	shutdownTracing, err := bus.SetupTracing(log.WithContext(ctx), cfg.ServiceName)
+	shutdownTracing, err := telemetry.SetupTracing(log.WithContext(ctx), cfg.ServiceName)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +119,7 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		b.Close()
 		return nil, err
 	}
-	h := bus.NewHTTP(log)
+	h := health.New(log)
 	h.AddCheck("nats", b.Ready)
 	h.AddCheckSource(b.ConsumerChecks)
 	services, err := build(connectCtx, bus.Deps{Bus: b, HTTP: h, Env: env, Log: log}, names, factories)
@@ -240,7 +243,7 @@ func Probe(ctx context.Context, names []string, env map[string]string, dataDir f
 			e["MARIA_DATA_DIR"] = dataDir()
 		}
 		pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-		r, err := Start(pctx, Options{Services: []string{n}, Env: bus.NewEnvFrom(e), LogOutput: logs})
+		r, err := Start(pctx, Options{Services: []string{n}, Env: config.NewEnvFrom(e), LogOutput: logs})
 		stop()
 		if err == nil {
 			err = r.Wait()

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
 )
 
 func TestERPServiceNeedsOdooURL(t *testing.T) {
-	env := bus.NewEnvFrom(map[string]string{"MARIA_DATA_DIR": t.TempDir(), "MARIA_NATS_LISTEN": "-", "MARIA_HTTP_ADDR": "127.0.0.1:0"})
+	env := config.NewEnvFrom(map[string]string{"MARIA_DATA_DIR": t.TempDir(), "MARIA_NATS_LISTEN": "-", "MARIA_HTTP_ADDR": "127.0.0.1:0"})
 	_, err := Start(context.Background(), Options{Services: []string{"erp"}, Env: env, LogOutput: io.Discard})
 	if err == nil {
 		t.Fatal("erp without ODOO_URL must not start")
@@ -27,7 +27,7 @@ func TestERPServiceNeedsOdooURL(t *testing.T) {
 }
 
 func TestERPServiceStartsAndReportsReadiness(t *testing.T) {
-	env := bus.NewEnvFrom(map[string]string{"MARIA_DATA_DIR": t.TempDir(), "MARIA_NATS_LISTEN": "-", "MARIA_HTTP_ADDR": "127.0.0.1:0",
+	env := config.NewEnvFrom(map[string]string{"MARIA_DATA_DIR": t.TempDir(), "MARIA_NATS_LISTEN": "-", "MARIA_HTTP_ADDR": "127.0.0.1:0",
 		"ODOO_URL": "http://127.0.0.1:9", "ODOO_DB": "odoo", "ODOO_USERNAME": "maria", "ODOO_PASSWORD": "secret-key-123",
 		"MARIA_ERP_ALLOW": "res.partner:name,email"})
 	ctx, cancel := context.WithCancel(context.Background())

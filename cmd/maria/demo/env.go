@@ -32,6 +32,9 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/natsconn"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/cmd/maria/app"
 	"github.com/mariahq/maria/tests/sim/odoosim"
 	"github.com/mariahq/maria/tests/sim/openaisim"
@@ -193,7 +196,7 @@ func (e *Env) startStore(dataDir, listen string) error {
 		listen = "127.0.0.1:0"
 	}
 	var err error
-	e.Server, err = bus.StartEmbedded(e.DataDir, listen)
+	e.Server, err = natsconn.StartEmbedded(e.DataDir, listen)
 	return err
 }
 
@@ -283,8 +286,8 @@ func (e *Env) startObserver(ctx context.Context, logOut io.Writer) error {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	var err error
-	e.Observer, err = bus.Connect(cctx, bus.Config{NATSURL: e.Server.ClientURL(), NATSCreds: e.NATSCreds(), DataDir: e.DataDir, EmbeddedListen: "-",
-		Replicas: 1, ServiceName: "maria-demo-observer", LogLevel: "warn"}, bus.NewLogger(logOut, "warn", "maria-demo-observer"))
+	e.Observer, err = bus.Connect(cctx, config.Config{NATSURL: e.Server.ClientURL(), NATSCreds: e.NATSCreds(), DataDir: e.DataDir, EmbeddedListen: "-",
+		Replicas: 1, ServiceName: "maria-demo-observer", LogLevel: "warn"}, telemetry.NewLogger(logOut, "warn", "maria-demo-observer"))
 	if err != nil {
 		return fmt.Errorf("demo observer: %w", err)
 	}
@@ -336,7 +339,7 @@ func (e *Env) startInstance(ctx context.Context, key string, services []string, 
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	ready := make(chan string, 1)
-	r, err := app.Start(rctx, app.Options{Services: services, Env: bus.NewEnvFrom(vars), LogOutput: logOut, HTTPReady: ready})
+	r, err := app.Start(rctx, app.Options{Services: services, Env: config.NewEnvFrom(vars), LogOutput: logOut, HTTPReady: ready})
 	if err != nil {
 		cancel()
 		return fmt.Errorf("start %s: %w", strings.Join(services, ", "), err)
@@ -474,7 +477,7 @@ func (e *Env) Close() {
 func (e *Env) NATSURL() string { return e.Server.ClientURL() }
 
 // NATSCreds is the operator identity to present with NATSURL.
-func (e *Env) NATSCreds() string { return bus.EmbeddedCreds(e.DataDir, bus.NATSOperator) }
+func (e *Env) NATSCreds() string { return natsconn.EmbeddedCreds(e.DataDir, natsconn.Operator) }
 
 // FreeListen returns addr when it can be listened on, else a random
 // loopback port (the demo must not fail because a `maria run` holds 4222).

@@ -82,7 +82,7 @@ type TraceRow struct {
 // stored time, in order) plus the ERP queries seen while the turn ran
 // (request/reply, never stored in a stream).
 func (e *Env) TurnTrace(ctx context.Context, t *Turn, until time.Time) ([]TraceRow, error) {
-	hops, err := ops.Trace(ctx, e.Observer.JS, t.ID, t.Started.Add(-2*time.Second), ops.TraceStreams())
+	hops, err := ops.Trace(ctx, e.Observer.JetStream(), t.ID, t.Started.Add(-2*time.Second), ops.TraceStreams())
 	if err != nil {
 		return nil, err
 	}

@@ -51,15 +51,15 @@ type Watcher struct {
 
 // NewWatcher subscribes b to maria.>.
 func NewWatcher(b *bus.Bus) (*Watcher, error) {
-	w := &Watcher{nc: b.NC, changed: make(chan struct{})}
-	sub, err := b.NC.Subscribe("maria.>", w.on)
+	w := &Watcher{nc: b.Conn(), changed: make(chan struct{})}
+	sub, err := b.Conn().Subscribe("maria.>", w.on)
 	if err != nil {
 		return nil, fmt.Errorf("demo watcher: %w", err)
 	}
 	if err := sub.SetPendingLimits(-1, -1); err != nil {
 		return nil, fmt.Errorf("demo watcher: %w", err)
 	}
-	if err := b.NC.Flush(); err != nil {
+	if err := b.Conn().Flush(); err != nil {
 		return nil, fmt.Errorf("demo watcher: %w", err)
 	}
 	w.sub = sub
@@ -207,7 +207,7 @@ func (e *Env) Settle(ctx context.Context, correlationID string, done func([]Seen
 			return seen, fmt.Errorf("dead-lettered on %s: %s", dl[0].Subject, dl[0].Header.Get(schemas.HeaderDLQReason))
 		}
 		if done == nil || done(seen) {
-			total, busy, err := Idle(ctx, e.Observer.JS)
+			total, busy, err := Idle(ctx, e.Observer.JetStream())
 			if err != nil {
 				return seen, err
 			}

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/natsconn"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/nats-io/nats.go"
 )
 
@@ -29,8 +32,8 @@ import (
 //     state, so with neither it fails with a NothingRunningError.
 //
 // It never declares or changes streams.
-func Connect(ctx context.Context, env *bus.Env, logOut io.Writer) (*bus.Bus, error) {
-	cfg := bus.LoadConfig(env)
+func Connect(ctx context.Context, env *config.Env, logOut io.Writer) (*bus.Bus, error) {
+	cfg := config.Load(env)
 	// Operator commands never serve HTTP; a bad MARIA_HTTP_ADDR is not our problem.
 	if err := env.Err(); err != nil {
 		return nil, err
@@ -59,12 +62,12 @@ func Connect(ctx context.Context, env *bus.Env, logOut io.Writer) (*bus.Bus, err
 	if logOut == nil {
 		logOut = io.Discard
 	}
-	log := bus.NewLogger(logOut, "warn", cfg.ServiceName)
+	log := telemetry.NewLogger(logOut, "warn", cfg.ServiceName)
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	b, err := bus.Connect(cctx, cfg, log)
 	if errors.Is(err, nats.ErrAuthorization) && cfg.NATSCreds == "" {
-		return nil, fmt.Errorf("connect: %s refuses anonymous clients: set NATS_CREDS (for Maria's embedded server: <its data dir>/nats/operator.nk)", bus.RedactURL(cfg.NATSURL))
+		return nil, fmt.Errorf("connect: %s refuses anonymous clients: set NATS_CREDS (for Maria's embedded server: <its data dir>/nats/operator.nk)", natsconn.RedactURL(cfg.NATSURL))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
@@ -74,8 +77,8 @@ func Connect(ctx context.Context, env *bus.Env, logOut io.Writer) (*bus.Bus, err
 
 // operatorCreds is the operator identity of the running embedded server,
 // which shares MARIA_DATA_DIR with this command.
-func operatorCreds(cfg bus.Config) (string, error) {
-	creds := bus.EmbeddedCreds(cfg.DataDir, bus.NATSOperator)
+func operatorCreds(cfg config.Config) (string, error) {
+	creds := natsconn.EmbeddedCreds(cfg.DataDir, natsconn.Operator)
 	if _, err := os.Stat(creds); err != nil {
 		return "", fmt.Errorf("a NATS server listens on %s but there are no credentials for it: set NATS_CREDS, or MARIA_DATA_DIR to the data dir of the running maria (no %s)", cfg.EmbeddedListen, creds)
 	}
@@ -84,8 +87,8 @@ func operatorCreds(cfg bus.Config) (string, error) {
 
 // Where describes what Connect reached, for the operator.
 func Where(b *bus.Bus) string {
-	if b.Server != nil {
+	if b.Embedded() {
 		return "embedded server on data dir " + b.Config().DataDir + " (no maria running)"
 	}
-	return b.NC.ConnectedUrlRedacted()
+	return b.Conn().ConnectedUrlRedacted()
 }

@@ -129,7 +129,7 @@ type RedriveResult struct {
 // Republish publishes a dead letter's original message back to its subject
 // without removing it from the DLQ (the first half of Redrive).
 func Republish(ctx context.Context, b *bus.Bus, dlqSeq uint64) (RedriveResult, error) {
-	s, err := GetMsg(ctx, b.JS, schemas.StreamDLQ, dlqSeq)
+	s, err := GetMsg(ctx, b.JetStream(), schemas.StreamDLQ, dlqSeq)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return RedriveResult{Seq: dlqSeq}, fmt.Errorf("dead letter %d not found (already redriven or purged?): %w", dlqSeq, err)
 	}
@@ -156,7 +156,7 @@ func Redrive(ctx context.Context, b *bus.Bus, dlqSeq uint64) (RedriveResult, err
 	if err != nil {
 		return res, err
 	}
-	if err := deleteDLQ(ctx, b.JS, dlqSeq); err != nil {
+	if err := deleteDLQ(ctx, b.JetStream(), dlqSeq); err != nil {
 		return res, fmt.Errorf("redriven to %s (seq %d) but not removed from the DLQ: %w", res.Subject, res.NewSeq, err)
 	}
 	return res, nil

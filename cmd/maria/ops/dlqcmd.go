@@ -135,10 +135,10 @@ func (a DLQAction) verb() string {
 // RunDLQAction selects dead letters, then lists them (--dry-run), or
 // confirms and redrives or purges them.
 func RunDLQAction(ctx context.Context, b *bus.Bus, a DLQAction, c Console) error {
-	if err := requireDLQ(ctx, b.JS); err != nil {
+	if err := requireDLQ(ctx, b.JetStream()); err != nil {
 		return err
 	}
-	seqs, rows, err := a.Sel.resolve(ctx, b.JS)
+	seqs, rows, err := a.Sel.resolve(ctx, b.JetStream())
 	if err != nil {
 		return err
 	}
@@ -150,10 +150,10 @@ func RunDLQAction(ctx context.Context, b *bus.Bus, a DLQAction, c Console) error
 		return errors.New("give sequence numbers or --all")
 	}
 	if a.DryRun {
-		return dryRunDLQ(ctx, b.JS, a.verb(), seqs, rows, c)
+		return dryRunDLQ(ctx, b.JetStream(), a.verb(), seqs, rows, c)
 	}
 	if a.Purge {
-		return purgeDLQ(ctx, b.JS, a, seqs, c)
+		return purgeDLQ(ctx, b.JetStream(), a, seqs, c)
 	}
 	if err := c.Confirm(a.Yes, fmt.Sprintf("Return %d dead letter(s) to processing on their original subjects?", len(seqs))); err != nil {
 		return err

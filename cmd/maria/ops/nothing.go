@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
 )
 
 // NothingRunningError: no NATS_URL, no server on MARIA_NATS_LISTEN and no
@@ -28,7 +28,7 @@ func (e *NothingRunningError) Error() string {
 // dataDirHoldsJetStream accepts a data dir that a maria run already used (it
 // holds a jetstream directory) and refuses anything else without touching
 // the file system.
-func dataDirHoldsJetStream(cfg bus.Config) error {
+func dataDirHoldsJetStream(cfg config.Config) error {
 	if fi, err := os.Stat(filepath.Join(cfg.DataDir, "jetstream")); err == nil && fi.IsDir() {
 		return nil
 	}

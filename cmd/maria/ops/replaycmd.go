@@ -76,7 +76,7 @@ func PlanReplay(r ReplayRequest, now time.Time) (ReplayPlan, error) {
 // RunReplay selects the window of the live stream and replays it as planned:
 // listed (dry run), into the live pipeline, or into a sandbox.
 func RunReplay(ctx context.Context, live *bus.Bus, p ReplayPlan, c Console) error {
-	sel, err := Select(ctx, live.JS, p.Stream, p.Window)
+	sel, err := Select(ctx, live.JetStream(), p.Stream, p.Window)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func replayOriginal(ctx context.Context, live *bus.Bus, p ReplayPlan, sel []Sele
 	if err := c.Confirm(p.Yes, fmt.Sprintf("Re-drive %d message(s) of %s into the LIVE pipeline (run %s)? Processors will handle them again, with real effects.", len(sel), p.Stream, p.RunID)); err != nil {
 		return err
 	}
-	res, err := Replay(ctx, live.JS, p.Stream, sel, live, ro)
+	res, err := Replay(ctx, live.JetStream(), p.Stream, sel, live, ro)
 	if err != nil {
 		return p.stopped(c.Err, sel, res, err)
 	}

@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/natsconn"
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/cmd/maria/app"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
@@ -64,7 +67,7 @@ func SandboxEnv(environ map[string]string, natsURL, dataDir, slackURL, odooURL s
 		env[k] = v
 	}
 	// The sandbox server's operator identity, never the real bus' credentials.
-	env["NATS_CREDS"] = bus.EmbeddedCreds(dataDir, bus.NATSOperator)
+	env["NATS_CREDS"] = natsconn.EmbeddedCreds(dataDir, natsconn.Operator)
 	for k := range env {
 		if strings.HasPrefix(k, "AWS_") {
 			delete(env, k) // storage writes go to the sandbox's NATS, never to the real buckets
@@ -130,12 +133,12 @@ func StartSandbox(ctx context.Context, o SandboxOptions) (sb *Sandbox, err error
 // streams there.
 func (sb *Sandbox) startServer(ctx context.Context, logOut io.Writer) error {
 	var err error
-	sb.Server, err = bus.StartEmbedded(sb.Dir, "127.0.0.1:0")
+	sb.Server, err = natsconn.StartEmbedded(sb.Dir, "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("sandbox server: %w", err)
 	}
-	cfg := bus.Config{NATSURL: sb.Server.ClientURL(), NATSCreds: bus.EmbeddedCreds(sb.Dir, bus.NATSOperator), DataDir: sb.Dir, EmbeddedListen: "-", Replicas: 1, ServiceName: "maria-sandbox-replay", LogLevel: "warn"}
-	sb.Bus, err = bus.Connect(ctx, cfg, bus.NewLogger(logOut, "warn", "maria-sandbox"))
+	cfg := config.Config{NATSURL: sb.Server.ClientURL(), NATSCreds: natsconn.EmbeddedCreds(sb.Dir, natsconn.Operator), DataDir: sb.Dir, EmbeddedListen: "-", Replicas: 1, ServiceName: "maria-sandbox-replay", LogLevel: "warn"}
+	sb.Bus, err = bus.Connect(ctx, cfg, telemetry.NewLogger(logOut, "warn", "maria-sandbox"))
 	if err != nil {
 		return fmt.Errorf("sandbox connect: %w", err)
 	}
@@ -169,7 +172,7 @@ func (sb *Sandbox) startServices(ctx context.Context, names []string, logOut io.
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	sb.cancel = cancel
-	r, err := app.Start(runCtx, app.Options{Services: names, Env: bus.NewEnvFrom(sb.Env), LogOutput: logOut})
+	r, err := app.Start(runCtx, app.Options{Services: names, Env: config.NewEnvFrom(sb.Env), LogOutput: logOut})
 	if err != nil {
 		return fmt.Errorf("sandbox services: %w", err)
 	}
@@ -207,7 +210,7 @@ func (sb *Sandbox) Close() {
 // Consumers lists the durable consumers of a sandbox stream (who will
 // process the replayed messages).
 func (sb *Sandbox) Consumers(ctx context.Context, stream string) ([]string, error) {
-	st, err := sb.Bus.JS.Stream(ctx, stream)
+	st, err := sb.Bus.JetStream().Stream(ctx, stream)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +260,7 @@ func (sb *Sandbox) WaitQuiet(ctx context.Context, quiet, timeout time.Duration) 
 	lastTotal := uint64(0)
 	busy := ""
 	for {
-		total, b, err := sandboxActivity(ctx, sb.Bus.JS)
+		total, b, err := sandboxActivity(ctx, sb.Bus.JetStream())
 		if err != nil {
 			return err
 		}
@@ -417,7 +420,7 @@ func SandboxReplay(ctx context.Context, live *bus.Bus, stream string, sel []Sele
 	// A replayed response_url may still be valid: the sandbox gets its
 	// Slack sink's instead, where any call is recorded and refused.
 	o.Replay.SandboxResponseURL = sb.Slack.URL() + "response_url"
-	rep.Replay, err = Replay(ctx, live.JS, stream, sel, sb.Bus, o.Replay)
+	rep.Replay, err = Replay(ctx, live.JetStream(), stream, sel, sb.Bus, o.Replay)
 	if err != nil {
 		return rep, err
 	}
@@ -451,13 +454,13 @@ func (rep *SandboxReport) compare(ctx context.Context, live *bus.Bus, sb *Sandbo
 			since = s.Time
 		}
 	}
-	sandboxOut, err := CollectOutputs(ctx, sb.Bus.JS, OutputStreams, time.Time{}, corrs, inputs)
+	sandboxOut, err := CollectOutputs(ctx, sb.Bus.JetStream(), OutputStreams, time.Time{}, corrs, inputs)
 	if err != nil {
 		return fmt.Errorf("sandbox outputs: %w", err)
 	}
 	var origOut map[string][]Output
 	if len(corrs) > 0 {
-		if origOut, err = CollectOutputs(ctx, live.JS, OutputStreams, since, corrs, inputs); err != nil {
+		if origOut, err = CollectOutputs(ctx, live.JetStream(), OutputStreams, since, corrs, inputs); err != nil {
 			return fmt.Errorf("original outputs: %w", err)
 		}
 	}

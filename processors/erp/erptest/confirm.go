@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mariahq/maria/bus/kv"
 	"time"
 
 	"github.com/mariahq/maria/schemas"
@@ -34,7 +35,7 @@ type Confirmed struct {
 // proposal confirmed by that click, and returns the command envelope ai
 // would publish (not yet published).
 func Confirm(ctx context.Context, js jetstream.JetStream, cmd schemas.ERPCommand, c Conversation) (*Confirmed, error) {
-	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: schemas.ProposalBucket, History: 1}); err != nil {
+	if _, err := kv.Open(ctx, js, kv.Config{Bucket: schemas.ProposalBucket}); err != nil {
 		return nil, fmt.Errorf("proposal bucket: %w", err)
 	}
 	cmd.ProposalID = schemas.NewID()
@@ -76,7 +77,7 @@ func Confirm(ctx context.Context, js jetstream.JetStream, cmd schemas.ERPCommand
 // Store writes (or overwrites) a proposal record, e.g. to move it to done
 // as ai does when the result comes back.
 func Store(ctx context.Context, js jetstream.JetStream, p *schemas.Proposal) error {
-	kv, err := js.KeyValue(ctx, schemas.ProposalBucket)
+	proposals, err := kv.Bind(ctx, js, schemas.ProposalBucket)
 	if err != nil {
 		return fmt.Errorf("proposal bucket: %w", err)
 	}
@@ -84,7 +85,7 @@ func Store(ctx context.Context, js jetstream.JetStream, p *schemas.Proposal) err
 	if err != nil {
 		return err
 	}
-	if _, err := kv.Put(ctx, p.ID, raw); err != nil {
+	if _, err := proposals.Put(ctx, p.ID, raw); err != nil {
 		return fmt.Errorf("store proposal: %w", err)
 	}
 	return nil
@@ -92,11 +93,11 @@ func Store(ctx context.Context, js jetstream.JetStream, p *schemas.Proposal) err
 
 // Load reads a proposal record.
 func Load(ctx context.Context, js jetstream.JetStream, id string) (*schemas.Proposal, error) {
-	kv, err := js.KeyValue(ctx, schemas.ProposalBucket)
+	proposals, err := kv.Bind(ctx, js, schemas.ProposalBucket)
 	if err != nil {
 		return nil, fmt.Errorf("proposal bucket: %w", err)
 	}
-	e, err := kv.Get(ctx, id)
+	e, err := proposals.Get(ctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, fmt.Errorf("proposal %s: %w", id, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mariahq/maria/bus/kv"
 	"io"
 	"sort"
 	"strings"
@@ -70,19 +71,19 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 		s.objs[b] = os
 	}
 	var err error
-	s.records, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	s.records, err = kv.Open(ctx, js, kv.Config{
 		Bucket: RecordsBucket, Description: "maria storage records: files, content index, thread history",
-		TTL: cfg.Retention, History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
+		TTL: cfg.Retention, Replicas: replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("kv %s: %w", RecordsBucket, err)
+		return nil, err
 	}
-	s.claims, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	s.claims, err = kv.Open(ctx, js, kv.Config{
 		Bucket: ClaimsBucket, Description: "maria storage work claims",
-		TTL: claimsTTL, History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
+		TTL: claimsTTL, Replicas: replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("kv %s: %w", ClaimsBucket, err)
+		return nil, err
 	}
 	return s, nil
 }

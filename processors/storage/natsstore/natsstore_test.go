@@ -14,7 +14,7 @@ func TestConformance(t *testing.T) {
 	b := bustest.New(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := natsstore.Open(ctx, b.JS, natsstore.Config{Buckets: []string{"maria_docs", "maria_images"}, Retention: time.Hour})
+	s, err := natsstore.Open(ctx, b.JetStream(), natsstore.Config{Buckets: []string{"maria_docs", "maria_images"}, Retention: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

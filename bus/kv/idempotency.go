@@ -1,4 +1,4 @@
-package bus
+package kv
 
 import (
 	"context"
@@ -29,6 +29,7 @@ import (
 // server's clock (see serverAge), never on a replica's.
 type Idempotency struct {
 	kv    jetstream.KeyValue
+	recs  Store[Record]
 	ttl   time.Duration
 	stale time.Duration
 	// now stamps Record.Claimed, which is informative only; tests skew it.
@@ -77,21 +78,18 @@ var ErrInFlight = errors.New("effect in flight elsewhere")
 // Release changed nothing, and the new owner decides the outcome.
 var ErrClaimLost = errors.New("idempotency claim lost to another owner")
 
-// Idempotency opens (or creates) a KV bucket of records kept for ttl.
-// stale is how old a pending claim must be before it may be taken over.
-func (b *Bus) Idempotency(ctx context.Context, bucket string, ttl, stale time.Duration) (*Idempotency, error) {
-	kv, err := b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      bucket,
-		Description: "maria idempotency records",
-		TTL:         ttl,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(1, b.cfg.Replicas),
-		History:     1,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("idempotency bucket %s: %w", bucket, err)
+// OpenIdempotency opens (or creates) the bucket c declares for records
+// kept for c.TTL; stale is how old a pending claim must be before it may be
+// taken over.
+func OpenIdempotency(ctx context.Context, js jetstream.JetStream, c Config, stale time.Duration) (*Idempotency, error) {
+	if c.Description == "" {
+		c.Description = "maria idempotency records"
 	}
-	return &Idempotency{kv: kv, ttl: ttl, stale: stale, now: time.Now, claims: map[string]claim{}}, nil
+	b, err := Open(ctx, js, c)
+	if err != nil {
+		return nil, fmt.Errorf("idempotency: %w", err)
+	}
+	return &Idempotency{kv: b, recs: Typed[Record](b), ttl: c.TTL, stale: stale, now: time.Now, claims: map[string]claim{}}, nil
 }
 
 // Key turns any id into a valid KV key.
@@ -109,18 +107,12 @@ func (i *Idempotency) Key(id string) string {
 
 // Get returns the record for key, if any.
 func (i *Idempotency) Get(ctx context.Context, key string) (*Record, bool, error) {
-	e, err := i.kv.Get(ctx, i.Key(key))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, false, nil
+	e, found, err := i.recs.Get(ctx, i.Key(key))
+	if err != nil || !found {
+		return nil, false, wrapIf("idempotency", err)
 	}
-	if err != nil {
-		return nil, false, fmt.Errorf("idempotency get: %w", err)
-	}
-	var r Record
-	if err := json.Unmarshal(e.Value(), &r); err != nil {
-		return nil, false, fmt.Errorf("idempotency record %s: %w", key, err)
-	}
-	r.Revision, r.Stored = e.Revision(), e.Created()
+	r := e.Value
+	r.Revision, r.Stored = e.Revision, e.Created
 	return &r, true, nil
 }
 
@@ -131,11 +123,11 @@ func (i *Idempotency) Get(ctx context.Context, key string) (*Record, bool, error
 // known) when another delivery holds it.
 func (i *Idempotency) Begin(ctx context.Context, key string) (*Record, bool, error) {
 	k := i.Key(key)
-	pending, _ := json.Marshal(Record{State: "pending", Claimed: i.now().UTC()})
-	if rev, err := i.kv.Create(ctx, k, pending); err == nil {
+	pending := Record{State: "pending", Claimed: i.now().UTC()}
+	if rev, err := i.recs.Create(ctx, k, pending); err == nil {
 		i.hold(k, rev)
 		return nil, false, nil
-	} else if !errors.Is(err, jetstream.ErrKeyExists) {
+	} else if !errors.Is(err, ErrConflict) {
 		return nil, false, fmt.Errorf("idempotency claim: %w", err)
 	}
 	rec, found, err := i.Get(ctx, key)
@@ -156,8 +148,8 @@ func (i *Idempotency) Begin(ctx context.Context, key string) (*Record, bool, err
 	if age < i.stale {
 		return rec, false, ErrInFlight
 	}
-	rev, err := i.kv.Update(ctx, k, pending, rec.Revision)
-	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+	rev, err := i.recs.Put(ctx, k, pending, rec.Revision)
+	if errors.Is(err, ErrConflict) {
 		return nil, false, ErrInFlight // someone else took it over first
 	}
 	if err != nil {
@@ -197,14 +189,14 @@ func (i *Idempotency) Finish(ctx context.Context, key string, result any) error 
 	if err != nil {
 		return fmt.Errorf("idempotency result: %w", err)
 	}
-	rec, _ := json.Marshal(Record{State: "done", Result: raw, Claimed: i.now().UTC()})
+	rec := Record{State: "done", Result: raw, Claimed: i.now().UTC()}
 	k := i.Key(key)
 	rev, ok := i.held(k)
 	if !ok {
 		return i.finishUnclaimed(ctx, key, k, rec)
 	}
-	if _, err := i.kv.Update(ctx, k, rec, rev); err != nil {
-		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+	if _, err := i.recs.Put(ctx, k, rec, rev); err != nil {
+		if errors.Is(err, ErrConflict) {
 			i.drop(k, rev)
 			return fmt.Errorf("idempotency finish %s: %w", key, ErrClaimLost)
 		}
@@ -219,19 +211,19 @@ func (i *Idempotency) Finish(ctx context.Context, key string, result any) error 
 // uncertain result, then reconciled). It replaces a done record or fills an
 // empty key, by compare-and-set, but never a pending claim: that one has an
 // owner.
-func (i *Idempotency) finishUnclaimed(ctx context.Context, key, k string, rec []byte) error {
+func (i *Idempotency) finishUnclaimed(ctx context.Context, key, k string, rec Record) error {
 	cur, found, err := i.Get(ctx, key)
 	switch {
 	case err != nil:
 		return err
 	case !found:
-		_, err = i.kv.Create(ctx, k, rec)
+		_, err = i.recs.Create(ctx, k, rec)
 	case cur.State == "done":
-		_, err = i.kv.Update(ctx, k, rec, cur.Revision)
+		_, err = i.recs.Put(ctx, k, rec, cur.Revision)
 	default:
 		return fmt.Errorf("idempotency finish %s: %w", key, ErrClaimLost)
 	}
-	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+	if errors.Is(err, ErrConflict) {
 		return fmt.Errorf("idempotency finish %s: %w", key, ErrClaimLost)
 	}
 	if err != nil {
@@ -292,4 +284,12 @@ func (i *Idempotency) drop(k string, rev uint64) {
 	if i.claims[k].rev == rev {
 		delete(i.claims, k)
 	}
+}
+
+// wrapIf prefixes err with what failed, and passes nil through.
+func wrapIf(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }

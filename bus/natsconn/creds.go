@@ -1,4 +1,4 @@
-package bus
+package natsconn
 
 import (
 	"bytes"
@@ -19,6 +19,13 @@ import (
 // companion setting.
 
 const jwtMarker = "BEGIN NATS USER JWT"
+
+// CheckCreds reports whether path is a credentials file NATS_CREDS can
+// use, with an error naming the variable; configuration calls it at start.
+func CheckCreds(path string) error {
+	_, err := credsOption(path)
+	return err
+}
 
 // credsOption returns the nats.go option that authenticates with path.
 func credsOption(path string) (nats.Option, error) {

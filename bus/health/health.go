@@ -1,4 +1,8 @@
-package bus
+// Package health is the one HTTP server of a Maria process: /healthz
+// (alive), /readyz (every registered readiness check, each named, run at
+// each request), /metrics (Prometheus), and the routes services add to its
+// Mux (ingress' /slack/*).
+package health
 
 import (
 	"context"
@@ -14,24 +18,24 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// ReadyCheck reports whether a dependency is usable.
-type ReadyCheck func(ctx context.Context) error
+// Check reports whether a dependency is usable.
+type Check func(ctx context.Context) error
 
-// HTTP is the one HTTP server of a process: /healthz, /readyz, /metrics, and
-// whatever routes services add (ingress' /slack/*).
-type HTTP struct {
+// Server is the one HTTP server of a process: /healthz, /readyz, /metrics,
+// and whatever routes services add to Mux (ingress' /slack/*).
+type Server struct {
 	Mux    *http.ServeMux
 	mu     sync.Mutex
-	checks map[string]ReadyCheck
+	checks map[string]Check
 	// sources add checks that come and go (one per running consumer).
-	sources []func() map[string]ReadyCheck
+	sources []func() map[string]Check
 	srv     *http.Server
 	log     zerolog.Logger
 }
 
-// NewHTTP builds the server with health and metrics routes.
-func NewHTTP(log zerolog.Logger) *HTTP {
-	h := &HTTP{Mux: http.NewServeMux(), checks: map[string]ReadyCheck{}, log: log}
+// New builds the server with health and metrics routes.
+func New(log zerolog.Logger) *Server {
+	h := &Server{Mux: http.NewServeMux(), checks: map[string]Check{}, log: log}
 	h.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
@@ -42,30 +46,30 @@ func NewHTTP(log zerolog.Logger) *HTTP {
 }
 
 // AddCheck registers a readiness check under name.
-func (h *HTTP) AddCheck(name string, c ReadyCheck) {
+func (h *Server) AddCheck(name string, c Check) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.checks[name] = c
 }
 
 // AddCheckSource registers checks computed at each /readyz, for
-// dependencies that appear at run time (Bus.ConsumerChecks: one per
+// dependencies that appear at run time (bus.Bus.ConsumerChecks: one per
 // processor consumer).
-func (h *HTTP) AddCheckSource(src func() map[string]ReadyCheck) {
+func (h *Server) AddCheckSource(src func() map[string]Check) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.sources = append(h.sources, src)
 }
 
-func (h *HTTP) readyz(w http.ResponseWriter, r *http.Request) {
+func (h *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	h.mu.Lock()
-	checks := make(map[string]ReadyCheck, len(h.checks))
+	checks := make(map[string]Check, len(h.checks))
 	for n, c := range h.checks {
 		checks[n] = c
 	}
-	sources := append([]func() map[string]ReadyCheck(nil), h.sources...)
+	sources := append([]func() map[string]Check(nil), h.sources...)
 	h.mu.Unlock()
 	for _, src := range sources {
 		for n, c := range src() {
@@ -96,7 +100,7 @@ func (h *HTTP) readyz(w http.ResponseWriter, r *http.Request) {
 
 // Serve listens on addr until ctx ends, then shuts down gracefully.
 // ready, if not nil, receives the bound address (useful with ":0").
-func (h *HTTP) Serve(ctx context.Context, addr string, ready chan<- string) error {
+func (h *Server) Serve(ctx context.Context, addr string, ready chan<- string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package bus
+package telemetry
 
 import (
 	"io"

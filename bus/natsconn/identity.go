@@ -1,4 +1,4 @@
-package bus
+package natsconn
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 )
 
 // The embedded server admits no anonymous client: every user of
-// NATSUsers gets an nkey, generated on the first start of a data dir and
+// Users gets an nkey, generated on the first start of a data dir and
 // kept in <data dir>/nats/<user>.nk (directory 0700, files 0600). Only
 // the public keys reach the server; the seed files are what clients
 // present (NATS_CREDS=<data dir>/nats/<user>.nk), so whoever can read a
@@ -41,8 +41,8 @@ func embeddedUsers(dataDir string) ([]*server.NkeyUser, error) {
 	if err := private(dir); err != nil {
 		return nil, err
 	}
-	users := make([]*server.NkeyUser, 0, len(NATSUsers))
-	for _, name := range NATSUsers {
+	out := make([]*server.NkeyUser, 0, len(users))
+	for _, name := range users {
 		path := filepath.Join(dir, name+".nk")
 		pub, err := loadIdentity(path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -51,10 +51,10 @@ func embeddedUsers(dataDir string) ([]*server.NkeyUser, error) {
 		if err != nil {
 			return nil, err
 		}
-		perms, _ := NATSPermissions(name)
-		users = append(users, &server.NkeyUser{Nkey: pub, Permissions: perms})
+		perms, _ := Permissions(name)
+		out = append(out, &server.NkeyUser{Nkey: pub, Permissions: perms})
 	}
-	return users, nil
+	return out, nil
 }
 
 // loadIdentity returns the public key of the seed file at path, refusing a

@@ -1,4 +1,4 @@
-package bus
+package natsconn
 
 import (
 	"time"
@@ -12,18 +12,22 @@ import (
 // least-privilege user per service. The same users, with the same
 // permissions, are in infra/nats/accounts.conf (external servers) and
 // infra/k8s/nats-values.yaml; tests/security and tests/infra fail when they
-// drift from NATSPermissions.
-const NATSOperator = "operator"
+// drift from Permissions.
+const Operator = "operator"
 
-// NATSUsers lists every user, operator first.
-var NATSUsers = []string{NATSOperator, "ingress", "egress", "ai", "erp", "storage", "example"}
+// users lists every user, operator first. Unexported so nobody can change
+// who the embedded server admits; Users hands out a copy.
+var users = []string{Operator, "ingress", "egress", "ai", "erp", "storage", "example"}
 
-// NATSPermissions returns a fresh copy of user's permissions (the server
+// Users lists every NATS user of Maria, operator first (a fresh copy).
+func Users() []string { return append([]string(nil), users...) }
+
+// Permissions returns a fresh copy of user's permissions (the server
 // may keep and index what it is given), nil for the operator, and false for
 // an unknown user.
-func NATSPermissions(user string) (*server.Permissions, bool) {
+func Permissions(user string) (*server.Permissions, bool) {
 	switch user {
-	case NATSOperator:
+	case Operator:
 		return nil, true
 	case "ingress":
 		return perms(pub("maria.in.>",
@@ -109,7 +113,7 @@ func pub(items ...any) []string {
 		case []string:
 			out = append(out, v...)
 		default:
-			panic("bus: pub takes strings and string slices")
+			panic("natsconn: pub takes strings and string slices")
 		}
 	}
 	out = append(out, "$JS.API.INFO")

@@ -1,4 +1,4 @@
-package bus_test
+package kv_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
+	"github.com/mariahq/maria/bus/kv"
 )
 
 func TestIdempotencyClaimFinishAndTakeover(t *testing.T) {
@@ -21,7 +22,7 @@ func TestIdempotencyClaimFinishAndTakeover(t *testing.T) {
 	if err != nil || done || rec != nil {
 		t.Fatalf("fresh claim: rec=%v done=%v err=%v", rec, done, err)
 	}
-	if _, _, err := idem.Begin(ctx, "cmd-1"); !errors.Is(err, bus.ErrInFlight) {
+	if _, _, err := idem.Begin(ctx, "cmd-1"); !errors.Is(err, kv.ErrInFlight) {
 		t.Fatalf("second claim while fresh: %v, want ErrInFlight", err)
 	}
 	if err := idem.Finish(ctx, "cmd-1", map[string]string{"ts": "123.456"}); err != nil {
@@ -56,7 +57,7 @@ func TestIdempotencyClaimFinishAndTakeover(t *testing.T) {
 }
 
 // replicas opens the same bucket twice, as two replicas of one service do.
-func replicas(t *testing.T, b *bus.Bus, stale time.Duration) (a, c *bus.Idempotency) {
+func replicas(t *testing.T, b *bus.Bus, stale time.Duration) (a, c *kv.Idempotency) {
 	t.Helper()
 	ctx := context.Background()
 	a, err := b.Idempotency(ctx, "test_idem_owner", time.Hour, stale)
@@ -78,10 +79,10 @@ func TestStaleOwnerCannotFinishOrReleaseATakenOverClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The old owner stalls; once its claim is stale the other replica takes it over.
-	var rec *bus.Record
+	var rec *kv.Record
 	bustest.Eventually(t, 10*time.Second, func() bool {
 		r, done, err := taker.Begin(ctx, "cmd-1")
-		if errors.Is(err, bus.ErrInFlight) {
+		if errors.Is(err, kv.ErrInFlight) {
 			return false
 		}
 		if err != nil || done || r == nil {
@@ -98,10 +99,10 @@ func TestStaleOwnerCannotFinishOrReleaseATakenOverClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := old.Finish(ctx, "cmd-1", "stale result"); !errors.Is(err, bus.ErrClaimLost) {
+	if err := old.Finish(ctx, "cmd-1", "stale result"); !errors.Is(err, kv.ErrClaimLost) {
 		t.Fatalf("stale owner's Finish: %v, want ErrClaimLost", err)
 	}
-	if err := old.Release(ctx, "cmd-1"); !errors.Is(err, bus.ErrClaimLost) {
+	if err := old.Release(ctx, "cmd-1"); !errors.Is(err, kv.ErrClaimLost) {
 		t.Fatalf("stale owner's Release: %v, want ErrClaimLost", err)
 	}
 	after, found, err := taker.Get(ctx, "cmd-1")
@@ -125,7 +126,7 @@ func TestStaleOwnerCannotFinishOrReleaseATakenOverClaim(t *testing.T) {
 		_, _, err := taker.Begin(ctx, "cmd-2")
 		return err == nil
 	}, "stale claim taken over")
-	if err := old.Release(ctx, "cmd-2"); !errors.Is(err, bus.ErrClaimLost) {
+	if err := old.Release(ctx, "cmd-2"); !errors.Is(err, kv.ErrClaimLost) {
 		t.Fatalf("stale owner's Release: %v, want ErrClaimLost", err)
 	}
 	if err := taker.Release(ctx, "cmd-2"); err != nil {
@@ -149,13 +150,13 @@ func TestSkewedClockDoesNotCauseEarlyTakeover(t *testing.T) {
 			b := bustest.New(t)
 			ctx := context.Background()
 			skewed, other := replicas(t, b, 30*time.Second)
-			bus.SetIdempotencyClock(skewed, func() time.Time { return time.Now().Add(skew) })
-			bus.SetIdempotencyClock(other, func() time.Time { return time.Now().Add(-skew) })
+			kv.SetIdempotencyClock(skewed, func() time.Time { return time.Now().Add(skew) })
+			kv.SetIdempotencyClock(other, func() time.Time { return time.Now().Add(-skew) })
 			if _, _, err := skewed.Begin(ctx, "cmd-1"); err != nil {
 				t.Fatal(err)
 			}
 			rec, _, err := other.Begin(ctx, "cmd-1")
-			if !errors.Is(err, bus.ErrInFlight) {
+			if !errors.Is(err, kv.ErrInFlight) {
 				t.Fatalf("fresh claim of a skewed replica: err=%v, want ErrInFlight", err)
 			}
 			if age := time.Since(rec.Claimed); age < 0 || age > 10*time.Second {

@@ -1,4 +1,4 @@
-package bus
+package telemetry
 
 import (
 	"context"
@@ -18,7 +18,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// tracerName is the instrumentation scope of every span the bus starts.
+// tracerName is the instrumentation scope of every span Maria starts (the
+// bus's, as it has always been named).
 const tracerName = "github.com/mariahq/maria/bus"
 
 // tracerHolder lets an atomic pointer hold an interface.
@@ -29,7 +30,7 @@ type tracerHolder struct{ t trace.Tracer }
 // context through to what it publishes.
 var activeTracer atomic.Pointer[tracerHolder]
 
-// SetTracerProvider makes the bus start its spans with tp; nil turns tracing
+// SetTracerProvider makes Maria start its spans with tp; nil turns tracing
 // off. SetupTracing calls it; tests call it with an in-memory SDK provider,
 // and a program that configures OpenTelemetry itself may pass its own.
 func SetTracerProvider(tp trace.TracerProvider) {
@@ -40,10 +41,13 @@ func SetTracerProvider(tp trace.TracerProvider) {
 	activeTracer.Store(&tracerHolder{t: tp.Tracer(tracerName)})
 }
 
-// TracingEnabled reports whether the bus currently records spans.
+// TracingEnabled reports whether spans are currently recorded.
 func TracingEnabled() bool { return activeTracer.Load() != nil }
 
-func currentTracer() trace.Tracer {
+// Tracer returns the tracer spans are started with, nil while tracing is
+// off: callers then start no span at all. Package bus starts its publish
+// and process spans with it.
+func Tracer() trace.Tracer {
 	if h := activeTracer.Load(); h != nil {
 		return h.t
 	}
