@@ -2,12 +2,10 @@ package egress
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"github.com/mariahq/maria/bus/kv"
 	"time"
 
+	"github.com/mariahq/maria/bus/kv"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -51,8 +49,12 @@ func (r *refRecord) applied(id string) bool {
 	return false
 }
 
-// store wraps the KV bucket.
-type store struct{ kv jetstream.KeyValue }
+// store holds refs and markers in one bucket, through typed views whose
+// compare-and-set writes are kv.Store's.
+type store struct {
+	refs    kv.Store[refRecord]
+	markers kv.Store[marker]
+}
 
 func openStore(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (*store, error) {
 	b, err := kv.Open(ctx, js, kv.Config{
@@ -62,7 +64,7 @@ func openStore(ctx context.Context, js jetstream.JetStream, ttl time.Duration, r
 	if err != nil {
 		return nil, fmt.Errorf("egress ref bucket: %w", err)
 	}
-	return &store{kv: b}, nil
+	return &store{refs: kv.Typed[refRecord](b), markers: kv.Typed[marker](b)}, nil
 }
 
 // refKey scopes a ref to its conversation turn: two turns may both say "r1".
@@ -70,46 +72,56 @@ func refKey(env *schemas.Envelope, ref string) string {
 	return "ref_" + schemas.StableID(env.Team, env.Channel, env.CorrelationID, ref)
 }
 
+// getRef returns the ref's record, or nil when none is stored yet.
 func (s *store) getRef(ctx context.Context, env *schemas.Envelope, ref string) (*refRecord, error) {
-	e, err := s.kv.Get(ctx, refKey(env, ref))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, nil
-	}
+	e, found, err := s.refs.Get(ctx, refKey(env, ref))
 	if err != nil {
 		return nil, fmt.Errorf("ref %q: %w", ref, err)
 	}
-	var r refRecord
-	if err := json.Unmarshal(e.Value(), &r); err != nil {
-		return nil, fmt.Errorf("ref %q: corrupt record: %w", ref, err)
+	if !found {
+		return nil, nil
 	}
-	r.revision = e.Revision()
+	r := e.Value
+	r.revision = e.Revision
 	return &r, nil
 }
 
 // putRef writes a ref unconditionally (the first successful post wins; a
 // redelivery writes the same value).
 func (s *store) putRef(ctx context.Context, env *schemas.Envelope, ref string, r *refRecord) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	if _, err := s.kv.Put(ctx, refKey(env, ref), b); err != nil {
+	if _, err := s.refs.Set(ctx, refKey(env, ref), *r); err != nil {
 		return fmt.Errorf("store ref %q: %w", ref, err)
 	}
 	return nil
 }
 
-// updateRef writes r if nobody changed it since it was read.
+// updateRef writes r if nobody changed it since it was read (kv.ErrConflict
+// otherwise: read again).
 func (s *store) updateRef(ctx context.Context, env *schemas.Envelope, ref string, r *refRecord) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	rev, err := s.kv.Update(ctx, refKey(env, ref), b, r.revision)
+	rev, err := s.refs.Put(ctx, refKey(env, ref), *r, r.revision)
 	if err != nil {
 		return fmt.Errorf("update ref %q: %w", ref, err)
 	}
 	r.revision = rev
+	return nil
+}
+
+// changeRef is the compare-and-set loop on a stored ref: change edits the
+// current record and reports whether it changed anything (false: nothing
+// to write). A ref not stored yet is a refPendingError.
+func (s *store) changeRef(ctx context.Context, env *schemas.Envelope, ref string, change func(*refRecord) bool) error {
+	_, err := s.refs.Update(ctx, refKey(env, ref), func(r refRecord, found bool) (refRecord, error) {
+		if !found {
+			return r, &refPendingError{ref: ref}
+		}
+		if !change(&r) {
+			return r, kv.ErrNoChange
+		}
+		return r, nil
+	})
+	if err != nil {
+		return fmt.Errorf("update ref %q: %w", ref, err)
+	}
 	return nil
 }
 
@@ -122,30 +134,25 @@ type marker struct {
 func markerKey(kind, id string) string { return kind + "_" + schemas.StableID(id) }
 
 func (s *store) getMarker(ctx context.Context, kind, id string) (*marker, error) {
-	e, err := s.kv.Get(ctx, markerKey(kind, id))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, nil
-	}
+	e, found, err := s.markers.Get(ctx, markerKey(kind, id))
 	if err != nil {
 		return nil, fmt.Errorf("marker: %w", err)
 	}
-	var m marker
-	if err := json.Unmarshal(e.Value(), &m); err != nil {
-		return nil, fmt.Errorf("marker: %w", err)
+	if !found {
+		return nil, nil
 	}
-	return &m, nil
+	return &e.Value, nil
 }
 
 func (s *store) putMarker(ctx context.Context, kind, id string, m marker) error {
-	b, _ := json.Marshal(m)
-	if _, err := s.kv.Put(ctx, markerKey(kind, id), b); err != nil {
+	if _, err := s.markers.Set(ctx, markerKey(kind, id), m); err != nil {
 		return fmt.Errorf("marker: %w", err)
 	}
 	return nil
 }
 
 func (s *store) deleteMarker(ctx context.Context, kind, id string) error {
-	if err := s.kv.Delete(ctx, markerKey(kind, id)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if err := s.markers.Delete(ctx, markerKey(kind, id)); err != nil {
 		return fmt.Errorf("marker: %w", err)
 	}
 	return nil

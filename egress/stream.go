@@ -194,22 +194,14 @@ func appended(text, chunk string, before int) bool {
 // the native stream, once per command (redeliveries run it again).
 func (e *Egress) streamAdvance(env *schemas.Envelope, ref string, n int) func(context.Context, *outcome) error {
 	return func(ctx context.Context, _ *outcome) error {
-		var err error
-		for range 3 {
-			var r *refRecord
-			if r, err = e.resolve(ctx, env, ref); err != nil {
-				return err
-			}
+		return e.st.changeRef(ctx, env, ref, func(r *refRecord) bool {
 			if r.applied(env.ID) {
-				return nil
+				return false
 			}
 			r.Streamed += n
 			r.Applied = append(r.Applied, env.ID)
-			if err = e.st.updateRef(ctx, env, ref, r); err == nil {
-				return nil
-			}
-		}
-		return err // concurrent changes three times: the redelivery runs it again
+			return true
+		})
 	}
 }
 

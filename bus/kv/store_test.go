@@ -124,3 +124,52 @@ func TestStoreUpdateIsCompareAndSet(t *testing.T) {
 		t.Fatalf("Update with a failing change = %v, want its error", err)
 	}
 }
+
+// ErrNoChange ends an Update without a write; ResetCorrupt reads a
+// corrupt value as zero so an Update can overwrite it; Set and Delete are
+// unconditional.
+func TestStoreNoChangeCorruptSetDelete(t *testing.T) {
+	b := bustest.New(t, bustest.Options{NoStreams: true})
+	ctx := context.Background()
+	bucket, err := kv.Open(ctx, b.JetStream(), kv.Config{Bucket: "test_typed_more"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := kv.Typed[counter](bucket)
+	rev, err := s.Set(ctx, "c", counter{N: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.Update(ctx, "c", func(cur counter, found bool) (counter, error) { return cur, kv.ErrNoChange })
+	if err != nil || e.Revision != rev || e.Value.N != 5 {
+		t.Fatalf("Update with no change = %+v, %v; want revision %d kept", e, err, rev)
+	}
+	if _, err := s.Set(ctx, "c", counter{N: 6}); err != nil {
+		t.Fatalf("Set over an existing key: %v", err)
+	}
+
+	if _, err := bucket.Put(ctx, "bad", []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	lenient := s.ResetCorrupt()
+	got, found, err := lenient.Get(ctx, "bad")
+	if err != nil || !found || got.Value.N != 0 || got.Revision == 0 {
+		t.Fatalf("lenient Get of a corrupt value = %+v, %v, %v; want zero, found, with its revision", got, found, err)
+	}
+	if _, err := lenient.Update(ctx, "bad", func(cur counter, _ bool) (counter, error) { cur.N++; return cur, nil }); err != nil {
+		t.Fatalf("Update over a corrupt value: %v", err)
+	}
+	if got, _, err := s.Get(ctx, "bad"); err != nil || got.Value.N != 1 {
+		t.Fatalf("after overwriting the corrupt value: %+v, %v", got.Value, err)
+	}
+
+	if err := s.Delete(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "never-there"); err != nil {
+		t.Fatalf("Delete of a missing key = %v, want nil", err)
+	}
+	if _, found, err := s.Get(ctx, "c"); err != nil || found {
+		t.Fatalf("Get after Delete = found %v, %v", found, err)
+	}
+}

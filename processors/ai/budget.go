@@ -2,12 +2,10 @@ package ai
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"github.com/mariahq/maria/bus/kv"
-	"strconv"
 	"time"
 
+	"github.com/mariahq/maria/bus/kv"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -16,9 +14,11 @@ const BudgetBucket = "maria_ai_budget"
 
 // Budgets counts tokens per user and per workspace per UTC day in a KV
 // bucket (keys expire after two days) and refuses new questions once a
-// budget is spent. A limit of 0 means unlimited.
+// budget is spent. A limit of 0 means unlimited. A counter is a decimal
+// number (its JSON form); increments are kv.Store updates, so concurrent
+// replicas lose none, and a corrupt counter counts from zero.
 type Budgets struct {
-	kv        jetstream.KeyValue
+	counters  kv.Store[int64]
 	userLimit int
 	teamLimit int
 	now       func() time.Time
@@ -35,7 +35,7 @@ func OpenBudgets(ctx context.Context, js jetstream.JetStream, replicas, userLimi
 	if err != nil {
 		return nil, fmt.Errorf("budget bucket: %w", err)
 	}
-	return &Budgets{kv: b, userLimit: userLimit, teamLimit: teamLimit, now: time.Now}, nil
+	return &Budgets{counters: kv.Typed[int64](b).ResetCorrupt(), userLimit: userLimit, teamLimit: teamLimit, now: time.Now}, nil
 }
 
 func (b *Budgets) keys(team, user string) (userKey, teamKey string) {
@@ -47,7 +47,7 @@ func (b *Budgets) keys(team, user string) (userKey, teamKey string) {
 func (b *Budgets) Exceeded(ctx context.Context, team, user string) (string, error) {
 	uk, tk := b.keys(team, user)
 	if b.userLimit > 0 {
-		n, _, err := b.get(ctx, uk)
+		n, err := b.get(ctx, uk)
 		if err != nil {
 			return "", err
 		}
@@ -56,7 +56,7 @@ func (b *Budgets) Exceeded(ctx context.Context, team, user string) (string, erro
 		}
 	}
 	if b.teamLimit > 0 {
-		n, _, err := b.get(ctx, tk)
+		n, err := b.get(ctx, tk)
 		if err != nil {
 			return "", err
 		}
@@ -70,10 +70,10 @@ func (b *Budgets) Exceeded(ctx context.Context, team, user string) (string, erro
 // Used returns today's counts for a user and their workspace.
 func (b *Budgets) Used(ctx context.Context, team, user string) (userTokens, teamTokens int64, err error) {
 	uk, tk := b.keys(team, user)
-	if userTokens, _, err = b.get(ctx, uk); err != nil {
+	if userTokens, err = b.get(ctx, uk); err != nil {
 		return 0, 0, err
 	}
-	teamTokens, _, err = b.get(ctx, tk)
+	teamTokens, err = b.get(ctx, tk)
 	return userTokens, teamTokens, err
 }
 
@@ -89,44 +89,18 @@ func (b *Budgets) Add(ctx context.Context, team, user string, tokens int) error 
 	return b.incr(ctx, tk, int64(tokens))
 }
 
-func (b *Budgets) get(ctx context.Context, key string) (int64, uint64, error) {
-	e, err := b.kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return 0, 0, nil
-	}
+func (b *Budgets) get(ctx context.Context, key string) (int64, error) {
+	e, _, err := b.counters.Get(ctx, key)
 	if err != nil {
-		return 0, 0, fmt.Errorf("budget get: %w", err)
+		return 0, fmt.Errorf("budget get: %w", err)
 	}
-	n, err := strconv.ParseInt(string(e.Value()), 10, 64)
-	if err != nil {
-		return 0, e.Revision(), nil // corrupt counter: count from zero
-	}
-	return n, e.Revision(), nil
+	return e.Value, nil
 }
 
 func (b *Budgets) incr(ctx context.Context, key string, by int64) error {
-	for attempt := 0; attempt < 50; attempt++ {
-		if attempt > 0 {
-			if err := conflictPause(ctx, attempt); err != nil {
-				return fmt.Errorf("budget add: %w", err)
-			}
-		}
-		n, rev, err := b.get(ctx, key)
-		if err != nil {
-			return err
-		}
-		val := []byte(strconv.FormatInt(n+by, 10))
-		if rev == 0 {
-			_, err = b.kv.Create(ctx, key, val)
-		} else {
-			_, err = b.kv.Update(ctx, key, val, rev)
-		}
-		if err == nil {
-			return nil
-		}
-		if !isConflict(err) {
-			return fmt.Errorf("budget add: %w", err)
-		}
+	_, err := b.counters.Update(ctx, key, func(n int64, _ bool) (int64, error) { return n + by, nil })
+	if err != nil {
+		return fmt.Errorf("budget add: %w", err)
 	}
-	return errors.New("budget add: too many concurrent updates")
+	return nil
 }

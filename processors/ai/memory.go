@@ -2,14 +2,11 @@ package ai
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"github.com/mariahq/maria/bus/kv"
-	"math/rand/v2"
 	"strings"
 	"time"
 
+	"github.com/mariahq/maria/bus/kv"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -116,11 +113,12 @@ func joinSummary(a, b string) string {
 }
 
 // Memory stores threads in a JetStream KV bucket, so memory survives
-// restarts and is shared by every replica. Writes use the key's revision
-// (compare-and-set) and retry on conflict.
+// restarts and is shared by every replica. Writes are kv.Store updates
+// (compare-and-set on the key's revision, retried on conflict). A corrupt
+// record reads as an empty thread, so it cannot wedge the thread forever.
 type Memory struct {
-	kv     jetstream.KeyValue
-	budget int
+	threads kv.Store[Thread]
+	budget  int
 }
 
 // MemoryBucket is the KV bucket holding thread memory.
@@ -137,7 +135,7 @@ func OpenMemory(ctx context.Context, js jetstream.JetStream, replicas int, budge
 	if err != nil {
 		return nil, fmt.Errorf("memory bucket: %w", err)
 	}
-	return &Memory{kv: b, budget: budget}, nil
+	return &Memory{threads: kv.Typed[Thread](b).ResetCorrupt(), budget: budget}, nil
 }
 
 // ThreadKey names a thread's memory.
@@ -161,24 +159,11 @@ func kvSafe(s string) string {
 
 // Load returns the thread's memory (empty when none) and whether it exists.
 func (m *Memory) Load(ctx context.Context, key string) (*Thread, bool, error) {
-	t, _, found, err := m.get(ctx, key)
-	return t, found, err
-}
-
-func (m *Memory) get(ctx context.Context, key string) (*Thread, uint64, bool, error) {
-	e, err := m.kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return &Thread{}, 0, false, nil
-	}
+	e, found, err := m.threads.Get(ctx, key)
 	if err != nil {
-		return nil, 0, false, fmt.Errorf("memory get: %w", err)
+		return nil, false, fmt.Errorf("memory get: %w", err)
 	}
-	var t Thread
-	if err := json.Unmarshal(e.Value(), &t); err != nil {
-		// A corrupt record must not wedge the thread forever: start over.
-		return &Thread{}, e.Revision(), true, nil
-	}
-	return &t, e.Revision(), true, nil
+	return &e.Value, found, nil
 }
 
 // Append adds entries not already present (by ID), trims to the budget
@@ -215,6 +200,7 @@ func (m *Memory) Append(ctx context.Context, key string, budget int, entries ...
 func (m *Memory) Revise(ctx context.Context, key, ts, text string, deleted bool) (bool, error) {
 	revised := false
 	err := m.update(ctx, key, func(t *Thread) bool {
+		revised = false // a rerun after a lost race decides afresh
 		for i, e := range t.Entries {
 			if e.Role != RoleUser || e.TS == "" || e.TS != ts {
 				continue
@@ -245,54 +231,19 @@ func (m *Memory) SetContext(ctx context.Context, key, context string) error {
 	})
 }
 
+// update applies change to the stored thread; change reports whether it
+// changed anything (nothing is written otherwise) and may run again when
+// another replica saved first.
 func (m *Memory) update(ctx context.Context, key string, change func(*Thread) bool) error {
-	for attempt := 0; attempt < 50; attempt++ {
-		if attempt > 0 {
-			if err := conflictPause(ctx, attempt); err != nil {
-				return fmt.Errorf("memory save: %w", err)
-			}
-		}
-		t, rev, found, err := m.get(ctx, key)
-		if err != nil {
-			return err
-		}
-		if !change(t) {
-			return nil
+	_, err := m.threads.Update(ctx, key, func(t Thread, _ bool) (Thread, error) {
+		if !change(&t) {
+			return t, kv.ErrNoChange
 		}
 		t.Updated = time.Now().UTC()
-		raw, err := json.Marshal(t)
-		if err != nil {
-			return fmt.Errorf("memory encode: %w", err)
-		}
-		if !found {
-			_, err = m.kv.Create(ctx, key, raw)
-		} else {
-			_, err = m.kv.Update(ctx, key, raw, rev)
-		}
-		if err == nil {
-			return nil
-		}
-		if !isConflict(err) {
-			return fmt.Errorf("memory save: %w", err)
-		}
-		// Another replica saved first: reload and re-apply.
+		return t, nil
+	})
+	if err != nil {
+		return fmt.Errorf("memory save: %w", err)
 	}
-	return errors.New("memory save: too many concurrent updates")
-}
-
-func isConflict(err error) bool {
-	if errors.Is(err, jetstream.ErrKeyExists) {
-		return true
-	}
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
-		return true
-	}
-	return strings.Contains(err.Error(), "wrong last sequence")
-}
-
-// conflictPause spreads out writers that lost a compare-and-set race.
-func conflictPause(ctx context.Context, attempt int) error {
-	d := time.Duration(1+rand.IntN(5*min(attempt, 10))) * time.Millisecond
-	return sleepCtx(ctx, d)
+	return nil
 }

@@ -2,12 +2,11 @@ package ai
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mariahq/maria/bus/kv"
 	"time"
 
+	"github.com/mariahq/maria/bus/kv"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -40,8 +39,9 @@ type Proposal struct {
 }
 
 // Proposals stores proposals in a KV bucket; state changes are
-// compare-and-set, so exactly one click wins.
-type Proposals struct{ kv jetstream.KeyValue }
+// compare-and-set (kv.Store.Put on the loaded revision), so exactly one
+// click wins.
+type Proposals struct{ recs kv.Store[schemas.Proposal] }
 
 // OpenProposals opens (or creates) the bucket; proposals expire after ttl.
 func OpenProposals(ctx context.Context, js jetstream.JetStream, replicas int, ttl time.Duration) (*Proposals, error) {
@@ -54,7 +54,7 @@ func OpenProposals(ctx context.Context, js jetstream.JetStream, replicas int, tt
 	if err != nil {
 		return nil, fmt.Errorf("proposal bucket: %w", err)
 	}
-	return &Proposals{kv: b}, nil
+	return &Proposals{recs: kv.Typed[schemas.Proposal](b)}, nil
 }
 
 // ErrNoProposal means the id is unknown or expired.
@@ -63,13 +63,12 @@ var ErrNoProposal = errors.New("no such proposal")
 // Create stores p unless a proposal with its id exists (a redelivered turn);
 // it returns the stored one either way.
 func (s *Proposals) Create(ctx context.Context, p *Proposal) (*Proposal, error) {
-	raw, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("proposal encode: %w", err)
-	}
-	if _, err := s.kv.Create(ctx, kvSafe(p.ID), raw); err == nil {
+	rev, err := s.recs.Create(ctx, kvSafe(p.ID), p.Proposal)
+	if err == nil {
+		p.rev = rev
 		return p, nil
-	} else if !errors.Is(err, jetstream.ErrKeyExists) {
+	}
+	if !errors.Is(err, kv.ErrConflict) {
 		return nil, fmt.Errorf("proposal store: %w", err)
 	}
 	return s.Get(ctx, p.ID)
@@ -80,19 +79,14 @@ func (s *Proposals) Get(ctx context.Context, id string) (*Proposal, error) {
 	if id == "" {
 		return nil, ErrNoProposal
 	}
-	e, err := s.kv.Get(ctx, kvSafe(id))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
+	e, found, err := s.recs.Get(ctx, kvSafe(id))
+	if err != nil {
+		return nil, fmt.Errorf("proposal %s: %w", id, err)
+	}
+	if !found {
 		return nil, ErrNoProposal
 	}
-	if err != nil {
-		return nil, fmt.Errorf("proposal get: %w", err)
-	}
-	var p Proposal
-	if err := json.Unmarshal(e.Value(), &p); err != nil {
-		return nil, fmt.Errorf("proposal %s is corrupt: %w", id, err)
-	}
-	p.rev = e.Revision()
-	return &p, nil
+	return &Proposal{Proposal: e.Value, rev: e.Revision}, nil
 }
 
 // Transition moves p from its loaded state with change applied, using
@@ -101,15 +95,11 @@ func (s *Proposals) Get(ctx context.Context, id string) (*Proposal, error) {
 func (s *Proposals) Transition(ctx context.Context, p *Proposal, change func(*Proposal)) (bool, error) {
 	next := *p
 	change(&next)
-	raw, err := json.Marshal(&next)
-	if err != nil {
-		return false, fmt.Errorf("proposal encode: %w", err)
+	rev, err := s.recs.Put(ctx, kvSafe(p.ID), next.Proposal, p.rev)
+	if errors.Is(err, kv.ErrConflict) {
+		return false, nil
 	}
-	rev, err := s.kv.Update(ctx, kvSafe(p.ID), raw, p.rev)
 	if err != nil {
-		if isConflict(err) {
-			return false, nil
-		}
 		return false, fmt.Errorf("proposal update: %w", err)
 	}
 	next.rev = rev

@@ -11,12 +11,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mariahq/maria/bus/kv"
 	"io"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/mariahq/maria/bus/kv"
 	"github.com/mariahq/maria/processors/storage/store"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -45,7 +45,12 @@ type Store struct {
 	js      jetstream.JetStream
 	objs    map[string]jetstream.ObjectStore
 	records jetstream.KeyValue
-	claims  jetstream.KeyValue
+	// files are the file and content records; entries the thread history;
+	// claims the work claims — typed views, whose compare-and-set writes
+	// are kv.Store's.
+	files   kv.Store[store.FileRecord]
+	entries kv.Store[store.Entry]
+	claims  kv.Store[claim]
 }
 
 var (
@@ -78,13 +83,14 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
-	s.claims, err = kv.Open(ctx, js, kv.Config{
+	claims, err := kv.Open(ctx, js, kv.Config{
 		Bucket: ClaimsBucket, Description: "maria storage work claims",
 		TTL: claimsTTL, Replicas: replicas,
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.files, s.entries, s.claims = kv.Typed[store.FileRecord](s.records), kv.Typed[store.Entry](s.records), kv.Typed[claim](claims)
 	return s, nil
 }
 
@@ -251,71 +257,49 @@ func threadPrefix(team, channel, thread string) string {
 	return "thread." + esc(team) + "." + esc(channel) + "." + esc(thread)
 }
 
-func (s *Store) getJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any) (uint64, bool, error) {
-	e, err := kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("kv get %s: %w", key, err)
-	}
-	if err := json.Unmarshal(e.Value(), v); err != nil {
-		return 0, false, fmt.Errorf("kv record %s: %w", key, err)
-	}
-	return e.Revision(), true, nil
-}
-
-// create stores v under key unless the key exists; then it loads the
-// existing value into existing.
-func (s *Store) create(ctx context.Context, key string, v, existing any) (bool, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return false, fmt.Errorf("encode %s: %w", key, err)
-	}
-	for attempt := 0; attempt < 3; attempt++ {
-		if _, err := s.records.Create(ctx, key, raw); err == nil {
-			return true, nil
-		} else if !errors.Is(err, jetstream.ErrKeyExists) {
-			return false, fmt.Errorf("kv create %s: %w", key, err)
+// create stores r under key unless the key exists; then it returns the
+// existing record (created false).
+func (s *Store) create(ctx context.Context, key string, r store.FileRecord) (store.FileRecord, bool, error) {
+	for range 3 {
+		_, err := s.files.Create(ctx, key, r)
+		if err == nil {
+			return store.FileRecord{}, true, nil
 		}
-		_, found, err := s.getJSON(ctx, s.records, key, existing)
+		if !errors.Is(err, kv.ErrConflict) {
+			return store.FileRecord{}, false, err
+		}
+		e, found, err := s.files.Get(ctx, key)
 		if err != nil {
-			return false, err
+			return store.FileRecord{}, false, err
 		}
 		if found {
-			return false, nil
+			return e.Value, false, nil
 		}
 		// Expired between the two calls: try again.
 	}
-	return false, fmt.Errorf("kv create %s: key keeps changing", key)
+	return store.FileRecord{}, false, fmt.Errorf("kv create %s: key keeps changing", key)
 }
 
 // GetFile implements store.Records.
 func (s *Store) GetFile(ctx context.Context, fileID string) (store.FileRecord, bool, error) {
-	var r store.FileRecord
-	_, found, err := s.getJSON(ctx, s.records, fileKey(fileID), &r)
-	return r, found, err
+	e, found, err := s.files.Get(ctx, fileKey(fileID))
+	return e.Value, found, err
 }
 
 // CreateFile implements store.Records.
 func (s *Store) CreateFile(ctx context.Context, r store.FileRecord) (store.FileRecord, bool, error) {
-	var existing store.FileRecord
-	created, err := s.create(ctx, fileKey(r.FileID), r, &existing)
-	return existing, created, err
+	return s.create(ctx, fileKey(r.FileID), r)
 }
 
 // GetContent implements store.Records.
 func (s *Store) GetContent(ctx context.Context, team, channel, threadTS, sha string) (store.FileRecord, bool, error) {
-	var r store.FileRecord
-	_, found, err := s.getJSON(ctx, s.records, contentKey(team, channel, threadTS, sha), &r)
-	return r, found, err
+	e, found, err := s.files.Get(ctx, contentKey(team, channel, threadTS, sha))
+	return e.Value, found, err
 }
 
 // CreateContent implements store.Records.
 func (s *Store) CreateContent(ctx context.Context, r store.FileRecord) (store.FileRecord, bool, error) {
-	var existing store.FileRecord
-	created, err := s.create(ctx, contentKey(r.Team, r.Channel, r.ThreadTS, r.SHA256), r, &existing)
-	return existing, created, err
+	return s.create(ctx, contentKey(r.Team, r.Channel, r.ThreadTS, r.SHA256), r)
 }
 
 type claim struct {
@@ -325,28 +309,29 @@ type claim struct {
 // Claim implements store.Records with KV create / compare-and-set.
 func (s *Store) Claim(ctx context.Context, key string, stale time.Duration) error {
 	k := "claim." + esc(key)
-	raw, _ := json.Marshal(claim{Claimed: time.Now().UTC()})
-	if _, err := s.claims.Create(ctx, k, raw); err == nil {
+	mine := claim{Claimed: time.Now().UTC()}
+	_, err := s.claims.Create(ctx, k, mine)
+	if err == nil {
 		return nil
-	} else if !errors.Is(err, jetstream.ErrKeyExists) {
+	}
+	if !errors.Is(err, kv.ErrConflict) {
 		return fmt.Errorf("claim %s: %w", key, err)
 	}
-	var c claim
-	rev, found, err := s.getJSON(ctx, s.claims, k, &c)
+	cur, found, err := s.claims.Get(ctx, k)
 	if err != nil {
-		return err
+		return fmt.Errorf("claim %s: %w", key, err)
 	}
 	if !found {
-		if _, err := s.claims.Create(ctx, k, raw); err != nil {
+		if _, err := s.claims.Create(ctx, k, mine); err != nil {
 			return store.ErrInFlight
 		}
 		return nil
 	}
-	if time.Since(c.Claimed) < stale {
+	if time.Since(cur.Value.Claimed) < stale {
 		return store.ErrInFlight
 	}
 	// Abandoned by a crashed holder: take it over unless someone else did.
-	if _, err := s.claims.Update(ctx, k, raw, rev); err != nil {
+	if _, err := s.claims.Put(ctx, k, mine, cur.Revision); err != nil {
 		return store.ErrInFlight
 	}
 	return nil
@@ -354,7 +339,7 @@ func (s *Store) Claim(ctx context.Context, key string, stale time.Duration) erro
 
 // Release implements store.Records.
 func (s *Store) Release(ctx context.Context, key string) error {
-	if err := s.claims.Delete(ctx, "claim."+esc(key)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if err := s.claims.Delete(ctx, "claim."+esc(key)); err != nil {
 		return fmt.Errorf("release claim %s: %w", key, err)
 	}
 	return nil
@@ -362,15 +347,9 @@ func (s *Store) Release(ctx context.Context, key string) error {
 
 // PutEntry implements store.Records.
 func (s *Store) PutEntry(ctx context.Context, e store.Entry) error {
-	raw, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("encode history entry: %w", err)
-	}
 	key := threadPrefix(e.Team, e.Channel, e.ThreadTS) + "." + esc(e.TS) + "." + esc(e.ID)
-	if _, err := s.records.Put(ctx, key, raw); err != nil {
-		return fmt.Errorf("kv put %s: %w", key, err)
-	}
-	return nil
+	_, err := s.entries.Set(ctx, key, e)
+	return err
 }
 
 // Entries implements store.Records: a filtered watch delivers the current

@@ -2,12 +2,17 @@ package natsstore_test
 
 import (
 	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mariahq/maria/bus/bustest"
 	"github.com/mariahq/maria/processors/storage/natsstore"
+	"github.com/mariahq/maria/processors/storage/store"
 	"github.com/mariahq/maria/processors/storage/storetest"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestConformance(t *testing.T) {
@@ -19,4 +24,46 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.Run(t, s, s, "maria_docs")
+}
+
+// Replicas claiming one piece of work at once: exactly one holds it, and a
+// stale claim is taken over by exactly one of them.
+func TestClaimConcurrentExactlyOneHolder(t *testing.T) {
+	b := bustest.New(t)
+	other := bustest.Client(t, b, nil)
+	ctx := context.Background()
+	var reps [2]*natsstore.Store
+	for i, js := range []jetstream.JetStream{b.JetStream(), other.JetStream()} {
+		s, err := natsstore.Open(ctx, js, natsstore.Config{Retention: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reps[i] = s
+	}
+	claimAll := func(key string, stale time.Duration) int32 {
+		var held atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 10 {
+			wg.Go(func() {
+				err := reps[i%2].Claim(ctx, key, stale)
+				switch {
+				case err == nil:
+					held.Add(1)
+				case !errors.Is(err, store.ErrInFlight):
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		return held.Load()
+	}
+	if n := claimAll("file:F1", time.Hour); n != 1 {
+		t.Fatalf("%d fresh claims held, want 1", n)
+	}
+	// Once the claim is older than the stale timeout it is taken over; the
+	// takeover's own claim is then fresh for the other claimers.
+	time.Sleep(1100 * time.Millisecond)
+	if n := claimAll("file:F1", time.Second); n != 1 {
+		t.Fatalf("%d takeovers of a stale claim, want 1", n)
+	}
 }
