@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"sync"
 	"time"
 
-	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 )
@@ -31,10 +28,11 @@ type Processor struct {
 	Subjects []string
 	Handle   Handler
 	// Concurrency bounds messages handled at once by this replica (default 4).
+	// The replica holds up to MaxAckPending more, queued by key.
 	Concurrency int
 	// AckWait is how long a delivery may go unacknowledged before it is
-	// redelivered; the runtime sends InProgress while a handler runs, so it
-	// only matters for crashed replicas (default 30s).
+	// redelivered; the runtime sends InProgress for every message it holds,
+	// so it only matters for crashed replicas (default 30s).
 	AckWait time.Duration
 	// MaxDeliver bounds deliveries; the last failure is dead-lettered (default len(BackOff)+1).
 	MaxDeliver int
@@ -42,9 +40,13 @@ type Processor struct {
 	BackOff []time.Duration
 	// MaxAckPending bounds unacknowledged messages across all replicas (default 256).
 	MaxAckPending int
-	// Key, when set, serializes messages with equal keys on one worker of
-	// this replica, in delivery order (e.g. per Slack thread).
+	// Key, when set, handles messages with equal keys one at a time, in
+	// delivery order (e.g. per Slack thread); messages of other keys go on
+	// meanwhile, so a slow key delays only itself.
 	Key func(*Msg) string
+	// Middleware wraps Handle inside the runtime's own (see
+	// Processor.handler), the first outermost.
+	Middleware []Middleware
 	// Pinned makes the server deliver to one replica at a time (a JetStream
 	// priority group with the pinned-client policy): the others stand by
 	// and take over when the active one stops pulling for PinnedTTL. For
@@ -117,43 +119,6 @@ func (p Processor) ConsumerConfig() jetstream.ConsumerConfig {
 // pinnedGroup is the priority group pinned processors pull in.
 const pinnedGroup = "active"
 
-// Msg is one delivery handed to a Handler.
-type Msg struct {
-	Subject string
-	Header  nats.Header
-	Env     *schemas.Envelope
-	// Delivery is 1 on the first delivery.
-	Delivery uint64
-	Sequence uint64
-	Log      zerolog.Logger
-
-	raw  jetstream.Msg
-	bus  *Bus
-	proc string
-}
-
-// Publish sends a message caused by this one: the child keeps the
-// correlation id and thread, its causation id is this message's id, and its
-// id is derived from (this id, type, key) so a redelivered handler that
-// publishes again is deduplicated by the stream.
-func (m *Msg) Publish(ctx context.Context, subject, key, typ string, data any) (*schemas.Envelope, error) {
-	child, err := m.Env.Child(key, typ, m.proc, data)
-	if err != nil {
-		return nil, Permanent(err)
-	}
-	if _, err := m.bus.Publish(ctx, subject, child); err != nil {
-		return nil, Retry(err)
-	}
-	return child, nil
-}
-
-// InProgress extends the ack deadline; the runtime already calls it
-// periodically, handlers may call it between long steps.
-func (m *Msg) InProgress() error { return m.raw.InProgress() }
-
-// Bus returns the bus the message came from.
-func (m *Msg) Bus() *Bus { return m.bus }
-
 // Run declares the processor's consumer and handles messages until ctx is
 // cancelled; then it stops pulling, lets in-flight handlers finish, and
 // returns. Undelivered buffered messages are redelivered to another replica
@@ -191,23 +156,15 @@ func Run(ctx context.Context, b *Bus, p Processor) error {
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 
-	queues := make([]chan jetstream.Msg, p.Concurrency)
-	shared := make(chan jetstream.Msg)
-	var wg sync.WaitGroup
-	for i := range queues {
-		q := shared
-		if p.Key != nil {
-			q = make(chan jetstream.Msg, 1)
-			queues[i] = q
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for raw := range q {
-				handleOne(workCtx, b, &p, log, raw)
-			}
-		}()
+	sched := newScheduler(p.Key != nil, p.MaxAckPending)
+	handle := p.handler(b)
+	var workers sync.WaitGroup
+	for range p.Concurrency {
+		workers.Go(func() { work(workCtx, sched, handle) })
 	}
+	beatCtx, stopBeat := context.WithCancel(context.Background())
+	defer stopBeat()
+	go heartbeat(beatCtx, sched, p.AckWait)
 
 	// Next blocks until the server confirms a drain; with the connection
 	// gone that takes nats.go's 10 s flush timeout. So Next runs on its own
@@ -218,6 +175,7 @@ func Run(ctx context.Context, b *Bus, p Processor) error {
 	go func() {
 		select {
 		case <-ctx.Done():
+			sched.stop()
 			pl.drain()
 			if !b.nc.IsConnected() {
 				close(abandon)
@@ -255,11 +213,26 @@ loop:
 			break loop
 		}
 		delivered = true
-		if p.Key == nil {
-			shared <- raw
+		m, err := newMsg(b, p.Name, log, raw)
+		if err != nil {
+			// Not a JetStream delivery: cannot ack, cannot happen with a pull consumer.
+			log.Error().Err(err).Str("subject", raw.Subject()).Msg("message without metadata")
 			continue
 		}
-		queues[keyIndex(p.Key, raw, len(queues))] <- raw
+		key := ""
+		if p.Key != nil {
+			key = m.Subject
+			if m.Env != nil {
+				key = p.Key(m)
+			}
+		}
+		// Room for it, or wait: the pull pauses while the replica holds
+		// MaxAckPending messages, whatever their keys.
+		if !sched.acquire(abandon) {
+			pl.stop()
+			break loop
+		}
+		sched.add(&delivery{m: m, key: key, beat: time.Now()})
 	}
 	close(stopped)
 	var lost error
@@ -267,21 +240,16 @@ loop:
 	case lost = <-lostc:
 	default: // abandoned: the puller is still stuck in a drain
 	}
-	if p.Key == nil {
-		close(shared)
-	} else {
-		for _, q := range queues {
-			close(q)
-		}
-	}
+	sched.close()
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { workers.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(p.AckWait):
 		cancelWork()
 		<-done
 	}
+	stopBeat()
 	if p.Pinned && delivered && lost == nil && b.nc.IsConnected() {
 		// Hand the pin over now rather than after PinnedTTL, so a rolling
 		// restart does not pause delivery; in-flight work is finished.
@@ -304,137 +272,23 @@ loop:
 	return nil
 }
 
-func keyIndex(key func(*Msg) string, raw jetstream.Msg, n int) int {
-	env, err := schemas.Decode(raw.Data())
-	k := raw.Subject()
-	if err == nil {
-		k = key(&Msg{Subject: raw.Subject(), Header: raw.Headers(), Env: env})
-	}
-	h := fnv.New32a()
-	h.Write([]byte(k))
-	return int(h.Sum32() % uint32(n))
-}
-
-func handleOne(ctx context.Context, b *Bus, p *Processor, log zerolog.Logger, raw jetstream.Msg) {
-	stage := subjectStage(raw.Subject())
-	meta, err := raw.Metadata()
-	if err != nil {
-		// Not a JetStream delivery: cannot ack, cannot happen with a pull consumer.
-		log.Error().Err(err).Str("subject", raw.Subject()).Msg("message without metadata")
-		return
-	}
-	if meta.NumDelivered > 1 {
-		metricRedelivered.WithLabelValues(p.Name).Inc()
-	}
-	mlog := log.With().Str("subject", raw.Subject()).Uint64("seq", meta.Sequence.Stream).Uint64("delivery", meta.NumDelivered).Logger()
-	sctx, span := startProcessSpan(telemetry.Extract(ctx, raw.Headers()), p.Name, raw.Subject(), meta.NumDelivered)
-	if tid := telemetry.TraceID(sctx); tid != "" {
-		mlog = mlog.With().Str("trace_id", tid).Logger()
-	}
-
-	env, err := schemas.Decode(raw.Data())
-	if err != nil {
-		deadLetter(ctx, b, p, mlog, raw, meta, "invalid", err)
-		endProcessSpan(span, "dead_letter", err)
-		return
-	}
-	annotateProcessSpan(span, env)
-	mlog = mlog.With().Str("correlation_id", env.CorrelationID).Str("msg_id", env.ID).Str("type", env.Type).Logger()
-	m := &Msg{Subject: raw.Subject(), Header: raw.Headers(), Env: env, Delivery: meta.NumDelivered,
-		Sequence: meta.Sequence.Stream, Log: mlog, raw: raw, bus: b, proc: p.Name}
-
-	hctx := telemetry.WithCorrelation(mlog.WithContext(sctx), env.CorrelationID)
-	hctx, cancel := context.WithCancel(hctx)
-	heartbeatDone := make(chan struct{})
-	go func() {
-		t := time.NewTicker(p.AckWait / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-hctx.Done():
-				close(heartbeatDone)
-				return
-			case <-t.C:
-				_ = raw.InProgress()
-			}
-		}
-	}()
-	metricInFlight.WithLabelValues(p.Name).Inc()
-	start := time.Now()
-	herr := safeHandle(hctx, p.Handle, m)
-	metricHandlerSeconds.WithLabelValues(p.Name).Observe(time.Since(start).Seconds())
-	metricInFlight.WithLabelValues(p.Name).Dec()
-	cancel()
-	<-heartbeatDone
-
-	switch {
-	case herr == nil:
-		// A plain ack: DoubleAck stalled 5 s on a lost confirmation about
-		// once per 2,000 messages in BenchmarkProcessorThroughput, and a lost
-		// ack costs only a redelivery that the handler's idempotency absorbs.
-		if err := raw.Ack(); err != nil {
-			mlog.Warn().Err(err).Msg("ack failed")
-		}
-		metricHandled.WithLabelValues(p.Name, stage, "ack").Inc()
-		endProcessSpan(span, "ack", nil)
-	case IsPermanent(herr):
-		if stack := PanicStack(herr); stack != "" {
-			mlog.Error().Err(herr).Str("stack", stack).Msg("handler panicked")
-		} else {
-			mlog.Warn().Err(herr).Msg("permanent failure")
-		}
-		deadLetter(ctx, b, p, mlog, raw, meta, "permanent", herr)
-		endProcessSpan(span, "dead_letter", herr)
-	case int(meta.NumDelivered) >= p.MaxDeliver:
-		mlog.Warn().Err(herr).Msg("retries exhausted")
-		deadLetter(ctx, b, p, mlog, raw, meta, "max_deliver", fmt.Errorf("after %d deliveries: %w", meta.NumDelivered, herr))
-		endProcessSpan(span, "dead_letter", herr)
-	default:
-		delay, ok := RetryDelay(herr)
+// work handles what the scheduler hands out until it closes. While the
+// processor stops, queued messages are given back (nak) for another
+// replica to take at once, after the message before them of their key was
+// handled here: per-key order holds across the hand-over.
+func work(ctx context.Context, s *scheduler, handle Handler) {
+	for {
+		d, q, drop, ok := s.next()
 		if !ok {
-			i := int(meta.NumDelivered) - 1
-			if i >= len(p.BackOff) {
-				i = len(p.BackOff) - 1
-			}
-			delay = p.BackOff[i]
+			return
 		}
-		mlog.Info().Err(herr).Dur("retry_in", delay).Msg("retrying later")
-		if err := raw.NakWithDelay(delay); err != nil {
-			mlog.Warn().Err(err).Msg("nak failed; AckWait will redeliver")
+		if drop {
+			_ = d.m.raw.Nak()
+		} else {
+			_ = handle(ctx, d.m)
 		}
-		metricHandled.WithLabelValues(p.Name, stage, "nak").Inc()
-		endProcessSpan(span, "nak", herr)
+		s.done(d, q, drop)
 	}
-}
-
-// safeHandle turns a handler panic into a permanent error: a panic on some
-// input will panic again on the same input. The error carries the stack
-// (PanicStack), which the dead letter and the log record.
-func safeHandle(ctx context.Context, h Handler, m *Msg) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = Permanent(recoveredPanic(r))
-		}
-	}()
-	return h(ctx, m)
-}
-
-func deadLetter(ctx context.Context, b *Bus, p *Processor, log zerolog.Logger, raw jetstream.Msg, meta *jetstream.MsgMetadata, cause string, reason error) {
-	stage := subjectStage(raw.Subject())
-	dl := DeadLetter{Stream: p.Stream, Consumer: p.Name, Subject: raw.Subject(), Sequence: meta.Sequence.Stream,
-		Deliveries: meta.NumDelivered, Reason: reason.Error(), Stack: PanicStack(reason), Header: raw.Headers(), Data: raw.Data()}
-	if err := b.PublishDeadLetter(ctx, dl); err != nil {
-		// Never lose it: leave it to be redelivered and try again.
-		log.Error().Err(err).Msg("dead-letter publish failed; will retry")
-		_ = raw.NakWithDelay(5 * time.Second)
-		metricHandled.WithLabelValues(p.Name, stage, "nak").Inc()
-		return
-	}
-	if err := raw.Term(); err != nil {
-		log.Warn().Err(err).Msg("term failed")
-	}
-	metricDeadLetters.WithLabelValues(p.Stream, p.Name, cause).Inc()
-	metricHandled.WithLabelValues(p.Name, stage, "dead_letter").Inc()
 }
 
 func watchConsumerLag(ctx context.Context, cons jetstream.Consumer, stream, name string) {

@@ -46,15 +46,32 @@ type puller struct {
 }
 
 func newPuller(b *Bus, p *Processor, log zerolog.Logger) *puller {
-	// A small pull buffer: messages waiting in a client buffer still burn
-	// their AckWait (the default would pre-fetch 500). Missing heartbeats
-	// are reported so a consumer deleted without a word is noticed.
-	opts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(p.Concurrency * 2), jetstream.PullHeartbeat(5 * time.Second),
+	// Missing heartbeats are reported so a consumer deleted without a word
+	// is noticed.
+	opts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(pullBatch(p)), jetstream.PullHeartbeat(5 * time.Second),
 		jetstream.WithMessagesErrOnMissingHeartbeat(true)}
 	if p.Pinned {
-		opts = append(opts, jetstream.PullPriorityGroup(pinnedGroup))
+		// The server keeps a replica's pin while it pulls again within
+		// PinnedTTL, and an idle replica pulls again only when its pull
+		// expires: so pulls expire well within the TTL, else the pin would
+		// wander between live replicas whenever traffic pauses.
+		expiry := max(time.Second, p.PinnedTTL/2)
+		opts = append(opts, jetstream.PullPriorityGroup(pinnedGroup),
+			jetstream.PullExpiry(expiry), jetstream.PullHeartbeat(min(5*time.Second, expiry/2)))
 	}
 	return &puller{b: b, p: p, log: log, opts: opts}
+}
+
+// maxPullBatch caps one pull: messages waiting in the client's buffer
+// burn their AckWait unheeded until the scheduler takes them (it holds and
+// heartbeats up to MaxAckPending), so the buffer stays a fraction of that.
+const maxPullBatch = 64
+
+// pullBatch sizes a pull for throughput: enough to keep every worker and
+// the keys queued behind a slow one fed, never above MaxAckPending (the
+// server would not deliver more) nor maxPullBatch.
+func pullBatch(p *Processor) int {
+	return min(p.MaxAckPending, max(maxPullBatch, 2*p.Concurrency))
 }
 
 // start begins pulling from cons.
