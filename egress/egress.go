@@ -139,6 +139,7 @@ func (e *Egress) Processor() bus.Processor {
 	p.Concurrency = e.cfg.Concurrency
 	p.Key = OrderKey
 	p.Pinned = true
+	p.PinnedTTL = e.spec.PinnedTTL // a dead active replica's pin moves in seconds
 	p.Log = &e.log
 	return p
 }

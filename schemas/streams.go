@@ -72,7 +72,25 @@ type ConsumerSpec struct {
 	MaxDeliver     int             `json:"max_deliver"`
 	BackOff        []time.Duration `json:"backoff"`
 	MaxAckPending  int             `json:"max_ack_pending"`
+	// PinnedTTL, for a pinned consumer (one replica delivers at a time), is
+	// how long the server keeps the pin of a replica that stopped pulling
+	// before a standby gets it.
+	PinnedTTL time.Duration `json:"pinned_ttl,omitempty"`
 }
+
+// FailoverAckWait is the ack wait of Maria's processors. While a handler
+// runs — or its message waits behind another of its key — the runtime sends
+// InProgress every third of it, so it bounds only how long the message of a
+// replica that died (kill -9, lost host) waits before another replica gets
+// it: a few seconds, not a minute. It must outlast a heartbeat or two lost
+// to a busy process or a brief network stall.
+const FailoverAckWait = 4 * time.Second
+
+// EgressPinnedTTL is how long a silent egress replica keeps the pin before
+// a standby takes over: the pinned replica pulls again well within it
+// while alive (the runtime's pulls expire sooner), so only a dead one
+// loses it.
+const EgressPinnedTTL = 3 * time.Second
 
 // DefaultBackOff is the redelivery schedule for retryable failures; its
 // length+1 is the default MaxDeliver.
@@ -82,22 +100,22 @@ var DefaultBackOff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Sec
 // processor declares its own spec; it need not be listed here.
 var Consumers = []ConsumerSpec{
 	{Durable: "ai", Stream: StreamIn, FilterSubjects: []string{InKindFilter(KindMention), InKindFilter(KindMessage), InKindFilter(KindCommand), InKindFilter(KindAssistant), InKindFilter(KindAction)},
-		AckWait: 60 * time.Second, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 64},
+		AckWait: FailoverAckWait, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 64},
 	// egress: MaxDeliver is only a backstop. A command waiting behind an
 	// earlier one of its thread, or behind a channel's 429, is nak'd without
 	// failing, and each such delivery counts; egress bounds real failures
 	// itself (MARIA_EGRESS_MAX_ATTEMPTS) and dead-letters with the reason.
 	{Durable: "egress", Stream: StreamOut, FilterSubjects: []string{SubjectOutAll},
-		AckWait: 30 * time.Second, MaxDeliver: 100, BackOff: DefaultBackOff, MaxAckPending: 256},
+		AckWait: FailoverAckWait, MaxDeliver: 100, BackOff: DefaultBackOff, MaxAckPending: 256, PinnedTTL: EgressPinnedTTL},
 	{Durable: "erp", Stream: StreamERP, FilterSubjects: []string{SubjectERPCommandAll},
-		AckWait: 60 * time.Second, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 16},
+		AckWait: FailoverAckWait, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 16},
 	{Durable: "storage-files", Stream: StreamIn, FilterSubjects: []string{InKindFilter(KindFile)},
-		AckWait: 2 * time.Minute, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 16},
+		AckWait: FailoverAckWait, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 16},
 	// Thread history: every inbound message and every delivered reply.
 	{Durable: "storage-history-in", Stream: StreamIn, FilterSubjects: []string{InKindFilter(KindMessage), InKindFilter(KindMention), InKindFilter(KindCommand)},
-		AckWait: 30 * time.Second, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 256},
+		AckWait: FailoverAckWait, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 256},
 	{Durable: "storage-history-out", Stream: StreamDelivered, FilterSubjects: []string{SubjectDeliveredAll},
-		AckWait: 30 * time.Second, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 256},
+		AckWait: FailoverAckWait, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 256},
 }
 
 // ConsumerByName returns a declared consumer spec.

@@ -44,7 +44,7 @@ func (p *Processor) answer(ctx context.Context, m *bus.Msg, q turn) error {
 	prev, done, err := p.turns.Begin(ctx, key)
 	switch {
 	case errors.Is(err, kv.ErrInFlight):
-		return bus.RetryAfter(err, 15*time.Second)
+		return bus.RetryAfter(err, p.inFlightWait(prev))
 	case err != nil:
 		return bus.Retry(err)
 	case done:
@@ -68,6 +68,18 @@ func (p *Processor) answer(ctx context.Context, m *bus.Msg, q turn) error {
 		return bus.Retry(err)
 	}
 	return p.commit(ctx, m, key, rec)
+}
+
+// inFlightWait is how long a delivery that found its turn claimed waits
+// before asking again: until the claim turns stale (its holder died — a
+// live one keeps its delivery, so no redelivery would have come), just
+// past it, so a killed replica's question resumes in seconds; bounded when
+// the holder's record is unknown.
+func (p *Processor) inFlightWait(holder *kv.Record) time.Duration {
+	if holder == nil {
+		return min(p.turnStale, 5*time.Second)
+	}
+	return min(max(p.turnStale-time.Since(holder.Claimed)+100*time.Millisecond, 100*time.Millisecond), 15*time.Second)
 }
 
 func eventLabel(typ string) string {

@@ -48,6 +48,8 @@ type Processor struct {
 	budgets   *Budgets
 	proposals *Proposals
 	turns     turnStore
+	// turnStale is when a turn's claim is presumed abandoned (AckWait).
+	turnStale time.Duration
 	// unrecorded holds answered turns whose record failed (see turn.go).
 	unrecorded unrecorded
 	// links is where links in answers may point (see sanitizer).
@@ -88,10 +90,11 @@ func New(ctx context.Context, b *bus.Bus, cfg Config, o Options) (*Processor, er
 	// While a handler runs, the runtime keeps its delivery alive
 	// (InProgress), so the same event reaches another replica only after the
 	// first one died, AckWait later: a claim that old is presumed abandoned.
-	stale := time.Minute
+	stale := schemas.FailoverAckWait
 	if spec, ok := schemas.ConsumerByName(ConsumerName); ok && spec.AckWait > 0 {
 		stale = spec.AckWait
 	}
+	p.turnStale = stale
 	if p.turns, err = b.Idempotency(ctx, TurnBucket, 7*24*time.Hour, stale); err != nil {
 		return nil, err
 	}
@@ -115,7 +118,7 @@ func (p *Processor) Budgets() *Budgets { return p.budgets }
 func (p *Processor) Consumers() []bus.Processor {
 	spec, ok := schemas.ConsumerByName(ConsumerName)
 	if !ok {
-		spec = schemas.ConsumerSpec{Durable: ConsumerName, Stream: schemas.StreamIn, AckWait: time.Minute, MaxDeliver: 5,
+		spec = schemas.ConsumerSpec{Durable: ConsumerName, Stream: schemas.StreamIn, AckWait: schemas.FailoverAckWait, MaxDeliver: 5,
 			FilterSubjects: []string{schemas.InKindFilter(schemas.KindMention), schemas.InKindFilter(schemas.KindMessage),
 				schemas.InKindFilter(schemas.KindCommand), schemas.InKindFilter(schemas.KindAssistant), schemas.InKindFilter(schemas.KindAction)}}
 	}
@@ -124,7 +127,7 @@ func (p *Processor) Consumers() []bus.Processor {
 	main.Key = threadOf
 	results := bus.Processor{
 		Name: ResultsConsumerName, Stream: schemas.StreamERP, Subjects: []string{schemas.SubjectERPResultAll},
-		Handle: p.HandleResult, Concurrency: 2, AckWait: 30 * time.Second, MaxDeliver: 5, MaxAckPending: 64,
+		Handle: p.HandleResult, Concurrency: 2, AckWait: schemas.FailoverAckWait, MaxDeliver: 5, MaxAckPending: 64,
 	}
 	return []bus.Processor{main, results}
 }
