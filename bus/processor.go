@@ -55,6 +55,13 @@ type Processor struct {
 	Pinned bool
 	// PinnedTTL is how long a silent active replica keeps its pin (default 30s).
 	PinnedTTL time.Duration
+	// DrainGrace is how long a stopping replica lets running handlers
+	// finish before cancelling them (default 20s, under Kubernetes' 30-s
+	// termination grace). It is not tied to AckWait: heartbeats keep the
+	// held messages alive meanwhile, and AckWait is short so that a
+	// crashed replica's work moves on quickly, which must not cut a
+	// graceful stop's long AI turns short.
+	DrainGrace time.Duration
 	// Log, when set, replaces the bus logger.
 	Log *zerolog.Logger
 }
@@ -83,6 +90,9 @@ func (p *Processor) defaults() error {
 	}
 	if p.MaxAckPending <= 0 {
 		p.MaxAckPending = 256
+	}
+	if p.DrainGrace <= 0 {
+		p.DrainGrace = 20 * time.Second
 	}
 	if p.Pinned && p.PinnedTTL <= 0 {
 		p.PinnedTTL = 30 * time.Second
@@ -152,7 +162,7 @@ func Run(ctx context.Context, b *Bus, p Processor) error {
 	log.Info().Str("stream", p.Stream).Strs("subjects", p.Subjects).Int("concurrency", p.Concurrency).Msg("processor started")
 
 	// Handlers get a context that outlives the stop signal so in-flight work
-	// can finish during drain, bounded by AckWait.
+	// can finish during drain, bounded by DrainGrace.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 
@@ -245,7 +255,7 @@ loop:
 	go func() { workers.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(p.AckWait):
+	case <-time.After(p.DrainGrace):
 		cancelWork()
 		<-done
 	}

@@ -250,3 +250,47 @@ func ackPending(t *testing.T, b *bus.Bus, consumer string) int {
 	}
 	return info.NumAckPending + int(info.NumRedelivered)
 }
+
+// TestGracefulStopLetsLongHandlersFinish: a stop waits DrainGrace, not the
+// (short) AckWait, before cancelling running handlers, so a rolling restart
+// does not cut a long AI turn short; the message is acked once.
+func TestGracefulStopLetsLongHandlersFinish(t *testing.T) {
+	b := bustest.New(t)
+	started := make(chan struct{})
+	var mu sync.Mutex
+	var cancelled, finished, deliveries int
+	p := proc("graceful", func(ctx context.Context, m *bus.Msg) error {
+		mu.Lock()
+		deliveries++
+		first := deliveries == 1
+		mu.Unlock()
+		if first {
+			close(started)
+		}
+		select {
+		case <-time.After(2500 * time.Millisecond): // two and a half AckWaits
+			mu.Lock()
+			finished++
+			mu.Unlock()
+		case <-ctx.Done():
+			mu.Lock()
+			cancelled++
+			mu.Unlock()
+			return ctx.Err()
+		}
+		return nil
+	})
+	p.AckWait, p.DrainGrace = time.Second, 10*time.Second
+	stop := run(t, b, p)
+	publishKeyed(t, b, "slow", 0)
+	<-started
+	stop() // returns once the handler finished
+	mu.Lock()
+	defer mu.Unlock()
+	if cancelled != 0 || finished != 1 || deliveries != 1 {
+		t.Fatalf("cancelled %d, finished %d, deliveries %d: want the running handler to finish once", cancelled, finished, deliveries)
+	}
+	if n := ackPending(t, b, "graceful"); n != 0 {
+		t.Fatalf("%d messages still pending after a graceful stop", n)
+	}
+}
