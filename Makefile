@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 10s
 
-.PHONY: fuzz all build run demo test test-short lint fmt bench deps tools clean schemas
+.PHONY: fuzz all build run demo test test-short lint fmt bench deps tools clean schemas chaos
 
 all: build
 
@@ -54,6 +54,14 @@ fmt:
 
 bench: deps ## benchmarks (results are recorded in tests/bench/RESULTS.md)
 	$(GO) test -run '^$$' -bench . -benchmem -count=5 $(PKGS)
+
+# The chaos suite (tests/chaos): the real maria binary, one process per
+# service, against nats-server processes, under injected faults. ~15 min;
+# reports without failing unless CHAOS_STRICT=1. Its short version runs in
+# `make test` (TestChaosShort). CHAOS_CONVERSATIONS, CHAOS_ONLY, CHAOS_LOGS tune it.
+CHAOS_TIMEOUT ?= 45m
+chaos: ## every fault scenario; writes the table to tests/chaos/RESULTS.md
+	CHAOS=1 CHAOS_RESULTS=$(CURDIR)/tests/chaos/RESULTS.md $(GO) test -count=1 -timeout $(CHAOS_TIMEOUT) -run '^TestChaos$$' -v ./tests/chaos/
 
 deps: ## test servers: versitygw (S3) and dynalite (DynamoDB), installed under .tools
 	@bash tests/tools/install.sh "$(TOOLS)"

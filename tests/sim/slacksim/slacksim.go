@@ -155,6 +155,7 @@ type Sim struct {
 	rate       map[string]*rateRule
 	fails      map[string][]failure
 	afterAct   map[string][]int // method → HTTP statuses answered after acting
+	every      map[string]*everyRule
 	slow       map[string]time.Duration
 	chanErr    map[string]string
 	noStream   map[string]string
@@ -165,7 +166,7 @@ type Sim struct {
 func New(botToken string) *Sim {
 	s := &Sim{token: botToken, messages: map[string][]*Message{}, respURLs: map[string]int{},
 		assistant: map[string]*AssistantThread{}, files: map[string]*hostedFile{}, users: map[string]map[string]any{},
-		rate: map[string]*rateRule{}, fails: map[string][]failure{}, afterAct: map[string][]int{}, slow: map[string]time.Duration{},
+		rate: map[string]*rateRule{}, fails: map[string][]failure{}, afterAct: map[string][]int{}, every: map[string]*everyRule{}, slow: map[string]time.Duration{},
 		chanErr: map[string]string{}, noStream: map[string]string{}, idBase: randomBase()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.api)
@@ -235,6 +236,40 @@ func (s *Sim) FailAfterActing(method string, n, status int) {
 	for range n {
 		s.afterAct[method] = append(s.afterAct[method], status)
 	}
+}
+
+// everyRule fails every nth call of a method, before or after acting.
+type everyRule struct {
+	n, seen, status int
+	afterActing     bool
+}
+
+// FailEvery makes every nth call of method (the nth, 2nth, …) answer HTTP
+// status — before acting, or, afterActing, after the call took effect (see
+// FailAfterActing) — for as long as it is set: a steady fault rate under
+// load (chaos suite) rather than a burst of the next calls. n <= 0 clears it.
+func (s *Sim) FailEvery(method string, n, status int, afterActing bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n <= 0 {
+		delete(s.every, method)
+		return
+	}
+	s.every[method] = &everyRule{n: n, status: status, afterActing: afterActing}
+}
+
+// everyFault counts a call of method against its FailEvery rule and says
+// whether this call fails, and when (s.mu held).
+func (s *Sim) everyFault(method string) (status int, afterActing bool) {
+	r := s.every[method]
+	if r == nil {
+		return 0, false
+	}
+	r.seen++
+	if r.seen%r.n != 0 {
+		return 0, false
+	}
+	return r.status, r.afterActing
 }
 
 // SetChannelError makes every call addressed to channel fail with code
@@ -509,6 +544,7 @@ func (s *Sim) api(w http.ResponseWriter, r *http.Request) {
 	call := Call{Method: method, Channel: channel, Params: params, Status: http.StatusOK, At: time.Now()}
 	var out reply
 	var code string
+	everyStatus := 0 // a FailEvery status due after acting
 	switch {
 	case perr != nil:
 		code = "invalid_form_data"
@@ -528,6 +564,14 @@ func (s *Sim) api(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "rate limited", http.StatusTooManyRequests)
 			return
 		}
+		var after bool
+		if everyStatus, after = s.everyFault(method); everyStatus != 0 && !after {
+			call.Status = everyStatus
+			s.serverError(w, call, "simulated server error")
+			return
+		} else if !after {
+			everyStatus = 0
+		}
 		if q := s.fails[method]; len(q) > 0 {
 			f := q[0]
 			s.fails[method] = q[1:]
@@ -544,6 +588,11 @@ func (s *Sim) api(w http.ResponseWriter, r *http.Request) {
 	}
 	if code == "" {
 		out, code = s.dispatch(method, channel, params)
+		if code == "" && everyStatus != 0 {
+			call.Status = everyStatus
+			s.serverError(w, call, "simulated server error after acting")
+			return
+		}
 		if q := s.afterAct[method]; code == "" && len(q) > 0 {
 			s.afterAct[method] = q[1:]
 			call.Status = q[0]

@@ -1,0 +1,153 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mariahq/maria/tests/sim/slackevents"
+	"github.com/mariahq/maria/tests/sim/slacksim"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// env is one scenario's world: nats-server process(es), the streams
+// declared, the simulators, one process per service, and the operator's
+// own connection for observing the streams.
+type env struct {
+	dir      string
+	bin      binaries
+	nats     *natsServers
+	sims     *sims
+	services map[string]*service
+	events   *slackevents.Client
+	op       *nats.Conn
+	js       jetstream.JetStream
+}
+
+// envOptions shape an environment.
+type envOptions struct {
+	// cluster runs 3 nats-server nodes and R3 streams.
+	cluster bool
+}
+
+// startEnv builds the environment under dir; close it whatever happens.
+func startEnv(ctx context.Context, bin binaries, dir string, o envOptions) (_ *env, err error) {
+	e := &env{dir: dir, bin: bin, services: map[string]*service{}}
+	defer func() {
+		if err != nil {
+			e.close()
+		}
+	}()
+	size, replicas := 1, 1
+	if o.cluster {
+		size, replicas = 3, 3
+	}
+	if e.nats, err = startNATS(ctx, bin, dir, size); err != nil {
+		return e, err
+	}
+	if err = declareStreams(ctx, bin, e.nats, replicas); err != nil {
+		return e, err
+	}
+	if e.op, err = e.nats.connect("operator"); err != nil {
+		return e, fmt.Errorf("operator connection: %w", err)
+	}
+	if e.js, err = jetstream.New(e.op); err != nil {
+		return e, err
+	}
+	if e.sims, err = startSims(); err != nil {
+		return e, err
+	}
+	shared := e.sims.vars()
+	for k, v := range map[string]string{
+		"MARIA_DECLARE_STREAMS": "false", "MARIA_STREAM_REPLICAS": fmt.Sprint(replicas), "MARIA_LOG_LEVEL": "info",
+		// Any channel of the suite may read the ERP; budgets are not the
+		// subject here.
+		"MARIA_ERP_READ_CHANNELS": "*", "MARIA_AI_USER_DAILY_TOKENS": "0", "MARIA_AI_TEAM_DAILY_TOKENS": "0",
+	} {
+		shared[k] = v
+	}
+	for _, name := range serviceNames {
+		s, err := newService(bin, e.nats, dir, name, shared)
+		if err != nil {
+			return e, err
+		}
+		e.services[name] = s
+		if err := s.start(ctx); err != nil {
+			return e, err
+		}
+	}
+	e.events = &slackevents.Client{BaseURL: "http://" + e.services["ingress"].httpAddr, SigningSecret: e.sims.signingSecret,
+		Team: slacksim.TeamID, BotUserID: slacksim.BotUserID, AppID: "A0MARIA"}
+	return e, nil
+}
+
+// close stops the services, the servers and the simulators.
+func (e *env) close() {
+	for _, s := range e.services {
+		_ = s.proc.kill9()
+	}
+	if e.op != nil {
+		e.op.Close()
+	}
+	if e.nats != nil {
+		e.nats.stop()
+	}
+	if e.sims != nil {
+		e.sims.close()
+	}
+}
+
+// restartService kills a service with SIGKILL and starts it again.
+func (e *env) restartService(ctx context.Context, name string) error {
+	s := e.services[name]
+	if err := s.proc.kill9(); err != nil {
+		return err
+	}
+	return s.start(ctx)
+}
+
+// deadLetters counts MARIA_DLQ's messages.
+func (e *env) deadLetters(ctx context.Context) (uint64, error) {
+	st, err := e.js.Stream(ctx, "MARIA_DLQ")
+	if err != nil {
+		return 0, fmt.Errorf("MARIA_DLQ: %w", err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("MARIA_DLQ info: %w", err)
+	}
+	return info.State.Msgs, nil
+}
+
+// idle reports whether every durable consumer of Maria's streams has
+// nothing left to deliver and nothing awaiting an ack: no work can still
+// produce a Slack call (a redelivery, a delayed retry).
+func (e *env) idle(ctx context.Context) (bool, error) {
+	names := e.js.StreamNames(ctx)
+	var streams []string
+	for n := range names.Name() {
+		if strings.HasPrefix(n, "MARIA_") {
+			streams = append(streams, n)
+		}
+	}
+	if err := names.Err(); err != nil {
+		return false, err
+	}
+	for _, name := range streams {
+		st, err := e.js.Stream(ctx, name)
+		if err != nil {
+			return false, err
+		}
+		list := st.ListConsumers(ctx)
+		for c := range list.Info() {
+			if c.Config.Durable != "" && (c.NumPending > 0 || c.NumAckPending > 0) {
+				return false, nil
+			}
+		}
+		if err := list.Err(); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}

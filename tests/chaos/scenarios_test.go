@@ -1,0 +1,148 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/mariahq/maria/tests/sim/openaisim"
+)
+
+// slackWrites are the Web API calls that change what a thread shows.
+var slackWrites = []string{"chat.postMessage", "chat.update", "chat.startStream", "chat.appendStream", "chat.stopStream"}
+
+// killService kills name with SIGKILL at each fraction of the window and
+// starts it again at once (a supervisor's restart).
+func killService(name string, at ...float64) []event {
+	var out []event
+	for _, a := range at {
+		out = append(out, event{at: a, what: "kill -9 " + name, do: func(ctx context.Context, e *env) error {
+			return e.restartService(ctx, name)
+		}})
+	}
+	return out
+}
+
+// restartNATS stops the single node with sig and starts it again on the
+// same store.
+func restartNATS(sig syscall.Signal) event {
+	return event{at: 0.4, what: fmt.Sprintf("nats-server %s", sig), do: func(ctx context.Context, e *env) error {
+		n := e.nats.nodes[0]
+		if err := n.proc.signal(sig, 30*time.Second); err != nil {
+			return err
+		}
+		if sig == syscall.SIGKILL {
+			if err := sleepCtx(ctx, time.Second); err != nil {
+				return err
+			}
+		}
+		return e.nats.restart(ctx, n)
+	}}
+}
+
+// killLeader kills the cluster node leading stream, and restarts it after
+// down (the raft group elects another leader meanwhile).
+func killLeader(at float64, stream string, down time.Duration) event {
+	return event{at: at, what: "kill -9 leader of " + stream, do: func(ctx context.Context, e *env) error {
+		st, err := e.js.Stream(ctx, stream)
+		if err != nil {
+			return err
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.Cluster == nil || e.nats.node(info.Cluster.Leader) == nil {
+			return fmt.Errorf("%s has no known leader: %+v", stream, info.Cluster)
+		}
+		n := e.nats.node(info.Cluster.Leader)
+		if err := n.proc.kill9(); err != nil {
+			return err
+		}
+		if err := sleepCtx(ctx, down); err != nil {
+			return err
+		}
+		return e.nats.restart(ctx, n)
+	}}
+}
+
+// slackFails makes every nth write call fail with a 500, before or after
+// Slack acted.
+func slackFails(n int, afterActing bool) func(e *env) {
+	return func(e *env) {
+		for _, m := range slackWrites {
+			e.sims.slack.FailEvery(m, n, 500, afterActing)
+		}
+	}
+}
+
+// slackRateLimits answers the next calls of one channel (in turn) with
+// 429 and Retry-After: 1, every 2 s of the window.
+func slackRateLimits() event {
+	k := 0
+	return event{at: 0, every: 2 * time.Second, what: "Slack 429", do: func(_ context.Context, e *env) error {
+		e.sims.slack.RateLimit(channels[k%len(channels)], 3, time.Second)
+		k++
+		return nil
+	}}
+}
+
+// outage runs down at a fraction of the window and up d later.
+func outage(at float64, what string, d time.Duration, down func(e *env), up func(e *env) error) event {
+	return event{at: at, what: what, do: func(ctx context.Context, e *env) error {
+		down(e)
+		if err := sleepCtx(ctx, d); err != nil {
+			return err
+		}
+		return up(e)
+	}}
+}
+
+func openAIFaults(f openAIFault) func(e *env) { return func(e *env) { e.sims.openai.setFault(f) } }
+
+// shortScenarios run inside `make test`: what today's code survives.
+func shortScenarios() []scenario {
+	return []scenario{
+		{name: "baseline (single node)"},
+		{name: "kill -9 ai ×1", events: killService("ai", 0.4)},
+		{name: "Slack 429 (native streams)", events: []event{slackRateLimits()}},
+	}
+}
+
+// fullScenarios are `make chaos`: every fault of issue 16.
+func fullScenarios() []scenario {
+	kills := func(name string) scenario {
+		return scenario{name: "kill -9 " + name + " ×3", events: killService(name, 0.2, 0.45, 0.7)}
+	}
+	var slack []scenario
+	for _, fallback := range []bool{false, true} {
+		mode := "native streams"
+		if fallback {
+			mode = "post-then-update"
+		}
+		slack = append(slack,
+			scenario{name: "Slack 429 (" + mode + ")", fallback: fallback, events: []event{slackRateLimits()}},
+			scenario{name: "Slack 500 before acting, 10% (" + mode + ")", fallback: fallback, setup: slackFails(10, false)},
+			scenario{name: "Slack 500 after acting, 10% (" + mode + ")", fallback: fallback, setup: slackFails(10, true)})
+	}
+	out := []scenario{
+		{name: "baseline (single node)"},
+		kills("ingress"), kills("ai"), kills("erp"), kills("storage"), kills("egress"),
+		{name: "nats-server SIGTERM + restart", events: []event{restartNATS(syscall.SIGTERM)}},
+		{name: "nats-server kill -9 + restart", events: []event{restartNATS(syscall.SIGKILL)}},
+		{name: "baseline (3-node cluster, R3)", cluster: true},
+		{name: "cluster: kill -9 stream leaders", cluster: true,
+			events: []event{killLeader(0.25, "MARIA_IN", 5*time.Second), killLeader(0.6, "MARIA_OUT", 5*time.Second)}},
+	}
+	out = append(out, slack...)
+	return append(out,
+		scenario{name: "OpenAI 429, 20%", setup: openAIFaults(everyNth(5, openaisim.RateLimited("1")))},
+		scenario{name: "OpenAI 500, 20%", setup: openAIFaults(everyNth(5, openaisim.ServerError(500)))},
+		scenario{name: "OpenAI slow (1 s per call)", setup: openAIFaults(slowAll(time.Second))},
+		scenario{name: "OpenAI down 10 s", events: []event{outage(0.3, "OpenAI down", 10*time.Second,
+			func(e *env) { e.sims.openai.down() }, func(e *env) error { return e.sims.openai.up() })}},
+		scenario{name: "Odoo down 10 s", events: []event{outage(0.3, "Odoo down", 10*time.Second,
+			func(e *env) { e.sims.odoo.Down(true) }, func(e *env) error { e.sims.odoo.Down(false); return nil })}},
+	)
+}
