@@ -61,8 +61,9 @@ func Permissions(user string) (*server.Permissions, bool) {
 			"$JS.API.STREAM.INFO.KV_maria_proposals",
 			"$JS.API.DIRECT.GET.KV_maria_proposals.>",
 			"$JS.API.STREAM.MSG.GET.KV_maria_proposals"),
-			// serves maria.erp.query (a nats micro service: $SRV.> for discovery)
-			inbox, schemas.SubjectERPQuery, "$SRV.>", maxDeliveries)
+			// serves maria.erp.query (a nats micro service: $SRV.> for discovery);
+			// hears every replica's results to invalidate its read cache
+			inbox, schemas.SubjectERPQuery, "$SRV.>", schemas.SubjectERPResultAll, maxDeliveries)
 		p.Response = answerOnce()
 		return p, true
 	case "storage":

@@ -451,6 +451,16 @@ func TestAIProposesAndAsksERP(t *testing.T) {
 		runProcessor(t, ai, bus.Processor{Name: "ai-results", Stream: schemas.StreamERP, Subjects: []string{schemas.SubjectERPResultAll},
 			Handle: func(context.Context, *bus.Msg) error { return nil }})
 
+		// Every erp replica hears the results (its read cache forgets the
+		// model written), as erp.Service.WatchResults does.
+		results := make(chan struct{}, 4)
+		watch, err := erp.Conn().Subscribe(schemas.SubjectERPResultAll, func(*nats.Msg) { results <- struct{}{} })
+		if err != nil {
+			t.Fatalf("erp watches results: %v", err)
+		}
+		t.Cleanup(func() { _ = watch.Unsubscribe() })
+		_ = erp.Conn().Flush()
+
 		// erp consumes the command and publishes the result and an audit record.
 		erpSpec, _ := schemas.ConsumerByName("erp")
 		runProcessor(t, erp, bus.FromSpec(erpSpec, func(ctx context.Context, m *bus.Msg) error {
@@ -476,6 +486,11 @@ func TestAIProposesAndAsksERP(t *testing.T) {
 		}
 		if info, err := st.Info(ctx); err != nil || info.State.Msgs != 2 {
 			t.Fatalf("audit stream: %+v %v, want the click and the write", info, err)
+		}
+		select {
+		case <-results:
+		case <-time.After(5 * time.Second):
+			t.Fatal("erp's result watch heard nothing")
 		}
 		ai.noViolations()
 		erp.noViolations()
