@@ -64,6 +64,10 @@ func startEnv(ctx context.Context, bin binaries, dir string, o envOptions) (_ *e
 		// Any channel of the suite may read the ERP; budgets are not the
 		// subject here.
 		"MARIA_ERP_READ_CHANNELS": "*", "MARIA_AI_USER_DAILY_TOKENS": "0", "MARIA_AI_TEAM_DAILY_TOKENS": "0",
+		// Every question reaches Odoo: with the read cache on, the few
+		// orders the questions name were served from memory and an Odoo
+		// outage went unseen.
+		"MARIA_ERP_CACHE_TTL": "0",
 	} {
 		shared[k] = v
 	}
