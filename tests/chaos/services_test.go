@@ -3,14 +3,13 @@ package chaos
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
+
+	"github.com/mariahq/maria/cmd/maria/ops"
 )
 
 // serviceNames are the services the suite runs, each as its own process.
@@ -86,27 +85,18 @@ func (s *service) start(ctx context.Context) error {
 
 func (s *service) waitReady(ctx context.Context, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
-	hc := &http.Client{Timeout: 2 * time.Second}
 	var last string
 	for {
 		if !s.proc.running() {
 			return fmt.Errorf("maria run %s exited:\n%s", s.name, s.proc.tail(30))
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.httpAddr+"/readyz", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := hc.Do(req)
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := ops.Probe(pctx, "http://"+s.httpAddr+"/readyz")
+		cancel()
 		if err == nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
-		} else {
-			last = err.Error()
+			return nil
 		}
+		last = err.Error()
 		if time.Now().After(deadline) {
 			return fmt.Errorf("maria run %s not ready after %s (%s):\n%s", s.name, limit, last, s.proc.tail(30))
 		}

@@ -36,6 +36,7 @@ import (
 	"github.com/mariahq/maria/bus/natsconn"
 	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/cmd/maria/app"
+	"github.com/mariahq/maria/cmd/maria/ops"
 	"github.com/mariahq/maria/tests/sim/odoosim"
 	"github.com/mariahq/maria/tests/sim/openaisim"
 	"github.com/mariahq/maria/tests/sim/slackevents"
@@ -370,21 +371,13 @@ func (e *Env) waitReady(ctx context.Context) error {
 	}
 	e.mu.Unlock()
 	deadline := time.Now().Add(20 * time.Second)
-	hc := &http.Client{Timeout: 2 * time.Second}
 	for _, a := range addrs {
 		for {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a+"/readyz", nil)
-			if err != nil {
-				return err
-			}
-			resp, err := hc.Do(req)
+			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			err := ops.Probe(pctx, "http://"+a+"/readyz")
+			cancel()
 			if err == nil {
-				body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-				_ = resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					break
-				}
-				err = fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+				break
 			}
 			if time.Now().After(deadline) {
 				return fmt.Errorf("demo: services on %s not ready: %v", a, err)
