@@ -35,19 +35,6 @@ func publish(t *testing.T, b *bus.Bus, id, text string) {
 	}
 }
 
-func streamMsgs(t *testing.T, b *bus.Bus, stream string) uint64 {
-	t.Helper()
-	s, err := b.JetStream().Stream(context.Background(), stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Msgs
-}
-
 // run starts p in the background and returns a stop func that cancels it
 // and waits for the drain to finish.
 func run(t *testing.T, b *bus.Bus, p bus.Processor) (stop func()) {
@@ -88,7 +75,7 @@ func TestPublishDeduplicatesRepeatedMsgID(t *testing.T) {
 	if first.Duplicate || !second.Duplicate || first.Sequence != second.Sequence {
 		t.Fatalf("first=%+v second=%+v: want the second flagged duplicate of the first", first, second)
 	}
-	if n := streamMsgs(t, b, schemas.StreamIn); n != 1 {
+	if n := bustest.StreamMsgs(t, b, schemas.StreamIn); n != 1 {
 		t.Fatalf("stream has %d messages, want 1", n)
 	}
 }
@@ -426,7 +413,7 @@ func TestRestartFindsStreamsAndConsumers(t *testing.T) {
 	if err := b2.Ready(context.Background()); err != nil {
 		t.Fatalf("streams lost across restart: %v", err)
 	}
-	if n := streamMsgs(t, b2, schemas.StreamIn); n != 1 {
+	if n := bustest.StreamMsgs(t, b2, schemas.StreamIn); n != 1 {
 		t.Fatalf("MARIA_IN has %d messages after restart", n)
 	}
 	c, err := b2.JetStream().Consumer(context.Background(), schemas.StreamIn, "persistent")
@@ -462,7 +449,7 @@ func TestChildPublishIsDeduplicatedOnRedelivery(t *testing.T) {
 		info, err := c.Info(context.Background())
 		return err == nil && info.AckFloor.Stream == 1
 	}, "acked on second delivery")
-	if n := streamMsgs(t, b, schemas.StreamOut); n != 1 {
+	if n := bustest.StreamMsgs(t, b, schemas.StreamOut); n != 1 {
 		t.Fatalf("MARIA_OUT has %d replies, want 1", n)
 	}
 }

@@ -176,7 +176,7 @@ func TestHTTPOverloadRefusesBeforeReading(t *testing.T) {
 				defer in.gate.mu.Unlock()
 				return in.gate.inflight == 0 && in.gate.buffered == 0
 			}, "gate empty once every request is answered")
-			if n := streamMsgs(t, b, schemas.StreamIn); n != 1 {
+			if n := bustest.StreamMsgs(t, b, schemas.StreamIn); n != 1 {
 				t.Fatalf("MARIA_IN holds %d, want the one signed event", n)
 			}
 		})

@@ -90,19 +90,6 @@ func do(t *testing.T, base string, p post) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func streamMsgs(t *testing.T, b *bus.Bus, stream string) uint64 {
-	t.Helper()
-	st, err := b.JetStream().Stream(context.Background(), stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Msgs
-}
-
 func form(vals map[string]string) []byte {
 	f := url.Values{}
 	for k, v := range vals {
@@ -150,7 +137,7 @@ func TestHTTPRejectsBeforePublishing(t *testing.T) {
 	}
 	// Publishing happens before the answer, so once every request is
 	// answered nothing can still arrive.
-	if n := streamMsgs(t, b, schemas.StreamIn) + streamMsgs(t, b, schemas.StreamDLQ); n != 0 {
+	if n := bustest.StreamMsgs(t, b, schemas.StreamIn) + bustest.StreamMsgs(t, b, schemas.StreamDLQ); n != 0 {
 		t.Fatalf("%d messages stored after rejected requests", n)
 	}
 }
@@ -167,7 +154,7 @@ func TestHTTPPublishesAndDedupsRetries(t *testing.T) {
 			t.Fatalf("retry %d: %d %s", retry, status, body)
 		}
 	}
-	if n := streamMsgs(t, b, schemas.StreamIn); n != 1 {
+	if n := bustest.StreamMsgs(t, b, schemas.StreamIn); n != 1 {
 		t.Fatalf("stream holds %d messages after 4 deliveries of one event, want 1", n)
 	}
 	st, _ := b.JetStream().Stream(context.Background(), schemas.StreamIn)
@@ -183,7 +170,7 @@ func TestHTTPPublishesAndDedupsRetries(t *testing.T) {
 	if status, _ := do(t, base, post{path: schemas.SlackPathEvents, contentType: ctJSON, body: readTestdata(t, "message_own_bot.json")}); status != 200 {
 		t.Fatalf("own message: %d", status)
 	}
-	if n := streamMsgs(t, b, schemas.StreamIn); n != 1 {
+	if n := bustest.StreamMsgs(t, b, schemas.StreamIn); n != 1 {
 		t.Fatalf("own message stored: %d messages", n)
 	}
 }
@@ -239,7 +226,7 @@ func TestHTTPRateLimitDeadLetters(t *testing.T) {
 	if st, _ := cmd("U4", "t-U4"); st != 200 {
 		t.Fatalf("U4: %d", st)
 	}
-	if n := streamMsgs(t, b, schemas.StreamIn); n != 3 {
+	if n := bustest.StreamMsgs(t, b, schemas.StreamIn); n != 3 {
 		t.Fatalf("MARIA_IN holds %d commands, want 3 (U1, U2, U3)", n)
 	}
 	bustest.Eventually(t, 5*time.Second, func() bool { return len(dlq()) == 2 }, "two dead letters (U1's second, U4)")
@@ -260,7 +247,7 @@ func TestHTTPRateLimitDeadLetters(t *testing.T) {
 	if st, _ := cmd("U1", "t2"); st != 200 {
 		t.Fatal(st)
 	}
-	if n := streamMsgs(t, b, schemas.StreamDLQ); n != 2 {
+	if n := bustest.StreamMsgs(t, b, schemas.StreamDLQ); n != 2 {
 		t.Fatalf("DLQ holds %d, want 2", n)
 	}
 }
@@ -337,7 +324,7 @@ func TestHTTPRefusesForeignWorkspaces(t *testing.T) {
 	if got := testutil.ToFloat64(metricRefused.WithLabelValues(RefusedTeam)) - before; got != 3 {
 		t.Errorf("refused{team} counted %v, want 3", got)
 	}
-	if n := streamMsgs(t, b, schemas.StreamIn) + streamMsgs(t, b, schemas.StreamDLQ); n != 0 {
+	if n := bustest.StreamMsgs(t, b, schemas.StreamIn) + bustest.StreamMsgs(t, b, schemas.StreamDLQ); n != 0 {
 		t.Fatalf("%d messages stored for refused deliveries", n)
 	}
 }

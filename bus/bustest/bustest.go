@@ -124,3 +124,17 @@ func Subscribe(t testing.TB, b *bus.Bus, subject string) func() []*nats.Msg {
 		}
 	}
 }
+
+// StreamMsgs is how many messages stream holds now.
+func StreamMsgs(t testing.TB, b *bus.Bus, stream string) uint64 {
+	t.Helper()
+	st, err := b.JetStream().Stream(context.Background(), stream)
+	if err != nil {
+		t.Fatalf("stream %s: %v", stream, err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		t.Fatalf("stream %s info: %v", stream, err)
+	}
+	return info.State.Msgs
+}

@@ -43,19 +43,6 @@ func setup(t *testing.T, cfg ingress.Config) (*slackevents.Client, *bus.Bus) {
 	return &slackevents.Client{BaseURL: srv.URL, SigningSecret: secret}, b
 }
 
-func inCount(t *testing.T, b *bus.Bus, stream string) uint64 {
-	t.Helper()
-	st, err := b.JetStream().Stream(context.Background(), stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Msgs
-}
-
 // byID indexes collected messages by Nats-Msg-Id.
 func byID(msgs []*nats.Msg) map[string][]*nats.Msg {
 	out := map[string][]*nats.Msg{}
@@ -209,7 +196,7 @@ func TestEveryEventTypeLandsOnItsSubject(t *testing.T) {
 			}
 		}
 	}
-	if n := inCount(t, b, schemas.StreamIn); n != uint64(len(exps)) {
+	if n := bustest.StreamMsgs(t, b, schemas.StreamIn); n != uint64(len(exps)) {
 		t.Errorf("MARIA_IN holds %d messages, want %d (own message must not be stored)", n, len(exps))
 	}
 }
@@ -254,7 +241,7 @@ func TestBadRequestsAreRejectedAndNothingPublished(t *testing.T) {
 	if d, err := c.Click(ctx, "C1", "U1", "1.2", "", "erp_confirm", "p", slackevents.WithTimestamp(time.Now().Add(-time.Hour))); err != nil || d.Status != 401 {
 		t.Fatalf("stale click: %+v %v", d, err)
 	}
-	if n := inCount(t, b, schemas.StreamIn) + inCount(t, b, schemas.StreamDLQ); n != 0 {
+	if n := bustest.StreamMsgs(t, b, schemas.StreamIn) + bustest.StreamMsgs(t, b, schemas.StreamDLQ); n != 0 {
 		t.Fatalf("%d messages stored after rejected requests", n)
 	}
 }
@@ -273,7 +260,7 @@ func TestRetriedEventIsStoredOnce(t *testing.T) {
 	if st, _, err := c.Post(ctx, schemas.SlackPathCommands, "application/x-www-form-urlencoded", cmd.Payload, slackevents.WithRetry(1, "timeout")); err != nil || st != 200 {
 		t.Fatalf("command retry: %d %v", st, err)
 	}
-	if n := inCount(t, b, schemas.StreamIn); n != 2 {
+	if n := bustest.StreamMsgs(t, b, schemas.StreamIn); n != 2 {
 		t.Fatalf("MARIA_IN holds %d messages, want 2 (one mention, one command)", n)
 	}
 }
@@ -374,7 +361,7 @@ func TestSocketModeRefusesForeignTeam(t *testing.T) {
 	if _, err := srv.WaitAck(wctx, ok); err != nil {
 		t.Fatal(err)
 	}
-	if n := inCount(t, b, schemas.StreamIn); n != 1 {
+	if n := bustest.StreamMsgs(t, b, schemas.StreamIn); n != 1 {
 		t.Fatalf("MARIA_IN holds %d messages, want only the allowed team's", n)
 	}
 	st, err := b.JetStream().Stream(wctx, schemas.StreamIn)
@@ -501,7 +488,7 @@ func TestSocketMode(t *testing.T) {
 	bustest.Eventually(t, 5*time.Second, func() bool { return stored(eventID6) }, "event after reconnect stored")
 	// Exactly one copy of each: the stream holds mention, command, click,
 	// the outage message and the reaction.
-	if n := inCount(t, b, schemas.StreamIn); n != 5 {
+	if n := bustest.StreamMsgs(t, b, schemas.StreamIn); n != 5 {
 		t.Fatalf("MARIA_IN holds %d messages, want 5", n)
 	}
 	if err := in.SocketReady(ctx); err != nil {

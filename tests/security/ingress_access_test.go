@@ -58,19 +58,6 @@ func (u *ingressUnderTest) client(team, enterprise, app string) *slackevents.Cli
 	return &slackevents.Client{BaseURL: u.url, SigningSecret: ingressSecret, Team: team, Enterprise: enterprise, AppID: app}
 }
 
-func (u *ingressUnderTest) inMsgs(t *testing.T) uint64 {
-	t.Helper()
-	st, err := u.bus.JetStream().Stream(context.Background(), schemas.StreamIn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Msgs
-}
-
 // stored returns the envelope ingress stored under id, waiting for it.
 func (u *ingressUnderTest) stored(t *testing.T, id string) *schemas.Envelope {
 	t.Helper()
@@ -128,7 +115,7 @@ func refusedEverywhere(t *testing.T, u *ingressUnderTest, c *slackevents.Client,
 	}
 	// Every answer is given after any publish would have been acknowledged:
 	// nothing can still arrive.
-	if n := u.inMsgs(t); n != 0 {
+	if n := bustest.StreamMsgs(t, u.bus, schemas.StreamIn); n != 0 {
 		t.Fatalf("MARIA_IN holds %d messages from refused deliveries", n)
 	}
 }
