@@ -2,7 +2,7 @@
 # newcomer needs; both work on a fresh machine with Go and Node installed.
 SHELL := /bin/bash
 GO ?= go
-MODULES := schemas bus ingress egress processors cmd/maria tests tests/sim
+MODULES := schemas bus ingress egress processors cmd/maria tests tests/sim tests/bench/compare
 PKGS := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 TOOLS := $(CURDIR)/.tools
 export PATH := $(TOOLS)/bin:$(TOOLS)/node/node_modules/.bin:$(PATH)
@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 10s
 
-.PHONY: fuzz all build run demo test test-short lint fmt bench deps tools clean schemas chaos
+.PHONY: fuzz all build run demo test test-short lint fmt bench bench-compare deps tools clean schemas chaos
 
 all: build
 
@@ -66,6 +66,13 @@ fmt:
 bench: deps ## benchmarks (results are recorded in tests/bench/RESULTS.md)
 	$(GO) test -run '^$$' -bench . -benchmem -count=5 $(PKGS)
 
+# Maria side by side with raw nats.go, Watermill and Bolt-js on this
+# machine (tests/bench/compare): medians of 3 interleaved repetitions, a
+# few minutes. BENCH_RESULTS=tests/bench/RESULTS.md writes the table into
+# that file's bench-compare section.
+bench-compare: deps ## ingress and processor hop against their comparators; the table on stdout
+	$(GO) run ./tests/bench/compare $(if $(BENCH_RESULTS),-results $(abspath $(BENCH_RESULTS)))
+
 # The chaos suite (tests/chaos): the real maria binary, one process per
 # service, against nats-server processes, under injected faults. ~15 min;
 # reports without failing unless CHAOS_STRICT=1. Its short version runs in
@@ -74,8 +81,9 @@ CHAOS_TIMEOUT ?= 45m
 chaos: ## every fault scenario; writes the table to tests/chaos/RESULTS.md
 	CHAOS=1 CHAOS_RESULTS=$(CURDIR)/tests/chaos/RESULTS.md $(GO) test -count=1 -timeout $(CHAOS_TIMEOUT) -run '^TestChaos$$' -v ./tests/chaos/
 
-deps: ## test servers: versitygw (S3) and dynalite (DynamoDB), installed under .tools
+deps: ## test servers: versitygw (S3) and dynalite (DynamoDB), and Bolt-js for bench-compare, installed under .tools
 	@bash tests/tools/install.sh "$(TOOLS)"
+	@bash tests/bench/compare/bolt/install.sh "$(TOOLS)"
 
 tools:
 	@test -x $(TOOLS)/bin/staticcheck || GOBIN=$(TOOLS)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2

@@ -29,6 +29,9 @@ var moduleLayers = map[string]int{
 	"processors": 2,
 	"cmd/maria":  3,
 	"tests":      4,
+	// The comparison benchmark: its own module, so the frameworks it
+	// measures Maria against (Watermill) never enter the product's.
+	"tests/bench/compare": 4,
 }
 
 // goMod is what `go mod edit -json` prints that the checks need.

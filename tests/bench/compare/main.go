@@ -1,0 +1,35 @@
+// Command compare is `make bench-compare`: Maria measured side by side
+// with what she is built on and with the frameworks she could have been
+// built on, on the same machine in one run. Each trial gets a fresh
+// nats-server (file storage, temporary directory); variants are
+// interleaved, their order rotating from one repetition to the next, so
+// machine noise falls on all of them alike; medians, spread and ratios
+// are printed as a markdown table, and with -results (BENCH_RESULTS) written
+// into RESULTS.md's bench-compare section.
+//
+// Ratios are reported, never asserted: timed tests do not decide builds.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	var c runConfig
+	flag.IntVar(&c.reps, "reps", 3, "repetitions of every variant")
+	flag.IntVar(&c.ingressEvents, "ingress-events", 20_000, "events posted per ingress trial")
+	flag.IntVar(&c.hopMessages, "hop-messages", 50_000, "messages drained per processor-hop trial")
+	flag.StringVar(&c.repo, "repo", "", "repository root (default: found above the working directory)")
+	flag.StringVar(&c.results, "results", os.Getenv("BENCH_RESULTS"), "RESULTS.md to write the table into (default $BENCH_RESULTS; empty: stdout only)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, c, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-compare:", err)
+		os.Exit(1)
+	}
+}

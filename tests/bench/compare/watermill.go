@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/mariahq/maria/schemas"
+	"github.com/nats-io/nats.go"
+)
+
+// hopWatermill drains n messages with Watermill's router over
+// watermill-nats v2 in JetStream mode (its recommended production
+// subscriber): 4 subscribers in one durable queue group, a handler that
+// returns one child message, published with its uuid as Nats-Msg-Id and
+// the PubAck awaited, then a synchronous ack (Watermill's defaults).
+func hopWatermill(ctx context.Context, n int) (trial, error) {
+	e, err := newHopEnv(ctx, n, func(m *nats.Msg, i int) {
+		m.Header.Set(wmnats.WatermillUUIDHdr, "hop-"+strconv.Itoa(i))
+	})
+	if err != nil {
+		return trial{}, err
+	}
+	defer e.close()
+	logger := watermill.NopLogger{}
+	js := wmnats.JetStreamConfig{TrackMsgId: true, DurablePrefix: "watermill",
+		SubscribeOptions: []nats.SubOpt{nats.DeliverAll(), nats.AckExplicit(), nats.MaxAckPending(hopMaxAckPending),
+			nats.BindStream(schemas.StreamIn)}}
+	sub, err := wmnats.NewSubscriber(wmnats.SubscriberConfig{URL: e.srv.url(), QueueGroupPrefix: "watermill",
+		SubscribersCount: hopWorkers, AckWaitTimeout: 30 * time.Second, JetStream: js}, logger)
+	if err != nil {
+		return trial{}, err
+	}
+	pub, err := wmnats.NewPublisher(wmnats.PublisherConfig{URL: e.srv.url(), JetStream: wmnats.JetStreamConfig{TrackMsgId: true}}, logger)
+	if err != nil {
+		_ = sub.Close()
+		return trial{}, err
+	}
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, logger)
+	if err != nil {
+		return trial{}, err
+	}
+	var done atomic.Int64
+	finished := make(chan struct{})
+	router.AddHandler("hop", schemas.SubjectInAll, sub, hopOutSubject, pub, func(m *message.Message) ([]*message.Message, error) {
+		child := message.NewMessage("child-"+m.UUID, m.Payload)
+		child.Metadata.Set(schemas.HeaderType, schemas.TypeOutStreamAppend)
+		// The router acks m after the child is published; counted here,
+		// the last few acks may still be on their way, as in the other variants.
+		if done.Add(1) == int64(n) {
+			close(finished)
+		}
+		return []*message.Message{child}, nil
+	})
+	rctx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	start := time.Now()
+	go func() { _ = router.Run(rctx); close(stopped) }()
+	t, err := e.awaitHop(ctx, start, &done, n, finished)
+	cancel()
+	<-stopped
+	_ = pub.Close()
+	_ = sub.Close()
+	return t, err
+}
