@@ -69,11 +69,12 @@ func New(ctx context.Context, b *bus.Bus, o Options) (*Egress, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, fmt.Errorf("egress: %w", err)
 	}
-	log := b.Log
+	// A logger handed in is already named by its owner (app adds
+	// "component"); adding the key again would write it twice.
+	log := b.Log.With().Str("component", Name).Logger()
 	if o.Log != nil {
 		log = *o.Log
 	}
-	log = log.With().Str("component", Name).Logger()
 	api := o.API
 	if api == nil {
 		if cfg.DryRun {

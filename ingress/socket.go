@@ -217,6 +217,6 @@ func validJSONOrString(b []byte) []byte {
 type zlogAdapter struct{ l zerolog.Logger }
 
 func (z zlogAdapter) Output(_ int, s string) error {
-	z.l.Debug().Str("component", "slack-socketmode").Msg(strings.TrimSpace(s))
+	z.l.Debug().Str("source", "slack-socketmode").Msg(strings.TrimSpace(s))
 	return nil
 }

@@ -26,6 +26,9 @@ type Config struct {
 	// Replicas of each stream: 1 embedded, 3 on a cluster.
 	Replicas int
 	LogLevel string
+	// LogFormat is json, console (human-readable lines) or auto: console
+	// when the log goes to a terminal, JSON otherwise (MARIA_LOG_FORMAT).
+	LogFormat string
 	// ServiceName names this process in logs and connection names.
 	ServiceName string
 	// DeclareStreams creates/updates the streams at start. Services running
@@ -43,6 +46,7 @@ func Load(env *Env) Config {
 		DataDir:        env.String("MARIA_DATA_DIR", "./data"),
 		EmbeddedListen: env.String("MARIA_NATS_LISTEN", "127.0.0.1:4222"),
 		LogLevel:       env.OneOf("MARIA_LOG_LEVEL", "info", "trace", "debug", "info", "warn", "error"),
+		LogFormat:      env.OneOf("MARIA_LOG_FORMAT", "auto", "auto", "json", "console"),
 		ServiceName:    env.String("MARIA_SERVICE_NAME", "maria"),
 	}
 	c.Replicas = env.Int("MARIA_STREAM_REPLICAS", 1, 1, 5)

@@ -35,7 +35,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config.Config{HTTPAddr: ":3000", DataDir: "./data", EmbeddedListen: "127.0.0.1:4222", Replicas: 1,
-		LogLevel: "info", ServiceName: "maria", DeclareStreams: true}
+		LogLevel: "info", LogFormat: "auto", ServiceName: "maria", DeclareStreams: true}
 	if c != want {
 		t.Fatalf("defaults = %+v, want %+v", c, want)
 	}

@@ -5,7 +5,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -18,15 +17,24 @@ import (
 // problem, so a misconfigured service reports all of them at once at start.
 type Env struct {
 	lookup func(string) (string, bool)
-	errs   []error
+	// problems is shared by an Env and its scopes; group names who
+	// reported a problem (a service, or "" for the shared variables).
+	problems *problems
+	group    string
 }
 
 // NewEnv reads the process environment.
-func NewEnv() *Env { return &Env{lookup: os.LookupEnv} }
+func NewEnv() *Env { return &Env{lookup: os.LookupEnv, problems: &problems{}} }
 
 // NewEnvFrom reads from a map (tests, `maria demo`).
 func NewEnvFrom(m map[string]string) *Env {
-	return &Env{lookup: func(k string) (string, bool) { v, ok := m[k]; return v, ok }}
+	return &Env{lookup: func(k string) (string, bool) { v, ok := m[k]; return v, ok }, problems: &problems{}}
+}
+
+// Scope returns an Env reading the same variables whose problems are
+// reported under group (a service's name): Err lists them per service.
+func (e *Env) Scope(group string) *Env {
+	return &Env{lookup: e.lookup, problems: e.problems, group: group}
 }
 
 // String returns the variable or def when unset or empty.
@@ -41,7 +49,7 @@ func (e *Env) String(name, def string) string {
 func (e *Env) Required(name, why string) string {
 	v := e.String(name, "")
 	if v == "" {
-		e.errs = append(e.errs, fmt.Errorf("%s is required (%s)", name, why))
+		e.Fail(fmt.Errorf("%s is required (%s)", name, why))
 	}
 	return v
 }
@@ -54,7 +62,7 @@ func (e *Env) Int(name string, def, lo, hi int) int {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < lo || n > hi {
-		e.errs = append(e.errs, fmt.Errorf("%s=%q: want an integer in [%d, %d]", name, s, lo, hi))
+		e.Fail(fmt.Errorf("%s=%q: want an integer in [%d, %d]", name, s, lo, hi))
 		return def
 	}
 	return n
@@ -68,7 +76,7 @@ func (e *Env) Duration(name string, def time.Duration) time.Duration {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		e.errs = append(e.errs, fmt.Errorf("%s=%q: want a positive duration like 30s or 5m", name, s))
+		e.Fail(fmt.Errorf("%s=%q: want a positive duration like 30s or 5m", name, s))
 		return def
 	}
 	return d
@@ -82,7 +90,7 @@ func (e *Env) Bool(name string, def bool) bool {
 	}
 	b, err := strconv.ParseBool(s)
 	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s=%q: want true or false", name, s))
+		e.Fail(fmt.Errorf("%s=%q: want true or false", name, s))
 		return def
 	}
 	return b
@@ -96,7 +104,7 @@ func (e *Env) OneOf(name, def string, allowed ...string) string {
 			return v
 		}
 	}
-	e.errs = append(e.errs, fmt.Errorf("%s=%q: want one of %s", name, v, strings.Join(allowed, ", ")))
+	e.Fail(fmt.Errorf("%s=%q: want one of %s", name, v, strings.Join(allowed, ", ")))
 	return def
 }
 
@@ -104,19 +112,16 @@ func (e *Env) OneOf(name, def string, allowed ...string) string {
 func (e *Env) Addr(name, def string) string {
 	v := e.String(name, def)
 	if _, _, err := net.SplitHostPort(v); err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s=%q: want host:port such as :3000", name, v))
+		e.Fail(fmt.Errorf("%s=%q: want host:port such as :3000", name, v))
 		return def
 	}
 	return v
 }
 
-// Fail records a custom validation error.
-func (e *Env) Fail(err error) { e.errs = append(e.errs, err) }
+// Fail records a validation error (a joined error counts as each of its
+// parts) under this Env's group.
+func (e *Env) Fail(err error) { e.problems.add(e.group, err) }
 
-// Err returns every problem found, or nil.
-func (e *Env) Err() error {
-	if len(e.errs) == 0 {
-		return nil
-	}
-	return fmt.Errorf("configuration: %w", errors.Join(e.errs...))
-}
+// Err returns every problem found by this Env and all its scopes, grouped
+// by service, each once (an *Errors), or nil.
+func (e *Env) Err() error { return e.problems.err() }

@@ -20,23 +20,36 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Factory builds a service from the shared dependencies. It reads its own
-// configuration from d.Env; problems are collected and reported together.
+// Factory builds a service from the shared dependencies (it may call the
+// network: auth.test, opening buckets).
 type Factory func(ctx context.Context, d bus.Deps) (bus.Service, error)
+
+// Configure reads a service's configuration from env without any network
+// call, recording every problem in env, and returns the Factory that
+// builds the service from it. Start configures every selected service
+// before connecting anything, so all problems are reported at once.
+type Configure func(env *config.Env) Factory
 
 var (
 	regMu    sync.Mutex
-	registry = map[string]Factory{}
+	registry = map[string]Configure{}
 )
 
-// Register adds a service under name (called from init in this package).
+// Register adds a service without configuration of its own under name
+// (called from init in this package).
 func Register(name string, f Factory) {
+	RegisterConfigured(name, func(*config.Env) Factory { return f })
+}
+
+// RegisterConfigured adds a service whose configuration is read and
+// checked by c before anything starts.
+func RegisterConfigured(name string, c Configure) {
 	regMu.Lock()
 	defer regMu.Unlock()
 	if _, dup := registry[name]; dup {
 		panic("app: service registered twice: " + name)
 	}
-	registry[name] = f
+	registry[name] = c
 }
 
 // Services lists registered service names, sorted.
@@ -73,22 +86,28 @@ type Running struct {
 // Wait blocks until every service returned after ctx was cancelled.
 func (r *Running) Wait() error { return <-r.done }
 
-// Start connects the bus, declares streams, builds the selected services and
-// runs them until ctx ends. Configuration errors are returned before anything runs.
+// Start checks the configuration of the process and of every selected
+// service — reporting every problem at once, grouped by service
+// (*config.Errors), before any network call — then connects the bus,
+// declares streams, builds the services and runs them until ctx ends.
 func Start(ctx context.Context, o Options) (*Running, error) {
 	env := o.Env
 	if env == nil {
 		env = config.NewEnv()
 	}
-	cfg := config.Load(env)
-	if err := env.Err(); err != nil {
+	names := o.Services
+	if len(names) == 0 {
+		names = Services()
+	}
+	cfg, factories, err := configure(env, names)
+	if err != nil {
 		return nil, err
 	}
 	out := o.LogOutput
 	if out == nil {
 		out = os.Stderr
 	}
-	log := telemetry.NewLogger(out, cfg.LogLevel, cfg.ServiceName)
+	log := telemetry.NewLoggerFormat(out, cfg.LogLevel, cfg.ServiceName, cfg.LogFormat)
 	// Tracing from the standard OTEL_* variables; off (no-op) when unset.
 	shutdownTracing, err := telemetry.SetupTracing(log.WithContext(ctx), cfg.ServiceName)
 	if err != nil {
@@ -101,14 +120,6 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		}
 	}()
 
-	names := o.Services
-	if len(names) == 0 {
-		names = Services()
-	}
-	factories, err := factoriesOf(names)
-	if err != nil {
-		return nil, err
-	}
 	connectCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	b, err := bus.Connect(connectCtx, cfg, log)
@@ -133,29 +144,49 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	return r, nil
 }
 
-// factoriesOf looks the named services up in the registry.
-func factoriesOf(names []string) ([]Factory, error) {
+// configure reads the shared configuration and every named service's, each
+// service's problems under its name, and returns all problems together.
+func configure(env *config.Env, names []string) (config.Config, []Factory, error) {
+	configures, err := configuresOf(names)
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	cfg := config.Load(env)
+	factories := make([]Factory, len(names))
+	for i, c := range configures {
+		factories[i] = c(env.Scope(names[i]))
+	}
+	if err := env.Err(); err != nil {
+		return config.Config{}, nil, err
+	}
+	return cfg, factories, nil
+}
+
+// configuresOf looks the named services up in the registry.
+func configuresOf(names []string) ([]Configure, error) {
 	known := Services()
 	regMu.Lock()
 	defer regMu.Unlock()
-	factories := make([]Factory, len(names))
+	configures := make([]Configure, len(names))
 	for i, n := range names {
-		f, ok := registry[n]
+		c, ok := registry[n]
 		if !ok {
 			return nil, fmt.Errorf("unknown service %q (known: %v)", n, known)
 		}
-		factories[i] = f
+		configures[i] = c
 	}
-	return factories, nil
+	return configures, nil
 }
 
-// build makes every service, each with its own logger, and reports every
-// configuration error of every service at once.
+// build makes every service, each with its own logger and configuration
+// scope, and reports every failure at once.
 func build(ctx context.Context, deps bus.Deps, names []string, factories []Factory) ([]bus.Service, error) {
 	services := make([]bus.Service, 0, len(factories))
 	var buildErrs []error
+	env := deps.Env
 	for i, f := range factories {
 		d := deps
+		d.Env = env.Scope(names[i])
 		d.Log = deps.Log.With().Str("component", names[i]).Logger()
 		s, err := f(ctx, d)
 		if err != nil {
@@ -164,8 +195,9 @@ func build(ctx context.Context, deps bus.Deps, names []string, factories []Facto
 		}
 		services = append(services, s)
 	}
-	if err := deps.Env.Err(); err != nil {
-		buildErrs = append(buildErrs, err)
+	if err := env.Err(); err != nil {
+		// A factory read more configuration than its Configure did.
+		return services, err
 	}
 	return services, errors.Join(buildErrs...)
 }

@@ -2,24 +2,21 @@ package app
 
 import (
 	"context"
-	"errors"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/egress"
 )
 
+// Egress: Slack commands from the bus → the Slack Web API. Its token is
+// checked with auth.test only when building, after every service's
+// configuration was found valid.
 func init() {
-	Register("egress", func(ctx context.Context, d bus.Deps) (bus.Service, error) {
-		cfg := egress.LoadConfig(d.Env)
-		if cfg.Validate() != nil {
-			// LoadConfig recorded the problems in d.Env; Start reports them all.
-			return nil, errors.New("invalid configuration (see the configuration errors)")
+	RegisterConfigured("egress", func(env *config.Env) Factory {
+		cfg := egress.LoadConfig(env) // problems recorded in env
+		return func(ctx context.Context, d bus.Deps) (bus.Service, error) {
+			log := d.Log
+			return egress.New(ctx, d.Bus, egress.Options{Config: cfg, Log: &log})
 		}
-		log := d.Log
-		e, err := egress.New(ctx, d.Bus, egress.Options{Config: cfg, Log: &log})
-		if err != nil {
-			return nil, err
-		}
-		return e, nil
 	})
 }
