@@ -129,7 +129,7 @@ func (s *chatSession) handle(ctx context.Context, line string) (quit bool) {
 		s.thread = ""
 		p.Printf("(new conversation)\n")
 	case "/transcript":
-		p.Printf("%s", s.e.Slack.Transcript())
+		p.Printf("%s\n", p.Mrkdwn().Render(strings.TrimRight(s.e.Slack.Transcript(), "\n")))
 	case "/trace":
 		s.trace(ctx)
 	default:
@@ -218,20 +218,18 @@ func (s *chatSession) answer(ctx context.Context, t *Turn, done func([]Seen) boo
 	return false
 }
 
-// printAnswer prints what Maria said for a turn.
+// printAnswer prints what Maria said for a turn, as Slack shows it (mrkdwn
+// rendered, blocks included: a proposal shows every value it will write).
 func (e *Env) printAnswer(p Printer, t *Turn, seen []Seen) {
 	said := false
+	md := p.Mrkdwn()
 	for _, m := range e.Replies(t, seen) {
 		said = true
-		text := strings.TrimSpace(m.Text)
-		p.Printf("%s %s\n", p.paint(styleBold, "maria ›"), strings.ReplaceAll(text, "\n", "\n        "))
-		for _, b := range Buttons(m) {
-			p.Printf("        [%s]  (type /%s)\n", b.Text, strings.ToLower(b.Text))
-		}
+		p.Said(p.paint(styleBold, "maria ›"), md.Message(m.Text, m.Blocks))
 	}
 	for _, m := range e.Ephemerals(t, seen) {
 		said = true
-		p.Printf("%s %s\n", p.paint(styleBold, "maria (only you) ›"), strings.TrimSpace(m.Text))
+		p.Said(p.paint(styleBold, "maria (only you) ›"), md.Message(m.Text, m.Blocks))
 	}
 	for _, env := range OfType(seen, schemas.TypeStoredFile) {
 		if sf, err := schemas.DecodeData[schemas.StoredFile](env); err == nil {

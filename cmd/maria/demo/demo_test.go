@@ -61,8 +61,8 @@ func TestRunScriptThenChat(t *testing.T) {
 		"✓ 3. A change request → a proposal; the asker's Confirm click → one ERP write",
 		"✓ 4. A shared image → stored",
 		"exactly one crm.lead created in the Odoo simulator (5 → 6)",
-		"The customer is *Azure Interior* and the total is *1,587.00*.", // the transcript
-		"delivered.v1 ← out.stream.stop.v1",                             // the trace
+		"The customer is Azure Interior and the total is 1,587.00.", // the transcript, mrkdwn rendered
+		"delivered.v1 ← out.stream.stop.v1",                         // the trace
 		"The scripted conversation succeeded.",
 		"you › What is the status of S00043?", // the chat
 		"Customer: Deco Addict",
@@ -70,6 +70,13 @@ func TestRunScriptThenChat(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+	// Each step prints only the transcript lines it added.
+	if n := strings.Count(text, "U0ALICE: @maria "+QuestionOrder); n != 1 {
+		t.Errorf("the first message is printed %d times, want once", n)
+	}
+	if m := reRawMarkup.FindString(text); m != "" {
+		t.Errorf("raw Slack markup in the output: %s", m)
 	}
 	if strings.Contains(text, "xoxb-") || strings.Contains(text, "sk-demo-") {
 		t.Error("the output shows a secret")

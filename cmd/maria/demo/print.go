@@ -18,9 +18,12 @@ const (
 	styleReset = "\x1b[0m"
 	styleBold  = "\x1b[1m"
 	styleDim   = "\x1b[2m"
-	styleGreen = "\x1b[32m"
-	styleRed   = "\x1b[31m"
-	styleCyan  = "\x1b[36m"
+	// styleItalic and styleStrike render mrkdwn's _italic_ and ~strike~.
+	styleItalic = "\x1b[3m"
+	styleStrike = "\x1b[9m"
+	styleGreen  = "\x1b[32m"
+	styleRed    = "\x1b[31m"
+	styleCyan   = "\x1b[36m"
 )
 
 // Printer writes the demo's output, with colours when enabled.
@@ -52,20 +55,41 @@ func (p Printer) Fail(format string, args ...any) {
 	fmt.Fprintf(p.W, "  %s %s\n", p.paint(styleRed, "✗"), fmt.Sprintf(format, args...))
 }
 
-// Transcript writes the Slack transcript, marking the lines that are new
-// (or changed) since prev with "+"; it returns the transcript for the next call.
+// Mrkdwn is the renderer of Slack text for this output.
+func (p Printer) Mrkdwn() Mrkdwn { return Mrkdwn{Color: p.Color, Users: demoUserName} }
+
+// demoUserName names the simulated workspace's people in mentions.
+func demoUserName(id string) string {
+	switch id {
+	case ScriptUser:
+		return "alice"
+	case BotUserID:
+		return "maria"
+	}
+	return ""
+}
+
+// Said writes who said something and its rendered text, continuation lines
+// aligned under the first.
+func (p Printer) Said(who, text string) {
+	fmt.Fprintf(p.W, "%s %s\n", who, strings.ReplaceAll(text, "\n", "\n        "))
+}
+
+// Transcript writes the lines of the Slack transcript that are new (or
+// changed) since prev, mrkdwn rendered, marked "+"; the lines already shown
+// are not repeated. It returns the transcript for the next call.
 func (p Printer) Transcript(cur, prev string) string {
 	old := map[string]int{}
 	for _, l := range strings.Split(prev, "\n") {
 		old[l]++
 	}
+	md := p.Mrkdwn()
 	for _, l := range strings.Split(strings.TrimRight(cur, "\n"), "\n") {
 		if old[l] > 0 {
 			old[l]--
-			fmt.Fprintf(p.W, "  %s\n", p.paint(styleDim, l))
 			continue
 		}
-		fmt.Fprintf(p.W, "%s %s\n", p.paint(styleGreen, "+"), l)
+		fmt.Fprintf(p.W, "%s %s\n", p.paint(styleGreen, "+"), md.Render(l))
 	}
 	return cur
 }

@@ -172,6 +172,8 @@ func (s *script) changeRequest(ctx context.Context) {
 	if !s.check(found, "Maria proposed the change with Confirm / Cancel buttons") {
 		return
 	}
+	// What the asker sees before clicking: every value the write will set.
+	s.p.Said("  proposal ›", s.p.Mrkdwn().Message(msg.Text, msg.Blocks))
 	if e.Odoo != nil {
 		s.check(e.countLeads() == before, "nothing written before the click (crm.lead: %d)", e.countLeads())
 	}
