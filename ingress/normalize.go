@@ -366,6 +366,13 @@ func (c *callbackCtx) message(kind, typ string) error {
 	if m.Subtype == "message_changed" || m.Subtype == "message_deleted" {
 		return nil // the files of an edited message were announced when it was posted
 	}
+	// A file shared with a message is part of the message's turn: its event
+	// carries the message's correlation id, caused by the message, so one
+	// trace shows the question and the stored file. (Its id stays the
+	// file's: file_shared announcing the same file is dropped as a
+	// duplicate. Only when file_shared arrives first is the file a turn of
+	// its own: that event does not say which message carried the file.)
+	turn := c.res.Events[len(c.res.Events)-1].Env
 	for _, f := range m.Files {
 		if f.ID == "" {
 			continue
@@ -374,6 +381,8 @@ func (c *callbackCtx) message(kind, typ string) error {
 		if err := c.add(schemas.KindFile, schemas.TypeSlackFile, schemas.SlackFileEventID(c.cb.TeamID, m.Channel, f.ID), m.Channel, user, thread, fp); err != nil {
 			return err
 		}
+		file := c.res.Events[len(c.res.Events)-1].Env
+		file.CorrelationID, file.CausationID = turn.CorrelationID, turn.ID
 	}
 	return nil
 }

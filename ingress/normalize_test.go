@@ -54,8 +54,11 @@ func checkEvents(t *testing.T, res *Result, wants []want) {
 		if got != w2 {
 			t.Errorf("event %d envelope:\n got  %+v\n want %+v", i, got, w2)
 		}
-		if e.Source != Source || e.CorrelationID != e.ID {
-			t.Errorf("event %d: source %q correlation %q", i, e.Source, e.CorrelationID)
+		// One correlation per user turn: the first event's (a message's
+		// files are caused by it and carry its correlation).
+		turn := res.Events[0].Env
+		if e.Source != Source || e.CorrelationID != turn.ID || (i > 0 && e.CausationID != turn.ID) {
+			t.Errorf("event %d: source %q correlation %q causation %q, want turn %q", i, e.Source, e.CorrelationID, e.CausationID, turn.ID)
 		}
 		if w.payload != nil {
 			if p := decodeInto(t, e, w.payload); !reflect.DeepEqual(p, w.payload) {

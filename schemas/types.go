@@ -293,9 +293,10 @@ type Delivered struct {
 	Text        string `json:"text,omitempty"`
 }
 
-// Audit records an ERP write or a confirmation click (audit.v1).
+// Audit records an ERP write, a confirmation click or an ERP read
+// (erp_query: the query in Detail, never the records read) (audit.v1).
 type Audit struct {
-	Action  string `json:"action" jsonschema:"enum=confirm,enum=cancel,enum=erp_write"`
+	Action  string `json:"action" jsonschema:"enum=confirm,enum=cancel,enum=erp_write,enum=erp_query"`
 	Actor   string `json:"actor"`
 	Model   string `json:"model,omitempty"`
 	Op      string `json:"op,omitempty"`

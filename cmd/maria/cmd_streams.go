@@ -10,10 +10,10 @@ import (
 )
 
 func newStreamsCmd(c *cli) *cobra.Command {
-	var asJSON, declare bool
+	var asJSON, declare, all bool
 	cmd := &cobra.Command{
-		Use:   "streams [--declare] [--json]",
-		Short: "streams and consumers: messages, pending, redelivered, ack floor lag, DLQ size",
+		Use:   "streams [--all] [--declare] [--json]",
+		Short: "streams and consumers: messages, lag (pending + unacknowledged), redelivered, DLQ size",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			return c.withBus(func(ctx context.Context, b *bus.Bus) error {
@@ -22,7 +22,7 @@ func newStreamsCmd(c *cli) *cobra.Command {
 						return err
 					}
 				}
-				st, err := ops.Streams(ctx, b.JetStream())
+				st, err := ops.Streams(ctx, b.JetStream(), all)
 				if err != nil {
 					return err
 				}
@@ -31,6 +31,7 @@ func newStreamsCmd(c *cli) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&all, "all", false, "also the KV_ and OBJ_ streams behind key-value buckets and object stores")
 	cmd.Flags().BoolVar(&declare, "declare", false, "create or update Maria's streams first (operator credentials), for services run with MARIA_DECLARE_STREAMS=false")
 	return cmd
 }

@@ -88,7 +88,7 @@ func (s *Service) Run(ctx context.Context, b *bus.Bus) error {
 	if err != nil {
 		return err
 	}
-	svc, wait, err := s.ServeQueries(ctx, b.Conn())
+	svc, wait, err := s.ServeQueries(ctx, b.Conn(), b.JetStream())
 	if err != nil {
 		return err
 	}

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/processors/erp/odoo"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -234,7 +236,10 @@ func (s *Service) Invalidate(model string) { s.cache.invalidate(model) }
 // endpoint on schemas.SubjectERPQuery, in a queue group so replicas share
 // the load. Queries run concurrently (QueryConcurrency per replica). The
 // returned wait blocks until in-flight queries are answered, after Stop.
-func (s *Service) ServeQueries(ctx context.Context, nc *nats.Conn) (micro.Service, func(), error) {
+//
+// With js, each answered query is also recorded on the audit trail
+// (auditQuery) so traces show the ERP hop; nil records nothing.
+func (s *Service) ServeQueries(ctx context.Context, nc *nats.Conn, js jetstream.JetStream) (micro.Service, func(), error) {
 	sem := make(chan struct{}, s.cfg.QueryConcurrency)
 	var wg sync.WaitGroup
 	baseCtx := context.WithoutCancel(ctx)
@@ -243,6 +248,7 @@ func (s *Service) ServeQueries(ctx context.Context, nc *nats.Conn) (micro.Servic
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			start := time.Now()
 			var q schemas.ERPQuery
 			var rep *schemas.ERPReply
 			// The server span is the child of the requester's (the AI's
@@ -261,6 +267,7 @@ func (s *Service) ServeQueries(ctx context.Context, nc *nats.Conn) (micro.Servic
 			if err := req.RespondJSON(rep); err != nil {
 				s.log.Warn().Err(err).Msg("erp query reply failed")
 			}
+			s.auditQuery(qctx, js, nats.Header(req.Headers()), q, rep, time.Since(start))
 		}()
 	})
 	svc, err := micro.AddService(nc, micro.Config{

@@ -24,10 +24,12 @@ type harness struct {
 	b   *bus.Bus
 	s   *Service
 	qc  QueryClient
-	// results and audits collect what the service published.
-	results func() []*nats.Msg
-	audits  func() []*nats.Msg
-	dlq     func() []*nats.Msg
+	// results and audits (of writes; queryAudits of reads) collect what
+	// the service published.
+	results     func() []*nats.Msg
+	audits      func() []*nats.Msg
+	queryAudits func() []*nats.Msg
+	dlq         func() []*nats.Msg
 }
 
 // start runs the service over an embedded NATS and the simulator. wrap, if
@@ -59,9 +61,10 @@ func start(t *testing.T, mut func(*Config), wrap func(bus.Handler) bus.Handler) 
 		}
 	}
 	h := &harness{t: t, sim: sim, b: b, s: s, qc: QueryClient{NC: bustest.Client(t, b, nil).Conn(), Timeout: 10 * time.Second},
-		results: bustest.Subscribe(t, b, schemas.SubjectERPResultAll),
-		audits:  bustest.Subscribe(t, b, schemas.SubjectAuditAll),
-		dlq:     bustest.Subscribe(t, b, schemas.SubjectDLQAll)}
+		results:     bustest.Subscribe(t, b, schemas.SubjectERPResultAll),
+		audits:      bustest.Subscribe(t, b, schemas.AuditSubject("erp_write")),
+		queryAudits: bustest.Subscribe(t, b, schemas.AuditSubject(AuditQueryKind)),
+		dlq:         bustest.Subscribe(t, b, schemas.SubjectDLQAll)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx, b) }()

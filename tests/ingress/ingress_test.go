@@ -134,7 +134,13 @@ func TestEveryEventTypeLandsOnItsSubject(t *testing.T) {
 		}
 	}
 	add("file of the message", slackevents.Delivery{ID: schemas.SlackFileEventID(team, "C0DOCS", "F0INVOICE")},
-		"maria.in.file."+team+".C0DOCS", schemas.TypeSlackFile, "C0DOCS", "U0BOB", withFile.TS, fileCheck("F0INVOICE", "invoice.pdf"))
+		"maria.in.file."+team+".C0DOCS", schemas.TypeSlackFile, "C0DOCS", "U0BOB", withFile.TS, func(e *schemas.Envelope) error {
+			// One turn: the file shared with a question carries its correlation.
+			if e.CorrelationID != withFile.ID || e.CausationID != withFile.ID {
+				return errors.New("file of the message: correlation " + e.CorrelationID + ", causation " + e.CausationID + ", want the message's " + withFile.ID)
+			}
+			return fileCheck("F0INVOICE", "invoice.pdf")(e)
+		})
 	fs := okf(t)(c.FileShared(ctx, "C0DOCS", "U0BOB", "F0PHOTO"))
 	add("file_shared", fs, "maria.in.file."+team+".C0DOCS", schemas.TypeSlackFile, "C0DOCS", "U0BOB", "", fileCheck("F0PHOTO", ""))
 	re := okf(t)(c.Reaction(ctx, "C0SALES", "U0BOB", "white_check_mark", m.TS, "U0ALICE"))

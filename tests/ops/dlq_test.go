@@ -180,7 +180,7 @@ func TestDLQPurge(t *testing.T) {
 	if rows := dlqRows(t, b); len(rows) != 1 || rows[0].Consumer != "ai" {
 		t.Fatalf("after purge of egress: %+v", rows)
 	}
-	st, err := ops.Streams(ctx, b.JetStream())
+	st, err := ops.Streams(ctx, b.JetStream(), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,9 +37,9 @@ func operatorEnv(t *testing.T, live *bus.Bus) (map[string]string, *slacksim.Sim,
 	}, slack, odoo
 }
 
-// The incident loop on the example processor: the original run reacted to
+// The incident loop on the example processor: the original run replied to
 // "thanks" (and, say, the AI answered the question); replaying both inputs
-// into the sandbox yields the same reaction in the sandbox, nothing at all
+// into the sandbox yields the same reply in the sandbox, nothing at all
 // on the live bus, no Slack call, no Odoo write, and a side-by-side report
 // marking the answer the sandbox did not reproduce.
 func TestSandboxReplayReproducesWithoutSideEffects(t *testing.T) {
@@ -48,10 +48,14 @@ func TestSandboxReplayReproducesWithoutSideEffects(t *testing.T) {
 	// The original run.
 	pctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- bus.Run(pctx, live, example.Processor()) }()
+	svc, err := example.Service(pctx, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- svc.Run(pctx) }()
 	thanks, _ := publishMessage(t, live, "Ev-thanks", "C1", "thanks Maria!")
 	question, _ := publishMessage(t, live, "Ev-q", "C1", "what is S00042?")
-	bustest.Eventually(t, 10*time.Second, func() bool { return consumerIdle(ctx, live, schemas.StreamIn, "example-thanks") }, "original run done")
+	bustest.Eventually(t, 10*time.Second, func() bool { return consumerIdle(ctx, live, schemas.StreamIn, example.Durable) }, "original run done")
 	cancel()
 	<-done
 	answer, err := question.Child("answer", schemas.TypeOutPost, "ai", schemas.OutPost{Text: "S00042 is confirmed"})
@@ -116,7 +120,7 @@ func TestSandboxReplayReproducesWithoutSideEffects(t *testing.T) {
 		byCorr[d.CorrelationID] = d
 	}
 	td := compared(byCorr[thanks.CorrelationID].Lines)
-	if len(td) != 1 || td[0].Mark != ops.MarkSame || td[0].Sandbox.Type != schemas.TypeOutReact || td[0].Sandbox.ID != td[0].Original.ID {
+	if len(td) != 1 || td[0].Mark != ops.MarkSame || td[0].Sandbox.Type != schemas.TypeOutPost || td[0].Sandbox.ID != td[0].Original.ID {
 		t.Fatalf("thanks diff %+v", byCorr[thanks.CorrelationID])
 	}
 	qd := compared(byCorr[question.CorrelationID].Lines)
@@ -126,7 +130,7 @@ func TestSandboxReplayReproducesWithoutSideEffects(t *testing.T) {
 	var out bytes.Buffer
 	ops.PrintSandboxReport(&out, rep, 140, false)
 	text := out.String()
-	for _, want := range []string{"ORIGINAL RUN", "SANDBOX", "= out.react.v1 maria.out.T1.C1", "- out.post.v1 maria.out.T1.C1", "2 correlation(s), 1 difference(s)"} {
+	for _, want := range []string{"ORIGINAL RUN", "SANDBOX", "= out.post.v1 maria.out.T1.C1", "- out.post.v1 maria.out.T1.C1", "2 correlation(s), 1 difference(s)"} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("report lacks %q:\n%s", want, text)
 		}

@@ -91,7 +91,8 @@ func (e *Env) Resend(ctx context.Context, t *Turn, n int) error {
 // ShareFile uploads a file to the Slack simulator and posts it, with
 // text, in channel (in threadTS when set), as Slack delivers a file share
 // (a message with subtype file_share carrying the file). The turn's ID is
-// the id of the file event (what storage's maria.stored.file correlates with).
+// the message's: ingress gives the file event (and so storage's
+// maria.stored.file) the correlation id of the message that carried it.
 func (e *Env) ShareFile(ctx context.Context, channel, channelType, user, text, threadTS, name, mimetype string, content []byte) (*Turn, schemas.SlackFile, error) {
 	f := e.Slack.AddFile(name, mimetype, content)
 	ts := e.Slack.AddUserMessage(channel, user, text, threadTS, f.ID)
@@ -100,7 +101,7 @@ func (e *Env) ShareFile(ctx context.Context, channel, channelType, user, text, t
 			URLPrivate: f.URLPrivate, URLPrivateDownload: f.URLPrivateDownload})
 	t := &Turn{Channel: channel, ThreadTS: firstNonEmpty(threadTS, ts), TS: ts, User: user, Text: text, Started: time.Now()}
 	d, err := e.Events.Event(ctx, ev)
-	t.ID, t.Delivery = schemas.SlackFileEventID(Team, channel, f.ID), d
+	t.ID, t.Delivery = d.ID, d
 	return t, f, e.send("file_share", d, err)
 }
 

@@ -37,9 +37,11 @@ func Row(w io.Writer, cells ...any) {
 	fmt.Fprintln(w, strings.Join(parts, "\t"))
 }
 
-// JSON prints v indented.
+// JSON prints v indented, escaping nothing needlessly (a Slack "<@U1>"
+// stays "<@U1>", not "\u003c@U1\u003e").
 func JSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
@@ -54,13 +56,14 @@ func Truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// CompactJSON returns raw on one line, or its text if it is not JSON.
+// CompactJSON returns raw on one line, or its text if it is not JSON, with
+// <, > and & as themselves rather than \u003c, \u003e, \u0026.
 func CompactJSON(raw []byte) string {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {
 		return string(raw)
 	}
-	return buf.String()
+	return string(unescapeHTML(buf.Bytes()))
 }
 
 // Info is what operators want to see of a message without reading JSON.

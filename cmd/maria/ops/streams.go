@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/mariahq/maria/schemas"
@@ -34,16 +35,32 @@ type ConsumerHealth struct {
 	Redelivered int    `json:"redelivered"`
 	Waiting     int    `json:"waiting"`
 	AckFloorSeq uint64 `json:"ack_floor_seq"`
-	// AckFloorLag is how far the ack floor trails the stream's last message
-	// (messages not yet acknowledged by this consumer, matching or not).
-	AckFloorLag uint64 `json:"ack_floor_lag"`
+	// Lag is ConsumerLag: what this consumer has still to handle.
+	Lag uint64 `json:"lag"`
 	// DeadLetters counts this consumer's messages in MARIA_DLQ.
 	DeadLetters uint64 `json:"dead_letters"`
 }
 
-// Streams reports every stream on the server (Maria's first, then others
-// such as KV buckets) with its consumers and their dead-letter counts.
-func Streams(ctx context.Context, js jetstream.JetStream) ([]StreamHealth, error) {
+// ConsumerLag is how many messages a consumer has still to handle: those
+// matching its filter that it has not delivered yet (NumPending) plus those
+// delivered and not yet acknowledged (NumAckPending). It is not "stream last
+// sequence − ack floor": the ack floor of a filtered consumer stops at the
+// last message that matched its filter, so it trails the stream forever
+// after an unrelated message (a false "lag 1" at rest).
+func ConsumerLag(ci *jetstream.ConsumerInfo) uint64 {
+	return ci.NumPending + uint64(max(ci.NumAckPending, 0))
+}
+
+// IsInternalStream tells the streams JetStream keeps for key-value buckets
+// (KV_) and object stores (OBJ_): state, not pipeline traffic.
+func IsInternalStream(name string) bool {
+	return strings.HasPrefix(name, "KV_") || strings.HasPrefix(name, "OBJ_")
+}
+
+// Streams reports the streams on the server (Maria's first, then others)
+// with their consumers and their dead-letter counts; the KV_ and OBJ_
+// streams behind buckets only with all.
+func Streams(ctx context.Context, js jetstream.JetStream, all bool) ([]StreamHealth, error) {
 	dlq := map[string]uint64{} // DLQ subject → count
 	if st, err := js.Stream(ctx, schemas.StreamDLQ); err == nil {
 		info, err := st.Info(ctx, jetstream.WithSubjectFilter(schemas.SubjectDLQAll))
@@ -57,6 +74,9 @@ func Streams(ctx context.Context, js jetstream.JetStream) ([]StreamHealth, error
 	var out []StreamHealth
 	names := js.StreamNames(ctx)
 	for name := range names.Name() {
+		if !all && IsInternalStream(name) {
+			continue
+		}
 		st, err := js.Stream(ctx, name)
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", name, err)
@@ -69,9 +89,7 @@ func Streams(ctx context.Context, js jetstream.JetStream) ([]StreamHealth, error
 			c := ConsumerHealth{Name: ci.Name, Durable: ci.Config.Durable != "", Pending: ci.NumPending, AckPending: ci.NumAckPending,
 				Redelivered: ci.NumRedelivered, Waiting: ci.NumWaiting, AckFloorSeq: ci.AckFloor.Stream,
 				DeadLetters: dlq[schemas.DLQSubject(name, ci.Name)]}
-			if info.State.LastSeq > ci.AckFloor.Stream {
-				c.AckFloorLag = info.State.LastSeq - ci.AckFloor.Stream
-			}
+			c.Lag = ConsumerLag(ci)
 			h.Consumers = append(h.Consumers, c)
 		}
 		if err := cl.Err(); err != nil {
@@ -113,14 +131,14 @@ func PrintStreams(w io.Writer, streams []StreamHealth) {
 	_ = tw.Flush()
 	fmt.Fprintln(w)
 	tw = Table(w)
-	Row(tw, "STREAM", "CONSUMER", "PENDING", "ACK PENDING", "REDELIVERED", "ACK FLOOR", "ACK FLOOR LAG", "DLQ")
+	Row(tw, "STREAM", "CONSUMER", "LAG", "PENDING", "ACK PENDING", "REDELIVERED", "ACK FLOOR", "DLQ")
 	for _, s := range streams {
 		for _, c := range s.Consumers {
 			name := c.Name
 			if !c.Durable {
 				name += " (ephemeral)"
 			}
-			Row(tw, s.Name, name, c.Pending, c.AckPending, c.Redelivered, c.AckFloorSeq, c.AckFloorLag, c.DeadLetters)
+			Row(tw, s.Name, name, c.Lag, c.Pending, c.AckPending, c.Redelivered, c.AckFloorSeq, c.DeadLetters)
 		}
 	}
 	_ = tw.Flush()

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -130,10 +131,24 @@ func PrintTrace(w io.Writer, hops []Hop, color bool) {
 	for _, h := range hops {
 		Row(tw, h.N, h.Time.UTC().Format("15:04:05.000"), FormatDuration(h.SincePrev), FormatDuration(h.SinceFirst),
 			h.Stream+":"+fmt.Sprint(h.Seq), p.Paint(StageColor(h.Subject), h.Subject), dash(h.Message.Type), dash(h.Message.Source),
-			ShortID(h.Message.ID), Truncate(h.Message.Data, 60))
+			ShortID(h.Message.ID), Truncate(hopData(h), 60))
 	}
 	_ = tw.Flush()
 	if len(hops) > 1 {
 		fmt.Fprintf(w, "\n%d hops in %s\n", len(hops), FormatDuration(hops[len(hops)-1].SinceFirst))
 	}
+}
+
+// hopData is what the DATA column shows: the payload, except for the
+// record of an ERP read (erp's audit.v1 on maria.audit.erp_query, the only
+// trace of a request/reply query), which reads as the query and its outcome.
+func hopData(h Hop) string {
+	if h.Subject != schemas.AuditSubject("erp_query") {
+		return h.Message.Data
+	}
+	var a schemas.Audit
+	if err := json.Unmarshal([]byte(h.Message.Data), &a); err != nil {
+		return h.Message.Data
+	}
+	return fmt.Sprintf("erp query %s %s: %s", a.Op, a.Model, a.Outcome)
 }
