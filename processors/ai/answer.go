@@ -151,8 +151,9 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecor
 	st := &streamer{san: newSanitizer(p.links, q.user), m: m, subject: out, ref: "ai-" + schemas.StableID(m.Env.ID, "")[:20],
 		threadTS: q.threadTS, user: q.user, team: q.team, prefix: q.prefix,
 		flushChars: p.cfg.StreamFlushChars, flushEvery: p.cfg.StreamFlushInterval, now: p.now}
+	pt := p.patienceFor(m, setStatus)
 	tools := newToolRunner(p.erp, p.proposer(m, q), q.user)
-	tools.access, tools.hosts = access, p.links
+	tools.access, tools.hosts, tools.patience = access, p.links, pt
 
 	res, err := p.converse(ctx, m, q, mem, st, tools, access, setStatus)
 	var le *LLMError
@@ -246,15 +247,7 @@ func (p *Processor) converse(ctx context.Context, m *bus.Msg, q turn, mem *Threa
 		if last && len(defs) > 0 {
 			req.ToolChoice = "none" // enough tool rounds: answer with what you have
 		}
-		var pubErr error
-		comp, err := p.model.Stream(ctx, req, func(d string) {
-			if pubErr == nil {
-				pubErr = st.Write(ctx, d)
-			}
-		})
-		if pubErr != nil {
-			return nil, pubErr
-		}
+		comp, err := p.complete(ctx, req, st, tools.patience)
 		if err != nil {
 			var le *LLMError
 			if errors.As(err, &le) && le.Kind == FailContextLength && !contextRetried {
@@ -269,7 +262,7 @@ func (p *Processor) converse(ctx context.Context, m *bus.Msg, q turn, mem *Threa
 				continue
 			}
 			if le == nil {
-				le = &LLMError{Kind: FailNetwork, Err: err}
+				return nil, err // the bus failed: retry the turn
 			}
 			return nil, le
 		}

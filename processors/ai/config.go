@@ -41,6 +41,11 @@ type Config struct {
 	MaxRetryWait time.Duration
 	// ERPTimeout bounds one request to the ERP query service.
 	ERPTimeout time.Duration
+	// DependencyPatience is how long a turn, counted from when the
+	// question arrived, waits out transient failures of the model and the
+	// ERP (retrying with backoff) before answering that they failed; 0
+	// answers at the first failure.
+	DependencyPatience time.Duration
 	// MemoryTokens bounds the thread memory fed back to the model.
 	MemoryTokens int
 	// UserDailyTokens and TeamDailyTokens are daily budgets; 0 = unlimited.
@@ -85,6 +90,7 @@ func LoadConfig(env *config.Env) Config {
 		Concurrency:         env.Int("MARIA_AI_CONCURRENCY", 8, 1, 256),
 		ProposalTTL:         env.Duration("MARIA_AI_PROPOSAL_TTL", 7*24*time.Hour),
 	}
+	c.DependencyPatience = loadPatience(env)
 	c.ERP = loadERPPolicy(env)
 	c.LinkHosts = loadLinkHosts(env)
 	if c.APIKey == "" && c.BaseURL == "" {
@@ -97,6 +103,29 @@ func LoadConfig(env *config.Env) Config {
 		}
 	}
 	return c
+}
+
+// DefaultDependencyPatience covers a dependency's restart or failover (the
+// chaos suite's 10-s outages) with room for the retries' backoff, and is
+// still a wait a person accepts with a status line saying why.
+const DefaultDependencyPatience = 45 * time.Second
+
+// maxDependencyPatience bounds the wait: past it a person has given up.
+const maxDependencyPatience = 10 * time.Minute
+
+// loadPatience reads MARIA_AI_DEPENDENCY_PATIENCE: a duration up to
+// maxDependencyPatience, or 0 (never wait).
+func loadPatience(env *config.Env) time.Duration {
+	const name = "MARIA_AI_DEPENDENCY_PATIENCE"
+	if v := strings.TrimSpace(env.String(name, "")); v == "0" || v == "0s" {
+		return 0
+	}
+	d := env.Duration(name, DefaultDependencyPatience)
+	if d > maxDependencyPatience {
+		env.Fail(fmt.Errorf("%s=%s: at most %s (a person does not wait longer for an answer)", name, d, maxDependencyPatience))
+		return DefaultDependencyPatience
+	}
+	return d
 }
 
 // loadERPPolicy reads who may use the ERP and where; every invalid entry is

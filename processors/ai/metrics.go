@@ -45,6 +45,14 @@ var (
 		Name: "maria_ai_failed_answers_total",
 		Help: "Turns answered with an apology because the AI service failed, by reason.",
 	}, []string{"reason"})
+	metricDependencyWaits = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "maria_ai_dependency_waits_total",
+		Help: "Waits before retrying a dependency that failed transiently (model: 429, 5xx, timeout, network; erp: unavailable), by dependency.",
+	}, []string{"dependency"})
+	metricDependencyGaveUp = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "maria_ai_dependency_gave_up_total",
+		Help: "Transient failures answered as such because the turn's patience (MARIA_AI_DEPENDENCY_PATIENCE) was spent, by dependency.",
+	}, []string{"dependency"})
 	metricFinishRetries = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "maria_ai_turn_record_retries_total",
 		Help: "Retries of recording a finished turn (the turn-record KV write failed).",

@@ -36,6 +36,9 @@ type Options struct {
 	MemoryTTL time.Duration
 	// Turns wraps the turn records (tests inject failures).
 	Turns func(turnStore) turnStore
+	// Sleep waits between retries of a failing model or ERP (default a
+	// timer); tests pair it with Now to wait without waiting.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Processor answers Slack questions with the model and ERP tools.
@@ -48,6 +51,8 @@ type Processor struct {
 	budgets   *Budgets
 	proposals *Proposals
 	turns     turnStore
+	// sleep waits between retries of a failing dependency (patience.go).
+	sleep func(ctx context.Context, d time.Duration) error
 	// turnStale is when a turn's claim is presumed abandoned (AckWait).
 	turnStale time.Duration
 	// unrecorded holds answered turns whose record failed (see turn.go).
@@ -70,6 +75,9 @@ func New(ctx context.Context, b *bus.Bus, cfg Config, o Options) (*Processor, er
 	}
 	if p.now == nil {
 		p.now = time.Now
+	}
+	if p.sleep = o.Sleep; p.sleep == nil {
+		p.sleep = sleepCtx
 	}
 	ttl := o.MemoryTTL
 	if ttl <= 0 {
@@ -352,7 +360,10 @@ func apologyText(le *LLMError) string {
 	case FailContextLength:
 		return "Sorry — this thread has grown too long for me to follow. Please ask again in a new thread."
 	}
-	return "Sorry — I can't reach the AI service right now. Please try again in a few minutes."
+	if why := failureReason(le); why != "" {
+		return "Sorry — I can't reach the AI service right now: " + why + ". Please ask again in a few minutes."
+	}
+	return "Sorry — I can't reach the AI service right now. Please ask again in a few minutes."
 }
 
 func budgetText(scope string) string {

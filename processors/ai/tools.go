@@ -117,6 +117,8 @@ type toolRunner struct {
 	user    string
 	// access gates every call (see erpAccess.gate); the zero value refuses all.
 	access erpAccess
+	// patience waits out an unavailable ERP (patience.go); nil never waits.
+	patience *patience
 	// hosts learns the Odoo host of replies, so record links stay clickable.
 	hosts *linkPolicy
 	// refusals are the reasons calls were refused, for the user.
@@ -188,7 +190,7 @@ func (r *toolRunner) read(ctx context.Context, tool string, q schemas.ERPQuery) 
 	r.mu.Unlock()
 	if !cached {
 		var err error
-		reply, err = r.erp.Query(ctx, q)
+		reply, err = r.queryERP(ctx, q)
 		if err != nil {
 			return toolOutcome{}, err
 		}

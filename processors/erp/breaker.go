@@ -29,6 +29,14 @@ func (s BreakerState) String() string {
 	return "closed"
 }
 
+// DefaultBreakerCooldown is how long the circuit stays open before a probe.
+// Short on purpose: the breaker's job is to fail queries fast while Odoo is
+// down (so the AI's own patience, not a timeout here, decides how long a
+// question waits) and to spare a struggling Odoo the load — one probe every
+// two seconds does both, and a short outage ends for Maria at most this long
+// after Odoo is back, instead of a long cool-down later.
+const DefaultBreakerCooldown = 2 * time.Second
+
 // Breaker is a circuit breaker on Odoo's availability. It opens after
 // Threshold consecutive availability failures (transport errors, 5xx,
 // timeouts — not Odoo saying "no"), fails calls fast while open, lets one
@@ -52,6 +60,9 @@ type Breaker struct {
 func NewBreaker(threshold int, cooldown time.Duration) *Breaker {
 	if threshold < 1 {
 		threshold = 1
+	}
+	if cooldown <= 0 {
+		cooldown = DefaultBreakerCooldown
 	}
 	b := &Breaker{threshold: threshold, cooldown: cooldown, now: time.Now}
 	metricBreakerState.Set(float64(BreakerClosed))

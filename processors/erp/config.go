@@ -55,7 +55,7 @@ func LoadConfig(env *config.Env) Config {
 		CacheSize:        env.Int("MARIA_ERP_CACHE_SIZE", 2000, 0, 1_000_000),
 		SchemaTTL:        env.Duration("MARIA_ERP_SCHEMA_TTL", 10*time.Minute),
 		BreakerThreshold: env.Int("MARIA_ERP_BREAKER_THRESHOLD", 5, 1, 1000),
-		BreakerCooldown:  env.Duration("MARIA_ERP_BREAKER_COOLDOWN", 15*time.Second),
+		BreakerCooldown:  env.Duration("MARIA_ERP_BREAKER_COOLDOWN", DefaultBreakerCooldown),
 		QueryConcurrency: env.Int("MARIA_ERP_QUERY_CONCURRENCY", 16, 1, 1024),
 		IdempotencyTTL:   env.Duration("MARIA_ERP_IDEMPOTENCY_TTL", 8*24*time.Hour),
 		ClaimStale:       env.Duration("MARIA_ERP_CLAIM_STALE", 2*time.Minute),

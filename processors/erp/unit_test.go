@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/processors/erp/odoo"
 )
 
@@ -230,5 +231,40 @@ func TestReplyKinds(t *testing.T) {
 	}
 	if s := plainError(&odoo.Error{Kind: odoo.KindAccessDenied, Message: "x"}); strings.Contains(s, "x") || !strings.Contains(s, "ODOO_PASSWORD") {
 		t.Errorf("access denied words: %s", s)
+	}
+}
+
+// With the default cool-down, a short Odoo outage ends for Maria within a
+// couple of seconds of Odoo's return: while open, queries fail at once with
+// a retryable "unavailable" (the AI's patience decides the wait), and the
+// probe that follows finds Odoo back.
+func TestDefaultBreakerProbesWithinSeconds(t *testing.T) {
+	cfg := LoadConfig(config.NewEnvFrom(map[string]string{"ODOO_URL": "http://odoo.test", "ODOO_DB": "d", "ODOO_USERNAME": "u", "ODOO_PASSWORD": "p"}))
+	if cfg.BreakerCooldown != DefaultBreakerCooldown || DefaultBreakerCooldown > 2*time.Second {
+		t.Fatalf("cool-down %s (default %s): a recovered Odoo would stay unused longer than 2s", cfg.BreakerCooldown, DefaultBreakerCooldown)
+	}
+	for _, cooldown := range []time.Duration{cfg.BreakerCooldown, 0} { // 0: NewBreaker's own default
+		now := time.Unix(0, 0)
+		b := NewBreaker(cfg.BreakerThreshold, cooldown)
+		b.now = func() time.Time { return now }
+		down := &odoo.Error{Kind: odoo.KindUnavailable, Message: "HTTP 502", Retry: true}
+		for i := 0; i < cfg.BreakerThreshold; i++ {
+			if err := b.Allow(); err != nil {
+				t.Fatal(err)
+			}
+			b.Done(down, false)
+		}
+		now = now.Add(DefaultBreakerCooldown - time.Millisecond)
+		if err := b.Allow(); !odoo.IsUnavailable(err) || !odoo.IsRetryable(err) {
+			t.Fatalf("during the outage: %v, want a fast retryable unavailable", err)
+		}
+		now = now.Add(time.Millisecond) // Odoo is back
+		if err := b.Allow(); err != nil {
+			t.Fatalf("no probe %s after opening: %v", DefaultBreakerCooldown, err)
+		}
+		b.Done(nil, false)
+		if b.State() != BreakerClosed {
+			t.Fatalf("state %s after a good probe", b.State())
+		}
 	}
 }

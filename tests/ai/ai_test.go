@@ -417,11 +417,12 @@ func TestQuotaErrorApologizesAndAcks(t *testing.T) {
 	}
 }
 
-// Server errors until the retries run out → the apology, acked.
+// Server errors until the retries run out, with no patience to wait them
+// out → the apology, acked.
 func TestServerErrorsExhaustRetries(t *testing.T) {
 	sim := openaisim.New(nil)
 	sim.Enqueue(openaisim.ServerError(503), openaisim.ServerError(500))
-	w := newWorld(t, sim, map[string]string{"MARIA_AI_MAX_RETRIES": "1"})
+	w := newWorld(t, sim, map[string]string{"MARIA_AI_MAX_RETRIES": "1", "MARIA_AI_DEPENDENCY_PATIENCE": "0"})
 	w.publish(schemas.KindMention, schemas.TypeSlackMention, "Ev1", "U1", "", schemas.SlackMessage{TS: "1.1", Text: "<@UMARIA> hi"})
 	stops := w.waitStops(1)
 	if got := w.answer(stops[0].Ref); !strings.Contains(got, "I can't reach the AI service right now") {
@@ -430,6 +431,32 @@ func TestServerErrorsExhaustRetries(t *testing.T) {
 	w.waitDrained()
 	if n := len(sim.Requests()); n != 2 {
 		t.Fatalf("%d requests, want 2 (one retry)", n)
+	}
+}
+
+// Server errors beyond the client's retries, then the model is back: the
+// turn waits them out (saying so in the thread's status) and answers
+// normally, once.
+func TestServerErrorsWaitedOutWithinPatience(t *testing.T) {
+	sim := openaisim.New(openaisim.Rules())
+	sim.Enqueue(openaisim.ServerError(503), openaisim.ServerError(500), openaisim.ServerError(502))
+	w := newWorld(t, sim, map[string]string{"MARIA_AI_MAX_RETRIES": "1", "MARIA_AI_DEPENDENCY_PATIENCE": "30s"})
+	w.publish(schemas.KindMention, schemas.TypeSlackMention, "Ev1", "U1", "", schemas.SlackMessage{TS: "1.1", Text: "<@UMARIA> status of S00042?"})
+	stops := w.waitStops(1)
+	if got := w.answer(stops[0].Ref); !strings.Contains(got, "Azure Interior") || strings.Contains(got, "can't reach") {
+		t.Fatalf("answer = %q", got)
+	}
+	w.waitDrained()
+	if n := len(w.stops()); n != 1 {
+		t.Fatalf("%d answers, want 1", n)
+	}
+	waited := false
+	for _, e := range w.outputs(schemas.TypeOutStatus) {
+		d, _ := schemas.DecodeData[schemas.OutStatus](e)
+		waited = waited || d.Status == "is waiting for the AI service to come back…"
+	}
+	if !waited {
+		t.Fatal("no status told the user Maria was waiting for the AI service")
 	}
 }
 
