@@ -35,6 +35,8 @@ type puller struct {
 	p    *Processor
 	log  zerolog.Logger
 	opts []jetstream.PullMessagesOpt
+	// heartbeat is the pulls' idle heartbeat (see pullHeartbeat).
+	heartbeat time.Duration
 
 	mu      sync.Mutex
 	iter    jetstream.MessagesContext
@@ -45,21 +47,30 @@ type puller struct {
 	delivered  bool      // a message arrived since then
 }
 
+// pullHeartbeat is how often the server confirms a waiting pull. Two
+// missed heartbeats end the pull and a new one is issued: that is how a
+// pull parked on a consumer leader that was killed (no "leadership
+// change" status ever comes from a dead server) moves to the newly
+// elected leader, so it bounds that stall to 2 × pullHeartbeat after the
+// election. It was 5 s: a 10-s stall on top of the election.
+const pullHeartbeat = time.Second
+
 func newPuller(b *Bus, p *Processor, log zerolog.Logger) *puller {
 	// Missing heartbeats are reported so a consumer deleted without a word
 	// is noticed.
-	opts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(pullBatch(p)), jetstream.PullHeartbeat(5 * time.Second),
-		jetstream.WithMessagesErrOnMissingHeartbeat(true)}
+	hb := pullHeartbeat
+	opts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(pullBatch(p)), jetstream.WithMessagesErrOnMissingHeartbeat(true)}
 	if p.Pinned {
 		// The server keeps a replica's pin while it pulls again within
 		// PinnedTTL, and an idle replica pulls again only when its pull
 		// expires: so pulls expire well within the TTL, else the pin would
 		// wander between live replicas whenever traffic pauses.
 		expiry := max(time.Second, p.PinnedTTL/2)
-		opts = append(opts, jetstream.PullPriorityGroup(pinnedGroup),
-			jetstream.PullExpiry(expiry), jetstream.PullHeartbeat(min(5*time.Second, expiry/2)))
+		hb = min(hb, expiry/2)
+		opts = append(opts, jetstream.PullPriorityGroup(pinnedGroup), jetstream.PullExpiry(expiry))
 	}
-	return &puller{b: b, p: p, log: log, opts: opts}
+	opts = append(opts, jetstream.PullHeartbeat(hb))
+	return &puller{b: b, p: p, log: log, opts: opts, heartbeat: hb}
 }
 
 // maxPullBatch caps one pull: messages waiting in the client's buffer
@@ -143,9 +154,13 @@ func (pl *puller) run(ctx context.Context, out chan<- jetstream.Msg, abandon <-c
 
 // lost tells whether the consumer is gone (its error) after missing
 // heartbeats; nil when it exists or the server cannot say right now (the
-// nats readiness check reports an unreachable server).
+// nats readiness check reports an unreachable server). It waits one
+// heartbeat interval at most: while the consumer's raft group elects a
+// leader nobody answers, and the new pull must not wait on the question;
+// a consumer really deleted is asked about again at the next missed
+// heartbeats.
 func (pl *puller) lost(ctx context.Context) error {
-	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ictx, cancel := context.WithTimeout(ctx, pl.heartbeat)
 	defer cancel()
 	_, err := pl.b.js.Consumer(ictx, pl.p.Stream, pl.p.Name)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
