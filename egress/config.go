@@ -27,8 +27,10 @@ type Config struct {
 	CallTimeout time.Duration
 	// IdempotencyTTL is how long delivery records are kept (≥ the stream's max age).
 	IdempotencyTTL time.Duration
-	// IdempotencyStale is the age after which a pending claim is presumed
-	// abandoned by a crashed replica and reconciled.
+	// IdempotencyStale is how long a pending claim may go unrenewed before
+	// it is presumed abandoned by a crashed replica and reconciled. The
+	// owner renews it during its call (claimlease.go), so it bounds how
+	// long a standby waits after a kill -9 mid-call, not the call.
 	IdempotencyStale time.Duration
 	// RefTTL is how long ref → ts mappings are kept.
 	RefTTL time.Duration
@@ -42,6 +44,17 @@ type Config struct {
 	VerifyAuth bool
 }
 
+// DefaultIdempotencyStale: a standby takes over the claim of a replica
+// killed mid-call this long after its last renewal — seconds, not the 2
+// minutes a claim needed to outlive any call before it was renewed. A call
+// is cancelled only when its claim could not be renewed for half of it
+// (a bucket leader election takes 4–9 s; Slack calls take milliseconds).
+const DefaultIdempotencyStale = 10 * time.Second
+
+// minIdempotencyStale keeps renewals (every quarter of it) from hammering
+// the bucket.
+const minIdempotencyStale = time.Second
+
 // LoadConfig reads egress' variables; problems are recorded in env.
 func LoadConfig(env *config.Env) Config {
 	c := Config{
@@ -51,7 +64,7 @@ func LoadConfig(env *config.Env) Config {
 		Concurrency:      env.Int("MARIA_EGRESS_CONCURRENCY", 16, 1, 1024),
 		CallTimeout:      env.Duration("MARIA_EGRESS_SLACK_TIMEOUT", 20*time.Second),
 		IdempotencyTTL:   env.Duration("MARIA_EGRESS_IDEMPOTENCY_TTL", 8*24*time.Hour),
-		IdempotencyStale: env.Duration("MARIA_EGRESS_IDEMPOTENCY_STALE", 2*time.Minute),
+		IdempotencyStale: env.Duration("MARIA_EGRESS_IDEMPOTENCY_STALE", DefaultIdempotencyStale),
 		RefTTL:           env.Duration("MARIA_EGRESS_REF_TTL", 7*24*time.Hour),
 		StreamFlush:      env.Duration("MARIA_EGRESS_STREAM_FLUSH", time.Second),
 		MaxAttempts:      env.Int("MARIA_EGRESS_MAX_ATTEMPTS", 8, 1, 50),
@@ -66,7 +79,7 @@ func LoadConfig(env *config.Env) Config {
 // DefaultConfig is a valid configuration for tests and embedding.
 func DefaultConfig(token, apiURL string) Config {
 	c := Config{Token: token, APIURL: apiURL, Concurrency: 16, CallTimeout: 20 * time.Second,
-		IdempotencyTTL: 8 * 24 * time.Hour, IdempotencyStale: 2 * time.Minute, RefTTL: 7 * 24 * time.Hour,
+		IdempotencyTTL: 8 * 24 * time.Hour, IdempotencyStale: DefaultIdempotencyStale, RefTTL: 7 * 24 * time.Hour,
 		StreamFlush: time.Second, MaxAttempts: 8}
 	if c.APIURL == "" {
 		c.APIURL = slack.APIURL
@@ -105,7 +118,7 @@ func (c *Config) normalize() error {
 		c.IdempotencyTTL = 8 * 24 * time.Hour
 	}
 	if c.IdempotencyStale <= 0 {
-		c.IdempotencyStale = 2 * time.Minute
+		c.IdempotencyStale = DefaultIdempotencyStale
 	}
 	if c.RefTTL <= 0 {
 		c.RefTTL = 7 * 24 * time.Hour
@@ -116,8 +129,8 @@ func (c *Config) normalize() error {
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 8
 	}
-	if c.IdempotencyStale <= c.CallTimeout {
-		errs = append(errs, fmt.Errorf("MARIA_EGRESS_IDEMPOTENCY_STALE (%s) must exceed MARIA_EGRESS_SLACK_TIMEOUT (%s): a claim must outlive the call it guards", c.IdempotencyStale, c.CallTimeout))
+	if c.IdempotencyStale < minIdempotencyStale {
+		errs = append(errs, fmt.Errorf("MARIA_EGRESS_IDEMPOTENCY_STALE (%s) must be at least %s: the owner renews its claim every quarter of it and gives up its call after half of it without a renewal", c.IdempotencyStale, minIdempotencyStale))
 	}
 	return errors.Join(errs...)
 }

@@ -337,7 +337,7 @@ func (e *Egress) once(ctx context.Context, m *bus.Msg, ef effect) error {
 	}
 	if o == nil {
 		start := time.Now()
-		o, err = ef.do(ctx)
+		o, err = e.holding(ctx, id, ef.do)
 		if err != nil {
 			if se := classify("", err); se.Kind == kindAmbiguous && ef.reconcile != nil {
 				if merr := e.st.putMarker(ctx, markerAmbiguous, id, marker{Since: start}); merr != nil {
@@ -356,7 +356,7 @@ func (e *Egress) once(ctx context.Context, m *bus.Msg, ef effect) error {
 			}
 		}
 	}
-	if err := e.idem.Finish(ctx, id, o); err != nil {
+	if err := e.finish(ctx, id, o); err != nil {
 		// The effect happened; the claim stays pending and will be
 		// reconciled once stale.
 		return err

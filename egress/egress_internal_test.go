@@ -123,10 +123,16 @@ func TestConfig(t *testing.T) {
 	if c.APIURL != "http://127.0.0.1:9/api/" {
 		t.Errorf("APIURL %q lacks the trailing slash slack-go needs", c.APIURL)
 	}
+	// Claims are renewed during the call, so the stale timeout need not
+	// outlast it; but renewals every quarter of it must stay sparse.
 	env = config.NewEnvFrom(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "MARIA_EGRESS_IDEMPOTENCY_STALE": "5s", "MARIA_EGRESS_SLACK_TIMEOUT": "10s"})
+	if c := LoadConfig(env); env.Err() != nil || c.IdempotencyStale != 5*time.Second {
+		t.Errorf("stale 5s with a 10-s call timeout: %v (stale %s)", env.Err(), c.IdempotencyStale)
+	}
+	env = config.NewEnvFrom(map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "MARIA_EGRESS_IDEMPOTENCY_STALE": "200ms"})
 	LoadConfig(env)
-	if err := env.Err(); err == nil {
-		t.Error("stale shorter than the call timeout accepted")
+	if err := env.Err(); err == nil || !strings.Contains(err.Error(), "MARIA_EGRESS_IDEMPOTENCY_STALE") {
+		t.Errorf("a 200-ms stale timeout: %v, want refused", err)
 	}
 	env = config.NewEnvFrom(map[string]string{"SLACK_BOT_TOKEN": "secret-not-a-token"})
 	LoadConfig(env)

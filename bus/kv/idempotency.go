@@ -64,6 +64,11 @@ type Record struct {
 	// replica's clock, so time.Since(Claimed) is the claim's true age even
 	// when the claimer's clock was skewed.
 	Claimed time.Time `json:"claimed"`
+	// KeptFor is, on a claim renewed by Keep, how long the claim had been
+	// held when it was last renewed (the owner's monotonic clock): the
+	// server's timestamp then dates the renewal, and Begin subtracts
+	// KeptFor to date the claim itself — what a taker must reconcile from.
+	KeptFor time.Duration `json:"kept_for,omitempty"`
 	// Revision is the KV revision, used for compare-and-set.
 	Revision uint64 `json:"-"`
 	// Stored is when the server wrote this revision (its own clock).
@@ -144,7 +149,7 @@ func (i *Idempotency) Begin(ctx context.Context, key string) (*Record, bool, err
 	if err != nil {
 		return nil, false, err
 	}
-	rec.Claimed = time.Now().Add(-age)
+	rec.Claimed = time.Now().Add(-age - rec.KeptFor)
 	if age < i.stale {
 		return rec, false, ErrInFlight
 	}
@@ -176,6 +181,39 @@ func (i *Idempotency) serverAge(ctx context.Context, stored time.Time) (time.Dur
 		return 0, errors.New("idempotency server time: the server reports no timestamp")
 	}
 	return max(bs.StreamInfo().TimeStamp.Sub(stored), 0), nil
+}
+
+// Keep renews the caller's pending claim on key (from Begin on this
+// Idempotency) so it does not go stale while the effect is still under way:
+// a compare-and-set of the claim onto itself, which gives it a fresh server
+// timestamp — staleness is judged on that — and a new revision, which
+// Finish and Release then use. So the stale timeout only has to outlast the
+// owner's silence, not its longest effect. ErrClaimLost when the claim was
+// taken over (or released) meanwhile. Not to be called concurrently with
+// Finish or Release of the same key.
+func (i *Idempotency) Keep(ctx context.Context, key string) error {
+	k := i.Key(key)
+	i.mu.Lock()
+	c, ok := i.claims[k]
+	i.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("idempotency keep %s: %w", key, ErrClaimLost)
+	}
+	rec := Record{State: "pending", Claimed: i.now().UTC().Add(-time.Since(c.at)), KeptFor: time.Since(c.at)}
+	rev, err := i.recs.Put(ctx, k, rec, c.rev)
+	if errors.Is(err, ErrConflict) {
+		i.drop(k, c.rev)
+		return fmt.Errorf("idempotency keep %s: %w", key, ErrClaimLost)
+	}
+	if err != nil {
+		return fmt.Errorf("idempotency keep: %w", err)
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if cur, ok := i.claims[k]; ok && cur.rev == c.rev {
+		i.claims[k] = claim{rev: rev, at: c.at}
+	}
+	return nil
 }
 
 // Finish stores the outcome of the effect. It succeeds only while the
