@@ -51,6 +51,11 @@ func generateSchemas(t *testing.T) map[string][]byte {
 		props["data"] = payload
 		out[typ+".json"] = render(t, s)
 	}
+	// Not an envelope: the value a processor keeps in the claims bucket.
+	claim := toMap(t, r.Reflect(&Claim{}))
+	claim["$id"] = schemaBase + "claim.v1.json"
+	claim["title"] = "claim.v1: a processor's claim rules, the value of a key in KV bucket " + ClaimsBucket
+	out["claim.v1.json"] = render(t, claim)
 	return out
 }
 

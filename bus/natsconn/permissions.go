@@ -17,7 +17,10 @@ const Operator = "operator"
 
 // users lists every user, operator first. Unexported so nobody can change
 // who the embedded server admits; Users hands out a copy.
-var users = []string{Operator, "ingress", "egress", "ai", "erp", "storage", "example"}
+var users = []string{
+	Operator, "ingress", "egress", "ai", "erp", "storage", "example", "clock",
+	// maria new processor: users
+}
 
 // Users lists every NATS user of Maria, operator first (a fresh copy).
 func Users() []string { return append([]string(nil), users...) }
@@ -48,7 +51,9 @@ func Permissions(user string) (*server.Permissions, bool) {
 			// requests: ERP reads and thread history
 			schemas.SubjectERPQuery, schemas.SubjectHistoryQuery,
 			bucket("KV", "maria_ai_turns"), bucket("KV", "maria_proposals"),
-			bucket("KV", "maria_memory"), bucket("KV", "maria_ai_budget")),
+			bucket("KV", "maria_memory"), bucket("KV", "maria_ai_budget"),
+			// owns the claims bucket other processors announce in
+			bucket("KV", schemas.ClaimsBucket)),
 			inbox, maxDeliveries), true
 	case "erp":
 		p := perms(pub(consumer(schemas.StreamERP, "erp"),
@@ -78,11 +83,16 @@ func Permissions(user string) (*server.Permissions, bool) {
 		p.Response = answerOnce()
 		return p, true
 	case "example":
-		// The template for a new processor's user: one durable, the subjects
-		// it publishes, nothing else.
-		return perms(pub(consumer(schemas.StreamIn, "example-thanks"),
-			"$JS.API.STREAM.MSG.GET.MARIA_IN", "maria.out.>", "maria.dlq.>"),
-			inbox, maxDeliveries), true
+		return ProcessorPermissions("example", "example-thanks", "maria_example_thanks"), true
+	case "clock":
+		// The Node.js processor (examples/node-clock): the same shape,
+		// without state.
+		return perms(pub(consumer(schemas.StreamIn, "clock"),
+			// the nats client creates a durable with several filters there
+			"$JS.API.CONSUMER.DURABLE.CREATE.MARIA_IN.clock",
+			"$JS.API.STREAM.MSG.GET.MARIA_IN", "maria.out.>", "maria.dlq.>", claimant("clock")),
+			inbox), true
+		// maria new processor: permissions
 	}
 	return nil, false
 }
@@ -142,6 +152,23 @@ func bucket(kind, name string) []string {
 		data = "$O." + name + ".>"
 	}
 	return []string{"$JS.API.*.*." + stream, "$JS.API.*.*." + stream + ".>", "$JS.API.*.*.*." + stream + ".>", data, "$JS.FC." + stream + ".>"}
+}
+
+// ProcessorPermissions are those of a processor shaped like
+// processors/example (and made by `maria new processor`): its durable on
+// MARIA_IN, the subjects it publishes (answers, dead letters), its own KV
+// bucket and its claims; nothing else.
+func ProcessorPermissions(name, durable, kvBucket string) *server.Permissions {
+	return perms(pub(consumer(schemas.StreamIn, durable),
+		"$JS.API.STREAM.MSG.GET.MARIA_IN", "maria.out.>", "maria.dlq.>",
+		bucket("KV", kvBucket), claimant(name)),
+		inbox, maxDeliveries)
+}
+
+// claimant may announce claims (schemas/claims.go) in the AI's bucket:
+// bind it and write its own keys, no one else's.
+func claimant(processor string) []string {
+	return []string{"$JS.API.STREAM.INFO.KV_" + schemas.ClaimsBucket, "$KV." + schemas.ClaimsBucket + "." + processor + ".>"}
 }
 
 // answerOnce lets a request server answer each request it receives once,

@@ -54,7 +54,10 @@ variable "eks_oidc_provider_url" {
 variable "services" {
   description = "Maria services that get their own NATS credentials secret (infra/nats users)."
   type        = set(string)
-  default     = ["ingress", "egress", "ai", "erp", "storage"]
+  default = [
+    "ingress", "egress", "ai", "erp", "storage",
+    # maria new processor: services
+  ]
 }
 
 variable "tags" {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/claims"
 	"github.com/mariahq/maria/schemas"
 	"github.com/rs/zerolog"
 )
@@ -59,14 +60,16 @@ type Processor struct {
 	unrecorded unrecorded
 	// links is where links in answers may point (see sanitizer).
 	links *linkPolicy
-	now   func() time.Time
-	log   zerolog.Logger
+	// claims are other processors' claims (claims.go).
+	claims *claims.Watcher
+	now    func() time.Time
+	log    zerolog.Logger
 }
 
 // New opens the processor's KV buckets and builds its collaborators.
 func New(ctx context.Context, b *bus.Bus, cfg Config, o Options) (*Processor, error) {
 	p := &Processor{cfg: cfg, b: b, model: o.Model, erp: o.ERP, now: o.Now, log: b.Log.With().Str("component", "ai").Logger(),
-		links: newLinkPolicy(cfg.LinkHosts)}
+		links: newLinkPolicy(cfg.LinkHosts), claims: claims.NewWatcher()}
 	if p.model == nil {
 		p.model = NewLLM(cfg)
 	}
@@ -141,7 +144,7 @@ func (p *Processor) Consumers() []bus.Processor {
 }
 
 // Service runs both consumers until ctx ends.
-func (p *Processor) Service() bus.Service { return bus.Processors(p.b, p.Consumers()...) }
+func (p *Processor) Service() bus.Service { return p.withClaims(bus.Processors(p.b, p.Consumers()...)) }
 
 // threadOf keys messages by Slack thread so one replica handles a thread's
 // messages in order.
@@ -168,6 +171,9 @@ func threadOf(m *bus.Msg) string {
 
 // Handle routes one inbound event.
 func (p *Processor) Handle(ctx context.Context, m *bus.Msg) error {
+	if p.claimedElsewhere(m) {
+		return nil
+	}
 	switch m.Env.Type {
 	case schemas.TypeSlackMention:
 		return p.onMessage(ctx, m, true)

@@ -56,7 +56,7 @@ func TestComposeStack(t *testing.T) {
 				t.Errorf("%s: routes %v lack %s", n, routes, want)
 			}
 		}
-		for _, v := range []string{"OPERATOR", "INGRESS", "EGRESS", "AI", "ERP", "STORAGE", "EXAMPLE", "SYS", "ROUTE"} {
+		for _, v := range passwordVars("SYS", "ROUTE") {
 			// ${X:?...}: compose refuses to start with the password unset.
 			if got := str(env, v+"_PASSWORD"); !strings.HasPrefix(got, "${"+v+"_PASSWORD:?") {
 				t.Errorf("%s: %s_PASSWORD=%q, want a required ${%s_PASSWORD:?...}", n, v, got, v)

@@ -148,7 +148,8 @@ func strs(v any, path ...any) []string {
 	return out
 }
 
-// registeredServices parses cmd/maria/app for Register("name", ...) calls:
+// registeredServices parses cmd/maria/app for Register("name", ...) and
+// RegisterConfigured("name", ...) calls:
 // the names `maria run <name>` accepts.
 func registeredServices(t testing.TB) []string {
 	t.Helper()
@@ -168,11 +169,14 @@ func registeredServices(t testing.TB) []string {
 			t.Fatal(err)
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
+			if fd, ok := n.(*ast.FuncDecl); ok && strings.HasPrefix(fd.Name.Name, "Register") {
+				return false // the registry's own functions, not registrations
+			}
 			call, ok := n.(*ast.CallExpr)
 			if !ok || len(call.Args) != 2 {
 				return true
 			}
-			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "Register" {
+			if id, ok := call.Fun.(*ast.Ident); !ok || (id.Name != "Register" && id.Name != "RegisterConfigured") {
 				return true
 			}
 			lit, ok := call.Args[0].(*ast.BasicLit)

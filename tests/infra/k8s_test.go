@@ -393,7 +393,7 @@ func TestNATSHelmValuesAuth(t *testing.T) {
 	// Each user's key comes from the ConfigMap, named after the user.
 	env, _ := get(v, "container", "env")
 	byKey := map[string]string{}
-	for _, m := range regexp.MustCompile(`\$([A-Z]+)_NKEY`).FindAllStringSubmatch(string(rendered), -1) {
+	for _, m := range regexp.MustCompile(`\$([A-Z][A-Z0-9]*)_NKEY`).FindAllStringSubmatch(string(rendered), -1) {
 		user := strings.ToLower(m[1])
 		ref := fmt.Sprintf("%s_NKEY", m[1])
 		if str(env, ref, "valueFrom", "configMapKeyRef", "name") != "maria-nats-users" || str(env, ref, "valueFrom", "configMapKeyRef", "key") != user {
@@ -416,7 +416,7 @@ func TestNATSHelmValuesAuth(t *testing.T) {
 		t.Fatalf("config.merge does not parse as a NATS configuration: %v", err)
 	}
 
-	for _, pw := range []string{"OPERATOR", "INGRESS", "EGRESS", "AI", "ERP", "STORAGE", "EXAMPLE", "SYS"} {
+	for _, pw := range passwordVars("SYS") {
 		t.Setenv(pw+"_PASSWORD", "x")
 	}
 	conf, err := natsconf.Users(filepath.Join(repoRoot(t), "infra", "nats", "nats-server.conf"))

@@ -20,6 +20,7 @@ import (
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
 	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/natsconn"
 	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats-server/v2/server"
@@ -34,17 +35,16 @@ func repoFile(parts ...string) string {
 	return filepath.Join(append([]string{filepath.Dir(here), "..", ".."}, parts...)...)
 }
 
-// users of infra/nats/accounts.conf and the variable holding each password.
-var users = map[string]string{
-	"operator": "OPERATOR_PASSWORD",
-	"ingress":  "INGRESS_PASSWORD",
-	"egress":   "EGRESS_PASSWORD",
-	"ai":       "AI_PASSWORD",
-	"erp":      "ERP_PASSWORD",
-	"storage":  "STORAGE_PASSWORD",
-	"example":  "EXAMPLE_PASSWORD",
-	"sys":      "SYS_PASSWORD",
-}
+// users of infra/nats/accounts.conf and the variable holding each
+// password: Maria's users (natsconn.Users, so a processor added by `maria
+// new processor` needs no edit here) and the server's own sys.
+var users = func() map[string]string {
+	m := map[string]string{"sys": "SYS_PASSWORD"}
+	for _, u := range natsconn.Users() {
+		m[u] = strings.ToUpper(u) + "_PASSWORD"
+	}
+	return m
+}()
 
 // passwords are generated once per run and exported as the variables the
 // config reads, so tests using the config can run in parallel.

@@ -5,6 +5,8 @@
 #
 #   versitygw  S3 gateway (signatures and checksums checked), Go:  $TOOLS/bin/versitygw
 #   dynalite   DynamoDB on LevelDB, npm:                          $TOOLS/node/node_modules/.bin/dynalite
+#   examples/node-clock's packages (nats, ajv), npm ci from its package-lock.json
+#              into examples/node-clock/node_modules (tests/polyglot runs it)
 #
 # Versions are pinned here; bump them deliberately (and rerun the storage tests).
 set -euo pipefail
@@ -51,5 +53,24 @@ install_dynalite() {
 	npm install --prefix "$TOOLS/node" --no-audit --no-fund --loglevel=error --save-exact "dynalite@$DYNALITE_VERSION"
 }
 
+# The Node.js processor's packages: npm ci from the committed lock file,
+# skipped when node_modules already matches it (npm's own cache makes a
+# reinstall work offline once it ran).
+install_node_clock() {
+	local dir
+	dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples/node-clock" && pwd)
+	if [[ -f "$dir/node_modules/.package-lock.json" ]] && cmp -s <(grep -v '"lockfileVersion"' "$dir/package-lock.json" | grep '"version"') \
+		<(grep -v '"lockfileVersion"' "$dir/node_modules/.package-lock.json" | grep '"version"'); then
+		return 0
+	fi
+	if ! command -v npm >/dev/null 2>&1; then
+		log "npm not found: cannot install examples/node-clock (the Node.js processor test will skip)"
+		return 0
+	fi
+	log "installing examples/node-clock packages"
+	(cd "$dir" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error)
+}
+
 install_versitygw
 install_dynalite
+install_node_clock

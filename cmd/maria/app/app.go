@@ -66,7 +66,7 @@ func Services() []string {
 
 // Options control Start.
 type Options struct {
-	// Services to start; empty means all.
+	// Services to start; empty means MARIA_SERVICES, else DefaultServices.
 	Services []string
 	// Env is the configuration source (default: the process environment).
 	Env *config.Env
@@ -95,10 +95,7 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	if env == nil {
 		env = config.NewEnv()
 	}
-	names := o.Services
-	if len(names) == 0 {
-		names = Services()
-	}
+	names := selected(o.Services, env)
 	cfg, factories, err := configure(env, names)
 	if err != nil {
 		return nil, err
