@@ -10,9 +10,10 @@ import (
 func newRunCmd(*cli) *cobra.Command {
 	return &cobra.Command{
 		Use:   "run [service...]",
-		Short: "start services (default: all)",
-		Long:  "Starts the named services in this process (default: all of them): " + strings.Join(app.Services(), ", ") + ".",
-		Args:  cobra.ArbitraryArgs,
+		Short: "start services (default: all but the opt-in example)",
+		Long: "Starts the named services in this process; without names, those of MARIA_SERVICES, else the default ones: " +
+			strings.Join(app.DefaultServices(), ", ") + " (registered: " + strings.Join(app.Services(), ", ") + ").",
+		Args: cobra.ArbitraryArgs,
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 			return app.Services(), cobra.ShellCompDirectiveNoFileComp
 		},
