@@ -21,10 +21,12 @@ import (
 //   - "how many <model words>" → odoo_count;
 //   - "create a lead for Acme, 5k, for Mitchell" → odoo_search_read on
 //     res.users for the salesperson, then odoo_create on crm.lead;
+//   - top customers, open invoices, stock of a product, a lead's stage
+//     (intents.go);
 //   - "who is the customer?" and similar follow-ups (also "… and how much
 //     is it?") → answered from the earlier turns in the request (no tool call).
 //
-// Anything else gets a short explanation of what Maria can do.
+// Anything else gets the list of what it can answer, as examples.
 func Rules() func(*Request) Response {
 	return rules
 }
@@ -57,6 +59,9 @@ func rules(req *Request) Response {
 		return leadFlow(m, results)
 	}
 	if len(results) > 0 {
+		if m := reTopCustomers.FindStringSubmatch(question); m != nil {
+			return Text(topCustomers(results, topN(m)))
+		}
 		return Text(answerFrom(results))
 	}
 	if refs := reOrder.FindAllString(question, -1); len(refs) > 0 {
@@ -76,28 +81,23 @@ func rules(req *Request) Response {
 		}
 		return Calls(calls...)
 	}
+	if m := reTopCustomers.FindStringSubmatch(question); m != nil {
+		return topCustomersCall()
+	}
 	if m := reUnpaid.FindStringSubmatch(question); m != nil {
-		domain := []any{
-			[]any{"move_type", "=", "out_invoice"},
-			[]any{"state", "=", "posted"},
-			[]any{"payment_state", "in", []string{"not_paid", "partial"}},
-		}
-		if who := strings.TrimSpace(m[1]); who != "" {
-			domain = append(domain, []any{"partner_id.name", "ilike", who})
-		}
-		return Call("odoo_search_read", map[string]any{
-			"model": "account.move", "domain": domain,
-			"fields": []string{"name", "partner_id", "invoice_date_due", "amount_total", "amount_residual", "payment_state"},
-			"limit":  20, "order": "invoice_date_due asc",
-		})
+		return openInvoicesCall(strings.TrimSpace(m[1]))
+	}
+	if reInvoicesOpen.MatchString(question) {
+		return openInvoicesCall("")
 	}
 	if m := reStock.FindStringSubmatch(question); m != nil {
-		return Call("odoo_search_read", map[string]any{
-			"model":  "product.product",
-			"domain": []any{[]any{"name", "ilike", strings.TrimSpace(m[1])}},
-			"fields": []string{"name", "default_code", "qty_available", "uom_id"},
-			"limit":  5,
-		})
+		return stockCall(strings.TrimSpace(m[1]))
+	}
+	if m := reStockOf.FindStringSubmatch(question); m != nil {
+		return stockCall(firstGroup(m))
+	}
+	if m := reLeadStage.FindStringSubmatch(question); m != nil {
+		return leadStageCall(firstGroup(m))
 	}
 	if reWho.MatchString(question) {
 		who := partnerFromHistory(req.Messages[:lastUser])
@@ -111,8 +111,7 @@ func rules(req *Request) Response {
 		}
 		return Text(fmt.Sprintf("The customer is *%s*.", who))
 	}
-	return Text("I can help with our Odoo data: order status (e.g. \"What is the status of S00042?\"), " +
-		"unpaid invoices, stock levels, and proposing new leads.")
+	return Text(capabilities)
 }
 
 // toolResult is one executed call as seen in the request.
@@ -224,6 +223,10 @@ var fieldLabels = []struct{ field, label string }{
 	{"default_code", "Reference"},
 	{"qty_available", "In stock"},
 	{"uom_id", "Unit"},
+	{"stage_id", "Stage"},
+	{"probability", "Probability %"},
+	{"expected_revenue", "Expected revenue"},
+	{"user_id", "Salesperson"},
 }
 
 func answerFrom(results []toolResult) string {
@@ -323,7 +326,7 @@ func plain(field string, v any) string {
 	case string:
 		return x
 	case float64:
-		if strings.HasPrefix(field, "amount") {
+		if strings.HasPrefix(field, "amount") || field == "expected_revenue" {
 			return money(x)
 		}
 		return strconv.FormatFloat(x, 'f', -1, 64)
