@@ -81,7 +81,15 @@ func sameStreamConfig(have, want jetstream.StreamConfig) bool {
 	return slices.Equal(have.Subjects, want.Subjects) && have.Description == want.Description &&
 		have.Retention == want.Retention && have.Storage == want.Storage && have.Discard == want.Discard &&
 		have.MaxAge == want.MaxAge && have.MaxBytes == want.MaxBytes && have.MaxMsgSize == want.MaxMsgSize &&
-		have.Duplicates == want.Duplicates && have.Replicas == want.Replicas
+		have.Duplicates == want.Duplicates && have.Replicas == want.Replicas &&
+		equalTransform(have.SubjectTransform, want.SubjectTransform)
+}
+
+func equalTransform(a, b *jetstream.SubjectTransformConfig) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // Prepare declares the streams when the configuration allows it, and
@@ -101,7 +109,7 @@ func StreamConfig(spec schemas.StreamSpec, replicas int) jetstream.StreamConfig 
 	if replicas < 1 {
 		replicas = 1
 	}
-	return jetstream.StreamConfig{
+	cfg := jetstream.StreamConfig{
 		Name:        spec.Name,
 		Description: spec.Description,
 		Subjects:    spec.Subjects,
@@ -114,6 +122,10 @@ func StreamConfig(spec schemas.StreamSpec, replicas int) jetstream.StreamConfig 
 		Duplicates:  spec.Duplicates,
 		Replicas:    replicas,
 	}
+	if t := spec.Transform; t != nil {
+		cfg.SubjectTransform = &jetstream.SubjectTransformConfig{Source: t.Src, Destination: t.Dest}
+	}
+	return cfg
 }
 
 // Ready reports whether the bus can serve: connected, and every stream present.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/bus/natsconn"
+	"github.com/mariahq/maria/schemas"
 	"github.com/slack-go/slack"
 )
 
@@ -21,8 +22,12 @@ type Config struct {
 	// DryRun logs (and writes to Options.DryRunOut) what would be sent
 	// instead of calling Slack.
 	DryRun bool
-	// Concurrency is the number of thread lanes handled at once.
+	// Concurrency is the number of thread lanes one replica handles at
+	// once, across the partitions it owns.
 	Concurrency int
+	// Partitions is how many partitions MARIA_OUT's slots are split into;
+	// the live egress replicas share them (see partitions.go).
+	Partitions int
 	// CallTimeout bounds one Slack HTTP call.
 	CallTimeout time.Duration
 	// IdempotencyTTL is how long delivery records are kept (≥ the stream's max age).
@@ -62,6 +67,7 @@ func LoadConfig(env *config.Env) Config {
 		APIURL:           env.String("SLACK_API_URL", slack.APIURL),
 		DryRun:           env.Bool("MARIA_EGRESS_DRY_RUN", false),
 		Concurrency:      env.Int("MARIA_EGRESS_CONCURRENCY", 16, 1, 1024),
+		Partitions:       env.Int("MARIA_EGRESS_PARTITIONS", DefaultPartitions, 1, schemas.OutSlots),
 		CallTimeout:      env.Duration("MARIA_EGRESS_SLACK_TIMEOUT", 20*time.Second),
 		IdempotencyTTL:   env.Duration("MARIA_EGRESS_IDEMPOTENCY_TTL", 8*24*time.Hour),
 		IdempotencyStale: env.Duration("MARIA_EGRESS_IDEMPOTENCY_STALE", DefaultIdempotencyStale),
@@ -78,7 +84,7 @@ func LoadConfig(env *config.Env) Config {
 
 // DefaultConfig is a valid configuration for tests and embedding.
 func DefaultConfig(token, apiURL string) Config {
-	c := Config{Token: token, APIURL: apiURL, Concurrency: 16, CallTimeout: 20 * time.Second,
+	c := Config{Token: token, APIURL: apiURL, Concurrency: 16, Partitions: DefaultPartitions, CallTimeout: 20 * time.Second,
 		IdempotencyTTL: 8 * 24 * time.Hour, IdempotencyStale: DefaultIdempotencyStale, RefTTL: 7 * 24 * time.Hour,
 		StreamFlush: time.Second, MaxAttempts: 8}
 	if c.APIURL == "" {
@@ -110,6 +116,12 @@ func (c *Config) normalize() error {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 16
+	}
+	if c.Partitions <= 0 {
+		c.Partitions = DefaultPartitions
+	}
+	if c.Partitions > schemas.OutSlots {
+		errs = append(errs, fmt.Errorf("MARIA_EGRESS_PARTITIONS=%d: at most %d (MARIA_OUT's slots)", c.Partitions, schemas.OutSlots))
 	}
 	if c.CallTimeout <= 0 {
 		c.CallTimeout = 20 * time.Second

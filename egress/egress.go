@@ -60,6 +60,10 @@ type Egress struct {
 
 	mu       sync.Mutex
 	noStream map[string]time.Time // channel → streaming known unavailable until
+
+	owned ownedSet // partitions this replica runs
+	holds holds    // partitions taken over with messages in flight
+	lanes lanes    // bounds Slack calls at once (MARIA_EGRESS_CONCURRENCY)
 }
 
 // New validates the configuration, opens egress' KV buckets and, unless in
@@ -96,7 +100,8 @@ func New(ctx context.Context, b *bus.Bus, o Options) (*Egress, error) {
 		return nil, err
 	}
 	e := &Egress{b: b, cfg: cfg, api: api, idem: idem, st: st, hooks: o.Hooks, log: log, spec: spec,
-		gate: newGate(2*spec.AckWait + cfg.IdempotencyStale), noStream: map[string]time.Time{}}
+		gate: newGate(2*spec.AckWait + cfg.IdempotencyStale), noStream: map[string]time.Time{},
+		lanes: make(lanes, cfg.Concurrency)}
 	if cfg.VerifyAuth && !cfg.DryRun {
 		if err := e.verifyAuth(ctx); err != nil {
 			return nil, err
@@ -130,23 +135,6 @@ func (e *Egress) verifyAuth(ctx context.Context) error {
 	e.log.Warn().Err(err).Msg("cannot verify the Slack token now; continuing")
 	return nil
 }
-
-// Processor is egress' consumer: Key = team/channel/thread, and pinned:
-// the per-thread order gate lives in process memory, so only one replica
-// may deliver at a time; the others are hot standbys that take over when
-// it stops pulling.
-func (e *Egress) Processor() bus.Processor {
-	p := bus.FromSpec(e.spec, e.handle)
-	p.Concurrency = e.cfg.Concurrency
-	p.Key = OrderKey
-	p.Pinned = true
-	p.PinnedTTL = e.spec.PinnedTTL // a dead active replica's pin moves in seconds
-	p.Log = &e.log
-	return p
-}
-
-// Run consumes until ctx ends.
-func (e *Egress) Run(ctx context.Context) error { return bus.Run(ctx, e.b, e.Processor()) }
 
 // OrderKey is the unit of ordering: commands with equal keys are executed
 // in the order they were published. It is the conversation's thread (the
@@ -187,12 +175,21 @@ func (e *inFlightError) Error() string { return "delivery in flight elsewhere; c
 // ack / nak-with-delay / dead letter.
 func (e *Egress) handle(ctx context.Context, m *bus.Msg) error {
 	env := m.Env
-	key := orderKey(env)
+	key := e.laneKey(m)
+	if d := e.held(partitionOf(m.Subject, e.cfg.Partitions), m.Sequence, m.Delivery); d > 0 {
+		e.gate.retry(key, m.Sequence, d, false)
+		metricCommands.WithLabelValues(env.Type, "gated").Inc()
+		return bus.RetryAfter(errWaiting, d)
+	}
 	if d, ok := e.gate.admit(key, env.Channel, m.Sequence); !ok {
 		metricCommands.WithLabelValues(env.Type, "gated").Inc()
 		return bus.RetryAfter(errWaiting, d)
 	}
+	if err := e.lanes.acquire(ctx); err != nil {
+		return err // stopping: redelivered
+	}
 	err := e.execute(ctx, m)
+	e.lanes.release()
 	if err == nil {
 		e.gate.done(key, m.Sequence)
 		return nil

@@ -127,3 +127,14 @@ func (g *gate) done(key string, seq uint64) {
 		}
 	}
 }
+
+// forget drops the lanes drop selects (their partition moved elsewhere).
+func (g *gate) forget(drop func(lane string) bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k := range g.lanes {
+		if drop(k) {
+			delete(g.lanes, k)
+		}
+	}
+}

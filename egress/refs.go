@@ -54,6 +54,8 @@ func (r *refRecord) applied(id string) bool {
 type store struct {
 	refs    kv.Store[refRecord]
 	markers kv.Store[marker]
+	// bucket also holds the partition group's membership heartbeats.
+	bucket jetstream.KeyValue
 }
 
 func openStore(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (*store, error) {
@@ -64,7 +66,7 @@ func openStore(ctx context.Context, js jetstream.JetStream, ttl time.Duration, r
 	if err != nil {
 		return nil, fmt.Errorf("egress ref bucket: %w", err)
 	}
-	return &store{refs: kv.Typed[refRecord](b), markers: kv.Typed[marker](b)}, nil
+	return &store{refs: kv.Typed[refRecord](b), markers: kv.Typed[marker](b), bucket: b}, nil
 }
 
 // refKey scopes a ref to its conversation turn: two turns may both say "r1".

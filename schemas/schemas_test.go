@@ -17,6 +17,7 @@ func TestSubjectBuildersRoundTrip(t *testing.T) {
 		{"in", InSubject(KindMention, "T1", "C1"), Subject{Stage: "in", Kind: "mention", Team: "T1", Channel: "C1"}},
 		{"in empty channel", InSubject(KindCommand, "T1", ""), Subject{Stage: "in", Kind: "command", Team: "T1", Channel: "_"}},
 		{"out", OutSubject("T1", "D9"), Subject{Stage: "out", Team: "T1", Channel: "D9"}},
+		{"out as stored, with its slot", OutSubject("T1", "D9") + ".17", Subject{Stage: "out", Team: "T1", Channel: "D9"}},
 		{"erp command keeps model dots", ERPCommandSubject("sale.order.line"), Subject{Stage: "erp.command", Model: "sale.order.line"}},
 		{"erp result", ERPResultSubject("crm.lead"), Subject{Stage: "erp.result", Model: "crm.lead"}},
 		{"stored", StoredFileSubject("T1", "C1"), Subject{Stage: "stored.file", Team: "T1", Channel: "C1"}},

@@ -27,6 +27,16 @@ type StreamSpec struct {
 	// Duplicates is the Nats-Msg-Id dedup window: it must outlast Slack's
 	// retry schedule (≈ at once, +1 min, +5 min).
 	Duplicates time.Duration `json:"duplicates"`
+	// Transform, when set, rewrites the subject of what the stream stores
+	// (a JetStream stream subject transform; publishers are unaffected).
+	Transform *SubjectTransform `json:"subject_transform,omitempty"`
+}
+
+// SubjectTransform maps subjects matching Src to Dest, in NATS subject
+// mapping syntax ({{wildcard(n)}}, {{partition(n,…)}}).
+type SubjectTransform struct {
+	Src  string `json:"src"`
+	Dest string `json:"dest"`
 }
 
 const (
@@ -39,7 +49,7 @@ var Streams = []StreamSpec{
 	{Name: StreamIn, Description: "Slack events normalized by ingress", Subjects: []string{SubjectInAll},
 		MaxAge: 7 * day, MaxBytes: 10 * gib, MaxMsgSize: 1 << 20, Duplicates: 10 * time.Minute},
 	{Name: StreamOut, Description: "commands for egress (post, update, stream, status, react, upload)", Subjects: []string{SubjectOutAll},
-		MaxAge: 7 * day, MaxBytes: 10 * gib, MaxMsgSize: 8 << 20, Duplicates: 10 * time.Minute},
+		MaxAge: 7 * day, MaxBytes: 10 * gib, MaxMsgSize: 8 << 20, Duplicates: 10 * time.Minute, Transform: OutSlotTransform()},
 	{Name: StreamERP, Description: "confirmed ERP writes and their results", Subjects: []string{SubjectERPCommandAll, SubjectERPResultAll},
 		MaxAge: 7 * day, MaxBytes: 2 * gib, MaxMsgSize: 1 << 20, Duplicates: 10 * time.Minute},
 	{Name: StreamStored, Description: "files stored in object storage", Subjects: []string{SubjectStoredAll},

@@ -71,6 +71,23 @@ func OutSubject(team, channel string) string {
 	return fmt.Sprintf("maria.out.%s.%s", Token(team), Token(channel))
 }
 
+// OutSlots is the number of slots MARIA_OUT stores commands in: the stream
+// appends a slot token, a hash of (team, channel), to every command's
+// subject (maria.out.<team>.<channel>.<slot>), so a channel's commands —
+// hence each of its threads — always share one slot, and egress replicas
+// can split the slots between them (see OutSlotFilter). Fixed: changing it
+// moves channels between slots.
+const OutSlots = 64
+
+// OutSlotTransform is MARIA_OUT's subject transform that adds the slot.
+func OutSlotTransform() *SubjectTransform {
+	return &SubjectTransform{Src: "maria.out.*.*",
+		Dest: fmt.Sprintf("maria.out.{{wildcard(1)}}.{{wildcard(2)}}.{{partition(%d,1,2)}}", OutSlots)}
+}
+
+// OutSlotFilter matches the commands stored in one slot of MARIA_OUT.
+func OutSlotFilter(slot int) string { return fmt.Sprintf("maria.out.*.*.%d", slot) }
+
 // ERPCommandSubject carries a confirmed write; the Odoo model keeps its dots,
 // so "sale.order" becomes maria.erp.command.sale.order and
 // maria.erp.command.sale.> selects every sale model.
@@ -135,7 +152,8 @@ func ParseSubject(s string) (Subject, error) {
 		}
 		return Subject{Stage: "in", Kind: t[2], Team: t[3], Channel: t[4]}, nil
 	case "out":
-		if len(t) != 4 {
+		// As published (4 tokens) or as MARIA_OUT stores it, with its slot.
+		if len(t) != 4 && len(t) != 5 {
 			return bad()
 		}
 		return Subject{Stage: "out", Team: t[2], Channel: t[3]}, nil

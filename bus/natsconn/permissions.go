@@ -38,8 +38,10 @@ func Permissions(user string) (*server.Permissions, bool) {
 			"maria.dlq.MARIA_IN.ingress-ratelimit", "maria.dlq.MARIA_IN.ingress-invalid"),
 			inbox), true
 	case "egress":
-		return perms(pub(consumer(schemas.StreamOut, "egress"),
-			"$JS.API.CONSUMER.UNPIN.MARIA_OUT.egress",
+		// its partition consumers on MARIA_OUT (egress-<i>-of-<n>, and
+		// "egress" before partitions): MARIA_OUT has no other consumer
+		return perms(pub(consumer(schemas.StreamOut, "*"),
+			"$JS.API.CONSUMER.UNPIN.MARIA_OUT.*",
 			"$JS.API.STREAM.MSG.GET.MARIA_OUT", "maria.delivered.>", "maria.dlq.>",
 			bucket("KV", "maria_egress"), bucket("KV", "maria_egress_refs")),
 			inbox, maxDeliveries), true

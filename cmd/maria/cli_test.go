@@ -160,6 +160,8 @@ func TestOperatorCommandsAgainstNothing(t *testing.T) {
 		{"streams"}, {"streams", "--declare"}, {"tail"}, {"trace", "Ev-1"},
 		{"dlq", "list"}, {"dlq", "ls", "--json"}, {"dlq", "show", "1"}, {"dlq", "redrive", "--all", "--yes"}, {"dlq", "purge", "1", "--yes"},
 		{"replay", "--stream", "MARIA_IN", "--from-seq", "1", "--dry-run"},
+		{"streams", "--all"}, {"tail", "maria.erp.query"}, {"trace", "Ev-1", "--json"},
+		{"replay", "--stream", "MARIA_IN", "--from-seq", "1", "--yes"}, {"replay", "--stream", "MARIA_IN", "--since", "1h", "--simulate", "--yes"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code, out, errOut := run(t, args...)

@@ -12,7 +12,10 @@ import (
 const replayLong = `Replays a window of a stream.
 TIME is RFC3339 (2026-11-23T10:00:00Z) or a duration ago (15m, 2h, 3d).
 --to sandbox (default) replays into an isolated embedded server where the services run with every
-side effect disabled, then prints what they produced next to what the original run produced.
+side effect disabled, then prints what they produced next to what the original run produced, the
+sandbox's dead letters and a one-line verdict; it exits 1 unless every service ran and the outputs
+match. Against a demo, the sandbox runs with the demo's configuration (its simulators); --simulate
+runs it on OpenAI and Odoo simulators of its own.
 --to original re-drives the messages into the live pipeline with new message ids and a Maria-Replay header.`
 
 func newReplayCmd(c *cli) *cobra.Command {
@@ -59,6 +62,7 @@ func bindReplayFlags(cmd *cobra.Command, r *ops.ReplayRequest) {
 	fl.BoolVar(&r.Progress, "progress", false, "show the progress bar even when stderr is not a terminal")
 	fl.BoolVar(&r.Verbose, "verbose", false, "sandbox: print the sandbox services' logs on stderr")
 	fl.BoolVar(&r.JSON, "json", false, "print JSON")
+	fl.BoolVar(&r.Simulate, "simulate", false, "sandbox: run on OpenAI and Odoo simulators instead of the model and Odoo of the environment")
 	_ = cmd.RegisterFlagCompletionFunc("stream", completeStreams)
 	_ = cmd.RegisterFlagCompletionFunc("to", cobra.FixedCompletions([]string{"sandbox", "original"}, cobra.ShellCompDirectiveNoFileComp))
 }

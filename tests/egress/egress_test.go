@@ -36,13 +36,29 @@ type rig struct {
 
 func newRig(t *testing.T, tune func(*egress.Options)) *rig {
 	t.Helper()
+	r := newBareRig(t)
+	r.startReplica(r.b, tune)
+	return r
+}
+
+// newBareRig is the simulator and the server, with no egress replica yet.
+func newBareRig(t *testing.T) *rig {
+	t.Helper()
 	sim := slacksim.New(token)
 	t.Cleanup(sim.Close)
 	b := bustest.New(t)
-	r := &rig{t: t, b: b, sim: sim,
+	return &rig{t: t, b: b, sim: sim,
 		delivered: bustest.Subscribe(t, b, schemas.SubjectDeliveredAll),
-		dlq:       bustest.Subscribe(t, b, schemas.DLQSubject(schemas.StreamOut, egress.Name))}
-	cfg := egress.DefaultConfig(token, sim.URL())
+		// every partition's consumer dead-letters on its own subject
+		dlq: bustest.Subscribe(t, b, "maria.dlq."+schemas.StreamOut+".>")}
+}
+
+// startReplica runs one egress replica on b until the test ends (or until
+// the returned stop is called: a graceful stop).
+func (r *rig) startReplica(b *bus.Bus, tune func(*egress.Options)) (*egress.Egress, func() error) {
+	t := r.t
+	t.Helper()
+	cfg := egress.DefaultConfig(token, r.sim.URL())
 	cfg.CallTimeout = time.Second
 	cfg.IdempotencyStale = 1500 * time.Millisecond
 	cfg.StreamFlush = 200 * time.Millisecond
@@ -60,13 +76,18 @@ func newRig(t *testing.T, tune func(*egress.Options)) *rig {
 	}
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx) }()
+	var once sync.Once
+	var runErr error
+	stop := func() error {
+		once.Do(func() { cancel(); runErr = <-done })
+		return runErr
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil && b.Conn().IsConnected() {
 			t.Errorf("egress run: %v", err)
 		}
 	})
-	return r
+	return e, stop
 }
 
 // publish sends a command for egress; thread is the envelope's thread.

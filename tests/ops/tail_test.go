@@ -42,8 +42,8 @@ func TestTailDecodesEveryKindWithoutEscaping(t *testing.T) {
 		if _, err := b.Conn().RequestMsg(req, 5*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		return strings.Contains(read(), schemas.TypeERPReply)
-	}, "tail shows the query's reply")
+		return strings.Contains(read(), "who is Acme?") && strings.Contains(read(), schemas.TypeERPReply)
+	}, "tail shows the message, and the query with its reply")
 	dl := nats.NewMsg(schemas.DLQSubject(schemas.StreamIn, "ai"))
 	dl.Data = []byte("not json at all")
 	dl.Header.Set(schemas.HeaderDLQReason, "cannot parse")

@@ -161,6 +161,7 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 		vars[k] = v
 	}
 	e.Vars = vars
+	e.publishConfig()
 	e.SettleTimeout = o.SettleTimeout
 	if e.SettleTimeout <= 0 {
 		e.SettleTimeout = 30 * time.Second

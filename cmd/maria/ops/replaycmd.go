@@ -26,6 +26,10 @@ type ReplayRequest struct {
 	Verbose         bool // sandbox services' logs on Console.Err
 	JSON            bool
 	Timeout, Quiet  time.Duration
+	// Simulate: the sandbox runs on its own OpenAI and Odoo simulators.
+	Simulate bool
+	// Environ is the operator's environment (nil: the process's).
+	Environ map[string]string
 }
 
 // ReplayPlan is a checked ReplayRequest.
@@ -122,7 +126,11 @@ func replaySandbox(ctx context.Context, live *bus.Bus, p ReplayPlan, sel []Selec
 	if p.Verbose {
 		logOut = c.Err
 	}
-	so := SandboxReplayOptions{Sandbox: SandboxOptions{Environ: Environ(), LogOutput: logOut}, Replay: ro, Quiet: p.Quiet, Timeout: p.Timeout}
+	environ, err := sandboxEnviron(live, p, c)
+	if err != nil {
+		return err
+	}
+	so := SandboxReplayOptions{Sandbox: SandboxOptions{Environ: environ, LogOutput: logOut, Simulate: p.Simulate}, Replay: ro, Quiet: p.Quiet, Timeout: p.Timeout}
 	for _, s := range strings.Split(p.Services, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			so.Sandbox.Services = append(so.Sandbox.Services, s)
@@ -135,7 +143,34 @@ func replaySandbox(ctx context.Context, live *bus.Bus, p ReplayPlan, sel []Selec
 		}
 		return err
 	}
-	return c.Emit(p.JSON, rep, func(w io.Writer) { PrintSandboxReport(w, rep, c.Width, c.Color) })
+	if err := c.Emit(p.JSON, rep, func(w io.Writer) { PrintSandboxReport(w, rep, c.Width, c.Color) }); err != nil {
+		return err
+	}
+	return rep.Verdict()
+}
+
+// sandboxEnviron is the configuration the sandbox's services start from:
+// the operator's environment, with, against a demo (its data dir holds
+// DemoConfigFile), the demo's own service configuration on top, so ai and
+// erp run as they ran there (--simulate then swaps only the simulators).
+func sandboxEnviron(live *bus.Bus, p ReplayPlan, c Console) (map[string]string, error) {
+	environ := p.Environ
+	if environ == nil {
+		environ = Environ()
+	}
+	vars, from, err := ReadDemoConfig(live.Config().DataDir, CredsDataDir(environ["NATS_CREDS"]))
+	if err != nil || vars == nil {
+		return environ, err
+	}
+	merged := make(map[string]string, len(environ)+len(vars))
+	for k, v := range environ {
+		merged[k] = v
+	}
+	for k, v := range vars {
+		merged[k] = v
+	}
+	fmt.Fprintf(c.Err, "replaying against a demo: its services' configuration from %s\n", from)
+	return merged, nil
 }
 
 // stopped reports a replay that ended early: the exact command that resumes

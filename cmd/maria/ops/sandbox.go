@@ -44,6 +44,7 @@ type Sandbox struct {
 
 	cancel context.CancelFunc
 	run    *app.Running
+	sims   *sandboxSims
 }
 
 // SandboxOptions tune StartSandbox.
@@ -57,6 +58,9 @@ type SandboxOptions struct {
 	Services []string
 	// LogOutput receives the sandbox services' logs (default discarded).
 	LogOutput io.Writer
+	// Simulate runs the sandbox on its own OpenAI and Odoo simulators
+	// instead of the model and Odoo Environ names.
+	Simulate bool
 }
 
 // SandboxEnv is the sandbox services' configuration: the operator's
@@ -117,6 +121,16 @@ func StartSandbox(ctx context.Context, o SandboxOptions) (sb *Sandbox, err error
 	}
 	if sb.Slack, err = StartSlackSink(); err != nil {
 		return sb, err
+	}
+	if o.Simulate {
+		environ := make(map[string]string, len(o.Environ))
+		for k, v := range o.Environ {
+			environ[k] = v
+		}
+		if sb.sims, err = startSims(environ); err != nil {
+			return sb, err
+		}
+		o.Environ = environ
 	}
 	odooURL := ""
 	if up := o.Environ["ODOO_URL"]; up != "" {
@@ -202,6 +216,7 @@ func (sb *Sandbox) Close() {
 	if sb.Odoo != nil {
 		sb.Odoo.Close()
 	}
+	sb.sims.Close()
 	if sb.Dir != "" {
 		_ = os.RemoveAll(sb.Dir)
 	}
@@ -290,12 +305,18 @@ func (sb *Sandbox) WaitQuiet(ctx context.Context, quiet, timeout time.Duration) 
 	}
 }
 
-// sandboxActivity sums the streams' last sequences and names a busy consumer.
+// sandboxActivity sums the streams' last sequences and names a busy
+// consumer. The KV_ and OBJ_ streams do not count: services keep state
+// there on their own schedule (heartbeats, claims), so they never stop
+// "growing" and would keep the sandbox from ever settling.
 func sandboxActivity(ctx context.Context, js jetstream.JetStream) (uint64, string, error) {
 	var total uint64
 	busy := ""
 	names := js.StreamNames(ctx)
 	for name := range names.Name() {
+		if IsInternalStream(name) {
+			continue
+		}
 		st, err := js.Stream(ctx, name)
 		if err != nil {
 			return 0, "", fmt.Errorf("sandbox stream %s: %w", name, err)
@@ -380,8 +401,10 @@ type SandboxReport struct {
 	QuietError   string            `json:"quiet_error,omitempty"`
 	SlackBlocked map[string]int    `json:"slack_calls_blocked,omitempty"`
 	OdooRefused  []string          `json:"odoo_calls_refused,omitempty"`
-	Diffs        []CorrelationDiff `json:"correlations"`
-	Differences  int               `json:"differences"`
+	// DeadLetters are the sandbox's: what its services gave up on.
+	DeadLetters []DeadLetterRow   `json:"dead_letters,omitempty"`
+	Diffs       []CorrelationDiff `json:"correlations"`
+	Differences int               `json:"differences"`
 }
 
 // SandboxReplayOptions tune SandboxReplay.
@@ -432,6 +455,9 @@ func SandboxReplay(ctx context.Context, live *bus.Bus, stream string, sel []Sele
 	}
 	if err := rep.compare(ctx, live, sb, sel); err != nil {
 		return rep, err
+	}
+	if rep.DeadLetters, err = ListDLQ(ctx, sb.Bus.JetStream(), "", "", time.Time{}); err != nil {
+		return rep, fmt.Errorf("sandbox dead letters: %w", err)
 	}
 	rep.SlackBlocked = sb.Slack.Calls()
 	if sb.Odoo != nil {
@@ -503,6 +529,12 @@ func PrintSandboxReport(w io.Writer, rep *SandboxReport, width int, color bool) 
 	fmt.Fprintln(w)
 	PrintSideBySide(w, rep.Diffs, width, color)
 	fmt.Fprintf(w, "%d correlation(s), %d difference(s)\n", len(rep.Diffs), rep.Differences)
+	if len(rep.DeadLetters) > 0 {
+		fmt.Fprintf(w, "\n%s\n", p.Paint(cRed, fmt.Sprintf("%d dead letter(s) in the sandbox:", len(rep.DeadLetters))))
+		PrintDLQ(w, rep.DeadLetters)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, rep.Summary(color))
 }
 
 // Environ returns the process environment as a map.
