@@ -39,7 +39,8 @@ func TestChaos(t *testing.T) {
 		t.Skip("the full chaos suite runs with `make chaos` (CHAOS=1)")
 	}
 	bin := build(t)
-	l := load{convs: envInt(t, "CHAOS_CONVERSATIONS", 100), window: 20 * time.Second, settle: 150 * time.Second}
+	l := load{convs: envInt(t, "CHAOS_CONVERSATIONS", 100), window: 20 * time.Second, settle: 150 * time.Second,
+		timeline: os.Getenv("CHAOS_LOGS") != ""}
 	only, err := regexp.Compile(os.Getenv("CHAOS_ONLY")) // e.g. CHAOS_ONLY='kill -9 egress'
 	if err != nil {
 		t.Fatalf("CHAOS_ONLY: %v", err)
@@ -54,6 +55,9 @@ func TestChaos(t *testing.T) {
 		r := run(ctx, bin, scenarioDir(t), sc, l)
 		cancel()
 		t.Log(r)
+		if r.timeline != "" {
+			t.Log(r.timeline)
+		}
 		rows = append(rows, r)
 	}
 	t.Log("\n" + tableHeader + func() string {

@@ -28,7 +28,11 @@ type conv struct {
 	threadTS string
 	sent     time.Time
 	accepted bool // ingress answered 2xx (after Slack-like retries)
-	err      error
+	// acceptedAt is when ingress answered 2xx; eventID is Slack's
+	// event_id, the correlation id of everything Maria does for it.
+	acceptedAt time.Time
+	eventID    string
+	err        error
 }
 
 func newConv(i int) *conv {
@@ -47,7 +51,8 @@ func (c *conv) send(ctx context.Context, slack *slacksim.Sim, events *slackevent
 	c.threadTS = slack.AddUserMessage(c.channel, c.user, text, "")
 	c.sent = time.Now()
 	w.add(c)
-	body, _ := events.Callback(slackevents.AppMentionEvent(slacksim.TeamID, c.channel, c.user, text, c.threadTS, ""))
+	body, eventID := events.Callback(slackevents.AppMentionEvent(slacksim.TeamID, c.channel, c.user, text, c.threadTS, ""))
+	c.eventID = eventID
 	for attempt := 0; ; attempt++ {
 		var opts []slackevents.Option
 		if attempt > 0 {
@@ -55,7 +60,7 @@ func (c *conv) send(ctx context.Context, slack *slacksim.Sim, events *slackevent
 		}
 		status, _, err := events.PostEvent(ctx, body, opts...)
 		if err == nil && status == http.StatusOK {
-			c.accepted, c.err = true, nil
+			c.accepted, c.acceptedAt, c.err = true, time.Now(), nil
 			return
 		}
 		if err == nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/mariahq/maria/tests/sim/slackevents"
 	"github.com/mariahq/maria/tests/sim/slacksim"
@@ -23,6 +25,141 @@ type env struct {
 	events   *slackevents.Client
 	op       *nats.Conn
 	js       jetstream.JetStream
+	// faults records when each fault happened (timelines).
+	faults faultLog
+
+	mu       sync.Mutex
+	observed []string // facts measured during the faults, for the report
+}
+
+// observe records a fact measured during a fault.
+func (e *env) observe(fact string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.observed = append(e.observed, fact)
+}
+
+// group is one raft group of the cluster: a stream (consumer empty) or a
+// stream's consumer.
+type group struct{ stream, consumer string }
+
+func (g group) String() string {
+	if g.consumer == "" {
+		return g.stream
+	}
+	return g.stream + "/" + g.consumer
+}
+
+// ledBy lists the raft groups of Maria's streams, buckets and consumers
+// that node leads.
+func (e *env) ledBy(ctx context.Context, node string) ([]group, error) {
+	var out []group
+	streams := e.js.ListStreams(ctx)
+	for info := range streams.Info() {
+		if info.Cluster != nil && info.Cluster.Leader == node {
+			out = append(out, group{stream: info.Config.Name})
+		}
+		st, err := e.js.Stream(ctx, info.Config.Name)
+		if err != nil {
+			return nil, err
+		}
+		cons := st.ListConsumers(ctx)
+		for c := range cons.Info() {
+			if c.Cluster != nil && c.Cluster.Leader == node {
+				out = append(out, group{stream: info.Config.Name, consumer: c.Name})
+			}
+		}
+		if err := cons.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, streams.Err()
+}
+
+// leader is g's current leader ("" while it has none or cannot say).
+func (e *env) leader(ctx context.Context, g group) string {
+	ictx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	st, err := e.js.Stream(ictx, g.stream)
+	if err != nil {
+		return ""
+	}
+	var cl *jetstream.ClusterInfo
+	if g.consumer == "" {
+		info, err := st.Info(ictx)
+		if err != nil {
+			return ""
+		}
+		cl = info.Cluster
+	} else {
+		c, err := st.Consumer(ictx, g.consumer)
+		if err != nil {
+			return ""
+		}
+		info, err := c.Info(ictx)
+		if err != nil {
+			return ""
+		}
+		cl = info.Cluster
+	}
+	if cl == nil {
+		return ""
+	}
+	return cl.Leader
+}
+
+// waitReelected waits until every group has a leader other than old and
+// returns how long after since each got it.
+func (e *env) waitReelected(ctx context.Context, groups []group, old string, since time.Time, limit time.Duration) (map[group]time.Duration, error) {
+	took := map[group]time.Duration{}
+	for len(took) < len(groups) {
+		for _, g := range groups {
+			if _, ok := took[g]; ok {
+				continue
+			}
+			if l := e.leader(ctx, g); l != "" && l != old && e.nats.node(l) != nil {
+				took[g] = time.Since(since)
+			}
+		}
+		if time.Since(since) > limit {
+			return took, fmt.Errorf("%d of %d raft groups still without a leader after %s", len(groups)-len(took), len(groups), limit)
+		}
+		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+			return took, err
+		}
+	}
+	return took, nil
+}
+
+// waitLeader waits until stream has a leader among the suite's nodes and
+// returns its name.
+func (e *env) waitLeader(ctx context.Context, stream string, limit time.Duration) (string, error) {
+	deadline := time.Now().Add(limit)
+	var last string
+	for {
+		ictx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		st, err := e.js.Stream(ictx, stream)
+		if err == nil {
+			var info *jetstream.StreamInfo
+			if info, err = st.Info(ictx); err == nil && info.Cluster != nil {
+				if l := info.Cluster.Leader; l != "" && e.nats.node(l) != nil {
+					cancel()
+					return l, nil
+				}
+				last = fmt.Sprintf("leader %q", info.Cluster.Leader)
+			}
+		}
+		cancel()
+		if err != nil {
+			last = err.Error()
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("%s has no leader after %s (%s)", stream, limit, last)
+		}
+		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+			return "", err
+		}
+	}
 }
 
 // envOptions shape an environment.

@@ -28,6 +28,9 @@ func (r row) String() string {
 	for _, n := range r.notes {
 		s += "\n  note: " + n
 	}
+	for _, o := range r.observed {
+		s += "\n  measured: " + o
+	}
 	return s
 }
 
@@ -93,6 +96,15 @@ func writeResults(path string, rows []row, l load, total time.Duration) error {
 	}
 	if len(notes) > 0 {
 		b.WriteString("\nNotes (questions ingress refused; faults that could not be applied as planned):\n\n" + strings.Join(notes, "\n") + "\n")
+	}
+	var observed []string
+	for _, r := range rows {
+		for _, o := range r.observed {
+			observed = append(observed, fmt.Sprintf("- %s: %s", r.scenario, o))
+		}
+	}
+	if len(observed) > 0 {
+		b.WriteString("\nMeasured during the faults (the servers' part of a stall):\n\n" + strings.Join(observed, "\n") + "\n")
 	}
 	findings := findingsMark + "\n\n(none written yet)\n"
 	if old, err := os.ReadFile(path); err == nil {

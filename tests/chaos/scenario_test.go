@@ -33,6 +33,9 @@ type load struct {
 	convs  int
 	window time.Duration // conversations are spread over it
 	settle time.Duration // longest wait after the last question
+	// timeline writes each conversation's timeline into the scenario's
+	// directory (CHAOS_LOGS) and the slowest ones into the row's notes.
+	timeline bool
 }
 
 // row is a scenario's result.
@@ -43,6 +46,8 @@ type row struct {
 	p50, p99                                                time.Duration
 	elapsed                                                 time.Duration
 	notes                                                   []string
+	timeline                                                string   // the slowest conversations' timelines (load.timeline)
+	observed                                                []string // facts measured during the faults (env.observe)
 }
 
 // meetsGoal is issue 16's promise: nothing lost, nothing twice, no stream
@@ -80,6 +85,7 @@ func run(ctx context.Context, bin binaries, dir string, sc scenario, l load) row
 	start := time.Now()
 	windowEnd := start.Add(l.window)
 	var faults sync.WaitGroup
+	flog := &e.faults
 	for _, ev := range sc.events {
 		faults.Go(func() {
 			next := start.Add(time.Duration(ev.at * float64(l.window)))
@@ -87,7 +93,10 @@ func run(ctx context.Context, bin binaries, dir string, sc scenario, l load) row
 				if sleepCtx(ctx, time.Until(next)) != nil {
 					return
 				}
-				if err := ev.do(ctx, e); err != nil {
+				began := time.Now()
+				err := ev.do(ctx, e)
+				flog.add(ev.what, began, time.Now())
+				if err != nil {
 					note(fmt.Sprintf("%s: %v", ev.what, err))
 					return
 				}
@@ -103,6 +112,14 @@ func run(ctx context.Context, bin binaries, dir string, sc scenario, l load) row
 	waitSettled(ctx, e, w, time.Now().Add(l.settle))
 	stopWatch()
 	r.fill(e, w, convs)
+	e.mu.Lock()
+	r.observed = append(r.observed, e.observed...)
+	e.mu.Unlock()
+	if l.timeline {
+		if r.timeline, err = writeTimeline(ctx, e, dir, start, convs, w, flog); err != nil {
+			note("timeline: " + err.Error())
+		}
+	}
 	if n, err := e.deadLetters(ctx); err != nil {
 		note("dead letters: " + err.Error())
 	} else {
