@@ -122,6 +122,17 @@ func (e *Errors) Error() string {
 	return b.String()
 }
 
+// Summary is every problem on one line ("; " between them), for a
+// report that has one line per service (the replay sandbox's skipped
+// services).
+func (e *Errors) Summary() string {
+	var all []string
+	for _, g := range e.Groups {
+		all = append(all, g.Problems...)
+	}
+	return strings.Join(all, "; ")
+}
+
 // AsErrors returns the *Errors inside err, if any.
 func AsErrors(err error) (*Errors, bool) {
 	var e *Errors

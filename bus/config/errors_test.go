@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/mariahq/maria/bus/config"
@@ -51,8 +52,12 @@ func TestErrorsGroupedPerServiceEachOnce(t *testing.T) {
 			got := ""
 			if err := env.Err(); err != nil {
 				got = err.Error()
-				if _, ok := config.AsErrors(fmt.Errorf("start: %w", err)); !ok {
-					t.Error("Err is not a *config.Errors")
+				ce, ok := config.AsErrors(fmt.Errorf("start: %w", err))
+				if !ok {
+					t.Fatal("Err is not a *config.Errors")
+				}
+				if s := ce.Summary(); strings.Contains(s, "\n") || strings.Count(s, "; ")+1 != ce.Count() {
+					t.Errorf("summary is not one line of %d problems: %q", ce.Count(), s)
 				}
 			}
 			if got != tt.want {

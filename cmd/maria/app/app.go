@@ -277,6 +277,9 @@ func Probe(ctx context.Context, names []string, env map[string]string, dataDir f
 		if err == nil {
 			err = r.Wait()
 		}
+		if ce, ok := config.AsErrors(err); ok {
+			err = errors.New(ce.Summary()) // one service: one line of reasons
+		}
 		if err != nil {
 			skipped[n] = err
 			continue

@@ -143,3 +143,19 @@ func TestStartReportsEveryConfigurationErrorBeforeAnyCall(t *testing.T) {
 		})
 	}
 }
+
+// Probe says in one line why a service cannot start (the replay sandbox
+// prints one line per skipped service).
+func TestProbeSkipsWithOneLineReason(t *testing.T) {
+	env := map[string]string{"MARIA_NATS_LISTEN": "-", "MARIA_HTTP_ADDR": "127.0.0.1:0", "ODOO_PASSWORD": "p"}
+	ok, skipped := Probe(context.Background(), []string{"erp"}, env, t.TempDir, io.Discard)
+	reason := skipped["erp"]
+	if len(ok) != 0 || reason == nil {
+		t.Fatalf("erp without ODOO_URL started: ok=%v skipped=%v", ok, skipped)
+	}
+	want := "ODOO_URL is required (the erp service reads and writes Odoo there, e.g. https://mycompany.odoo.com; `maria demo` points it at the Odoo simulator); " +
+		"ODOO_DB is required (the Odoo database name, needed by XML-RPC); ODOO_USERNAME is required (the login of Maria's Odoo user, needed by XML-RPC)"
+	if reason.Error() != want {
+		t.Fatalf("reason\n%s\nwant\n%s", reason, want)
+	}
+}
