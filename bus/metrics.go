@@ -58,16 +58,35 @@ var (
 //
 // Other subjects keep their first two tokens.
 func subjectStage(s string) string {
-	t := strings.SplitN(s, ".", 4)
-	if len(t) < 3 || t[0] != "maria" {
-		if len(t) >= 2 {
-			return t[0] + "." + t[1]
-		}
+	// Slices of s, not strings.SplitN: this runs for every message
+	// handled and published, and must not allocate.
+	first := strings.IndexByte(s, '.')
+	if first < 0 {
 		return s
 	}
-	switch t[1] {
-	case "out", "delivered":
-		return t[0] + "." + t[1]
+	second := indexByteFrom(s, '.', first+1)
+	if second < 0 {
+		return s // two tokens: the whole subject
 	}
-	return t[0] + "." + t[1] + "." + t[2]
+	third := indexByteFrom(s, '.', second+1)
+	end := third
+	if end < 0 {
+		end = len(s)
+	}
+	if s[:first] != "maria" {
+		return s[:second]
+	}
+	switch s[first+1 : second] {
+	case "out", "delivered":
+		return s[:second]
+	}
+	return s[:end]
+}
+
+// indexByteFrom is the index of c in s at or after from, or -1.
+func indexByteFrom(s string, c byte, from int) int {
+	if i := strings.IndexByte(s[from:], c); i >= 0 {
+		return from + i
+	}
+	return -1
 }

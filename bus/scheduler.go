@@ -44,6 +44,10 @@ type delivery struct {
 	m    *Msg
 	key  string
 	beat time.Time // when it arrived or last got an InProgress
+	// own is the one-message queue of an unkeyed delivery, kept inside it
+	// so that scheduling a message allocates nothing more.
+	own  keyQueue
+	ownq [1]*delivery
 }
 
 func newScheduler(keyed bool, capacity int) *scheduler {
@@ -71,7 +75,9 @@ func (s *scheduler) add(d *delivery) {
 	defer s.mu.Unlock()
 	s.held[d] = struct{}{}
 	if !s.keyed {
-		s.runnable = append(s.runnable, &keyQueue{msgs: []*delivery{d}})
+		d.ownq[0] = d
+		d.own.msgs = d.ownq[:]
+		s.runnable = append(s.runnable, &d.own)
 		s.ready.Signal()
 		return
 	}

@@ -17,9 +17,21 @@ func TestSubjectStageIsLowCardinality(t *testing.T) {
 		"maria.audit.confirm":          "maria.audit.confirm",
 		"$JS.API.STREAM.INFO.MARIA_IN": "$JS.API",
 		"other":                        "other",
+		"maria.out":                    "maria.out",
+		"two.tokens":                   "two.tokens",
+		"not.maria.at.all":             "not.maria",
+		"maria.audit":                  "maria.audit",
 	} {
 		if got := subjectStage(in); got != want {
 			t.Errorf("subjectStage(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// subjectStage runs for every message handled and published: it slices
+// the subject instead of allocating.
+func TestSubjectStageDoesNotAllocate(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _ = subjectStage("maria.in.mention.T1.C1") }); n != 0 {
+		t.Errorf("%v allocations per call", n)
 	}
 }

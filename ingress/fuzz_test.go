@@ -13,7 +13,8 @@ import (
 // FuzzNormalize feeds arbitrary bytes to every entry of the normalizer (the
 // Events API body, the interaction payload, a slash command form): it must
 // never panic, must fail only with ErrMalformed, and whatever it accepts
-// must be valid envelopes on well-formed maria.in subjects.
+// must be valid envelopes on well-formed maria.in subjects. The Events
+// API's fast path for messages must agree with its general way.
 func FuzzNormalize(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
 	for _, file := range files {
@@ -53,6 +54,7 @@ func FuzzNormalize(f *testing.F) {
 		}
 		res, err := n.Event(body)
 		check("event", res, err)
+		messageEventAgrees(t, n, "event", body)
 		res, err = n.Interaction(body)
 		check("interaction", res, err)
 		if form, err := url.ParseQuery(string(body)); err == nil {

@@ -65,8 +65,17 @@ func CommandFromForm(f url.Values) slack.SlashCommand {
 const rateLimitedReply = "You are sending requests faster than Maria accepts them. Please wait a minute and try again."
 
 func (in *Ingress) handler(endpoint, contentType string, parse func([]byte) (*Result, error)) http.Handler {
+	seconds := metricSeconds.WithLabelValues(endpoint)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if telemetry.Tracer() == nil {
+			// Tracing off: no span, and no copy of the request for a
+			// context that would not change.
+			outcome := in.serve(w, r, endpoint, contentType, parse)
+			metricRequests.WithLabelValues(endpoint, outcome).Inc()
+			seconds.Observe(time.Since(start).Seconds())
+			return
+		}
 		// The root of the turn's trace: what serve publishes is its child.
 		// Slack sends no trace context; nothing from the request (headers,
 		// body) goes into the attributes but the endpoint and event type.
@@ -77,7 +86,7 @@ func (in *Ingress) handler(endpoint, contentType string, parse func([]byte) (*Re
 		sw := &statusWriter{ResponseWriter: w}
 		outcome := in.serve(sw, r.WithContext(ctx), endpoint, contentType, parse)
 		metricRequests.WithLabelValues(endpoint, outcome).Inc()
-		metricSeconds.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+		seconds.Observe(time.Since(start).Seconds())
 		endServerSpan(span, outcome, attribute.Int("http.response.status_code", sw.code()))
 	})
 }
@@ -152,7 +161,7 @@ func reply(w http.ResponseWriter, status int, msg string) {
 }
 
 func (in *Ingress) serve(w http.ResponseWriter, r *http.Request, endpoint, contentType string, parse func([]byte) (*Result, error)) string {
-	log := in.log.With().Str("endpoint", endpoint).Str("remote", r.RemoteAddr).Logger()
+	log := in.log.Hook(&requestFields{endpoint: endpoint, remote: r.RemoteAddr})
 	body, release, outcome := in.readUnverified(w, r, log)
 	if outcome != "" {
 		return outcome
@@ -174,7 +183,7 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request, endpoint, conte
 		return OutcomeBadSignature
 	}
 	release() // signed by Slack: the gate bounds only unverified bodies
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != contentType {
+	if !hasMediaType(r.Header.Get("Content-Type"), contentType) {
 		reply(w, http.StatusUnsupportedMediaType, "want Content-Type: "+contentType)
 		return OutcomeBadMedia
 	}
@@ -204,4 +213,15 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request, endpoint, conte
 		w.WriteHeader(http.StatusOK)
 	}
 	return outcome
+}
+
+// hasMediaType tells whether a Content-Type header names want. Slack
+// sends exactly "application/json" or the form type, which is checked
+// without parsing; anything else (parameters, other case) is parsed.
+func hasMediaType(header, want string) bool {
+	if header == want {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(header)
+	return err == nil && mt == want
 }

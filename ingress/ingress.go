@@ -124,10 +124,7 @@ var errUnavailable = errors.New("event not stored")
 // deliver rate-limits and publishes r, returning the outcome label. An
 // error means nothing can be acknowledged to Slack: it must redeliver.
 func (in *Ingress) deliver(ctx context.Context, endpoint string, r *Result, retry string) (string, error) {
-	log := in.log.With().Str("endpoint", endpoint).Str("what", r.What).Logger()
-	if retry != "" {
-		log = log.With().Str("slack_retry", retry).Logger()
-	}
+	log := in.log.Hook(&deliveryFields{endpoint: endpoint, what: r.What, retry: retry})
 	if r.Challenge != "" {
 		// The Request URL handshake names no team: it is Slack checking the
 		// URL, and answering it reveals nothing.

@@ -70,3 +70,44 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// childCPU reads a process' CPU time from /proc: this test's own, which
+// must be positive after it burnt some.
+func TestChildCPU(t *testing.T) {
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for time.Now().Before(deadline) {
+	}
+	got, err := childCPU(os.Getpid())
+	if err != nil || got <= 0 {
+		t.Fatalf("childCPU(self) = %v, %v", got, err)
+	}
+}
+
+// The whole-turn trial end to end at a tiny rate: maria and nats-server
+// built and started as processes, a few turns answered, CPU read from
+// /proc. It builds two binaries, so -short skips it.
+func TestWholeTurnsSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds maria and nats-server")
+	}
+	repo, err := findRepo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins, err := buildTurnBinaries(repo, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, err := wholeTurns(ctx, bins, 5, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.answered != r.turns || r.turns != 5 {
+		t.Errorf("%d of %d turns answered, want 5 of 5", r.answered, r.turns)
+	}
+	if r.mariaCPU <= 0 || r.natsCPU <= 0 {
+		t.Errorf("CPU per turn: maria %v, nats-server %v; want both measured", r.mariaCPU, r.natsCPU)
+	}
+}

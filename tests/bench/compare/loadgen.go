@@ -63,7 +63,7 @@ func timedConcurrently(n, workers int, do func(i int) error) (trial, error) {
 	var next atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	for range workers {
 		wg.Go(func() {
 			for {
@@ -85,7 +85,7 @@ func timedConcurrently(n, workers int, do func(i int) error) (trial, error) {
 	if err, _ := failed.Load().(error); err != nil {
 		return trial{}, err
 	}
-	return trial{rate: float64(n) / elapsed.Seconds(), p99: percentile(lat, 99)}, nil
+	return trial{rate: float64(n) / elapsed.Seconds(), p99: percentile(lat, 99), cpu: (processCPU() - cpu0) / time.Duration(n)}, nil
 }
 
 func post(ctx context.Context, client *http.Client, url string, ev signedEvent) error {

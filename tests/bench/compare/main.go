@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
+	"time"
 )
 
 func main() {
@@ -25,10 +27,26 @@ func main() {
 	flag.IntVar(&c.hopMessages, "hop-messages", 50_000, "messages drained per processor-hop trial")
 	flag.StringVar(&c.repo, "repo", "", "repository root (default: found above the working directory)")
 	flag.StringVar(&c.results, "results", os.Getenv("BENCH_RESULTS"), "RESULTS.md to write the table into (default $BENCH_RESULTS; empty: stdout only)")
+	flag.Float64Var(&c.turnRate, "turn-rate", 100, "turns per second offered in each whole-turn trial (0: none)")
+	flag.DurationVar(&c.turnFor, "turn-for", 10*time.Second, "how long each whole-turn trial offers turns")
+	flag.StringVar(&c.only, "only", "", "run only the variants whose name contains this")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench-compare:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, c, os.Stdout, os.Stderr); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench-compare:", err)
 		os.Exit(1)
 	}

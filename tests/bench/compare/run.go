@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,6 +19,11 @@ type runConfig struct {
 	hopMessages   int
 	repo          string
 	results       string
+	only          string // run only the variants whose name contains it (profiling)
+	// turnRate turns per second are offered for turnFor in each whole-turn
+	// trial; 0 skips them.
+	turnRate float64
+	turnFor  time.Duration
 }
 
 // variant is one side of a comparison.
@@ -48,6 +54,20 @@ func run(ctx context.Context, c runConfig, out, progress io.Writer) error {
 		{group: "hop", name: "raw nats.go Consume", run: func(ctx context.Context) (trial, error) { return hopRaw(ctx, c.hopMessages) }},
 		{group: "hop", name: "Watermill + watermill-nats v2", run: func(ctx context.Context) (trial, error) { return hopWatermill(ctx, c.hopMessages) }},
 	}
+	var bins turnBinaries
+	var turns []turnResult
+	runTurns := c.turnRate > 0 && strings.Contains("whole turn", c.only)
+	if runTurns {
+		dir, err := os.MkdirTemp("", "bench-compare-bin-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		fmt.Fprintln(progress, "building maria and nats-server for the whole-turn trials")
+		if bins, err = buildTurnBinaries(c.repo, dir); err != nil {
+			return err
+		}
+	}
 	started := time.Now()
 	for rep := range c.reps {
 		// Rotate the order within each group so no variant always runs
@@ -55,7 +75,7 @@ func run(ctx context.Context, c runConfig, out, progress io.Writer) error {
 		for _, group := range [][]*variant{vs[:3], vs[3:]} {
 			for i := range group {
 				v := group[(i+rep)%len(group)]
-				if v.skip != nil {
+				if v.skip != nil || !strings.Contains(v.name, c.only) {
 					continue
 				}
 				t, err := v.run(ctx)
@@ -63,11 +83,20 @@ func run(ctx context.Context, c runConfig, out, progress io.Writer) error {
 					return fmt.Errorf("%s, repetition %d: %w", v.name, rep+1, err)
 				}
 				v.trials = append(v.trials, t)
-				fmt.Fprintf(progress, "rep %d  %-34s %10.0f/s  p99 %v\n", rep+1, v.name, t.rate, t.p99.Round(10*time.Microsecond))
+				fmt.Fprintf(progress, "rep %d  %-34s %10.0f/s  p99 %-9v  CPU %v/event\n", rep+1, v.name, t.rate, t.p99.Round(10*time.Microsecond), t.cpu.Round(time.Microsecond/10))
 			}
 		}
+		if runTurns {
+			t, err := wholeTurns(ctx, bins, c.turnRate, c.turnFor)
+			if err != nil {
+				return fmt.Errorf("whole turns, repetition %d: %w", rep+1, err)
+			}
+			turns = append(turns, t)
+			fmt.Fprintf(progress, "rep %d  whole turns: %d/%d answered, %.1f/s at %.1f/s offered, p99 %v, CPU per turn: maria %v, nats-server %v\n",
+				rep+1, t.answered, t.turns, t.completed, t.offered, t.p99.Round(time.Millisecond), t.mariaCPU.Round(10*time.Microsecond), t.natsCPU.Round(10*time.Microsecond))
+		}
 	}
-	table := render(c, vs, time.Since(started))
+	table := render(c, vs, time.Since(started)) + renderTurns(c, turns)
 	if _, err := io.WriteString(out, table); err != nil {
 		return err
 	}
@@ -87,13 +116,13 @@ func render(c runConfig, vs []*variant, took time.Duration) string {
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, c.reps, took.Round(time.Second))
 	fmt.Fprintf(&b, "Ingress: %d signed `app_mention` callbacks per trial over %d connections; hop: %d stored messages drained by %d workers.\n\n",
 		c.ingressEvents, ingressConns, c.hopMessages, hopWorkers)
-	b.WriteString("| comparison | variant | median | spread | p99 | Maria ÷ variant |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| comparison | variant | median | spread | p99 | CPU per event | Maria ÷ variant |\n|---|---|---|---|---|---|---|\n")
 	for _, group := range [][]*variant{vs[:3], vs[3:]} {
 		maria := summarize(group[0].trials)
 		for _, v := range group {
 			label := map[string]string{"ingress": "ingress, events/s", "hop": "processor hop, msg/s"}[v.group]
 			if v.skip != nil {
-				fmt.Fprintf(&b, "| %s | %s | not run: %v | | | |\n", label, v.name, v.skip)
+				fmt.Fprintf(&b, "| %s | %s | not run: %v | | | | |\n", label, v.name, v.skip)
 				continue
 			}
 			s := summarize(v.trials)
@@ -101,13 +130,38 @@ func render(c runConfig, vs []*variant, took time.Duration) string {
 			if s.p99 > 0 {
 				p99 = fmt.Sprintf("%.1f ms", float64(s.p99)/float64(time.Millisecond))
 			}
-			if v != group[0] && s.rate > 0 {
+			if v != group[0] && s.rate > 0 && maria.rate > 0 {
 				ratio = fmt.Sprintf("%.2f×", maria.rate/s.rate)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", label, v.name, thousands(s.rate), s.spread(), p99, ratio)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.1f µs | %s |\n", label, v.name, thousands(s.rate), s.spread(), p99,
+				float64(s.cpu)/float64(time.Microsecond), ratio)
 		}
 	}
-	b.WriteString("\nTODO(issue 17): CPU per whole turn (`maria run` with simulators answering at once; Maria and nats-server CPU per turn from /proc, turns/s and p99 at 100 turns/s offered) and sandbox replay events/s are not measured by this program yet.\n")
+	b.WriteString("\nCPU per event is this process' user + system time over the events measured: the receiver, the in-process nats-server and the load generator together (for Bolt-js, the load generator's plus node's); it is steadier than a rate on a shared machine.\n")
+	return b.String()
+}
+
+// renderTurns is the whole-turn table (medians of the repetitions).
+func renderTurns(c runConfig, ts []turnResult) string {
+	var b strings.Builder
+	if len(ts) > 0 {
+		med := func(f func(turnResult) float64) float64 {
+			v := make([]float64, len(ts))
+			for i, t := range ts {
+				v[i] = f(t)
+			}
+			slices.Sort(v)
+			return median(v)
+		}
+		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+		fmt.Fprintf(&b, "\nWhole turns: `maria run` (every default service, one process) against a nats-server process, simulators answering at once; %.0f turns/s offered for %s, each a new conversation with one ERP read; CPU per answered turn from /proc (utime + stime).\n\n", c.turnRate, c.turnFor)
+		b.WriteString("| offered | completed | p99 turn latency | answered | Maria CPU per turn | nats-server CPU per turn |\n|---|---|---|---|---|---|\n")
+		fmt.Fprintf(&b, "| %.1f turns/s | %.1f turns/s | %.0f ms | %.0f of %d | %.2f ms | %.2f ms |\n",
+			med(func(t turnResult) float64 { return t.offered }), med(func(t turnResult) float64 { return t.completed }),
+			med(func(t turnResult) float64 { return ms(t.p99) }), med(func(t turnResult) float64 { return float64(t.answered) }), ts[0].turns,
+			med(func(t turnResult) float64 { return ms(t.mariaCPU) }), med(func(t turnResult) float64 { return ms(t.natsCPU) }))
+	}
+	b.WriteString("\nTODO(issue 17): sandbox replay events/s is not measured by this program yet.\n")
 	return b.String()
 }
 

@@ -10,12 +10,15 @@ import (
 type trial struct {
 	rate float64       // events or messages per second
 	p99  time.Duration // 0 when the variant has no per-request latency
+	// cpu is the process' CPU time per event while measuring (for an
+	// out-of-process receiver such as Bolt-js, only the generator's).
+	cpu time.Duration
 }
 
 // summary is the median and spread of a variant's trials.
 type summary struct {
 	rate, lo, hi float64
-	p99          time.Duration
+	p99, cpu     time.Duration
 	n            int
 }
 
@@ -25,12 +28,14 @@ func summarize(ts []trial) summary {
 	}
 	rates := make([]float64, len(ts))
 	p99s := make([]time.Duration, len(ts))
+	cpus := make([]time.Duration, len(ts))
 	for i, t := range ts {
-		rates[i], p99s[i] = t.rate, t.p99
+		rates[i], p99s[i], cpus[i] = t.rate, t.p99, t.cpu
 	}
 	slices.Sort(rates)
 	slices.Sort(p99s)
-	return summary{rate: median(rates), lo: rates[0], hi: rates[len(rates)-1], p99: median(p99s), n: len(ts)}
+	slices.Sort(cpus)
+	return summary{rate: median(rates), lo: rates[0], hi: rates[len(rates)-1], p99: median(p99s), cpu: median(cpus), n: len(ts)}
 }
 
 func median[T float64 | time.Duration](sorted []T) T {

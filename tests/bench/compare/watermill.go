@@ -47,8 +47,18 @@ func hopWatermill(ctx context.Context, n int) (trial, error) {
 	var done atomic.Int64
 	finished := make(chan struct{})
 	router.AddHandler("hop", schemas.SubjectInAll, sub, hopOutSubject, pub, func(m *message.Message) ([]*message.Message, error) {
-		child := message.NewMessage("child-"+m.UUID, m.Payload)
-		child.Metadata.Set(schemas.HeaderType, schemas.TypeOutStreamAppend)
+		msg, err := hopChild(m.Context(), m.Payload)
+		if err != nil {
+			return nil, err
+		}
+		// Maria's headers become metadata (written back as headers); the
+		// uuid is the child's id, sent as Nats-Msg-Id (TrackMsgId).
+		child := message.NewMessage(msg.Header.Get(schemas.HeaderMsgID), msg.Data)
+		for k := range msg.Header {
+			if k != schemas.HeaderMsgID {
+				child.Metadata.Set(k, msg.Header.Get(k))
+			}
+		}
 		// The router acks m after the child is published; counted here,
 		// the last few acks may still be on their way, as in the other variants.
 		if done.Add(1) == int64(n) {
@@ -58,9 +68,9 @@ func hopWatermill(ctx context.Context, n int) (trial, error) {
 	})
 	rctx, cancel := context.WithCancel(ctx)
 	stopped := make(chan struct{})
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	go func() { _ = router.Run(rctx); close(stopped) }()
-	t, err := e.awaitHop(ctx, start, &done, n, finished)
+	t, err := e.awaitHop(ctx, start, cpu0, &done, n, finished)
 	cancel()
 	<-stopped
 	_ = pub.Close()
