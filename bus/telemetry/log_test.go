@@ -53,3 +53,19 @@ func TestIsTerminal(t *testing.T) {
 		t.Fatal("ConsoleFormat does not follow the format")
 	}
 }
+
+func TestDuplicateKeys(t *testing.T) {
+	for line, want := range map[string]string{
+		`{"a":1,"b":{"a":2}}`:               "",
+		`{"component":"x","component":"y"}`: "component",
+		`{"a":[1,{"a":1}],"a":null}`:        "a",
+	} {
+		got, err := DuplicateKeys(line)
+		if err != nil || strings.Join(got, ",") != want {
+			t.Errorf("%s: got %v %v, want %q", line, got, err, want)
+		}
+	}
+	if _, err := DuplicateKeys("INF hello"); err == nil {
+		t.Error("a console line is not JSON")
+	}
+}

@@ -4,54 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/telemetry"
 )
-
-// duplicateKeys returns the keys a JSON object line holds more than once
-// (encoding/json keeps the last silently; log collectors disagree).
-func duplicateKeys(line string) ([]string, error) {
-	dec := json.NewDecoder(strings.NewReader(line))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("not a JSON object: %q", line)
-	}
-	seen := map[string]bool{}
-	var dups []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, _ := tok.(string)
-		if seen[key] {
-			dups = append(dups, key)
-		}
-		seen[key] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return nil, err
-		}
-	}
-	return dups, nil
-}
-
-func TestDuplicateKeys(t *testing.T) {
-	for line, want := range map[string]string{
-		`{"a":1,"b":{"a":2}}`:               "",
-		`{"component":"x","component":"y"}`: "component",
-		`{"a":[1,{"a":1}],"a":null}`:        "a",
-	} {
-		got, err := duplicateKeys(line)
-		if err != nil || strings.Join(got, ",") != want {
-			t.Errorf("%s: got %v %v, want %q", line, got, err, want)
-		}
-	}
-}
 
 // Every JSON log line of a process running several services names each
 // key once ("component" was written twice by egress).
@@ -93,7 +53,7 @@ func TestLogLinesHaveNoDuplicateKeys(t *testing.T) {
 	}
 	components := map[string]bool{}
 	for _, l := range got {
-		dups, err := duplicateKeys(l)
+		dups, err := telemetry.DuplicateKeys(l)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/tests/sim/odoosim"
 	"github.com/mariahq/maria/tests/sim/openaisim"
 )
@@ -44,17 +45,18 @@ func logSink() io.Writer {
 func TestRunScriptThenChat(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var out syncBuffer
+	var out, logs syncBuffer
 	err := Run(ctx, RunOptions{
 		Environ: map[string]string{"MARIA_DATA_DIR": t.TempDir(), "MARIA_NATS_LISTEN": "127.0.0.1:0", "MARIA_HTTP_ADDR": "127.0.0.1:0"},
 		Out:     &out, In: strings.NewReader("What is the status of S00043?\n/trace\n/quit\n"),
-		Script: true, Chat: true, LogOutput: logSink(),
+		Script: true, Chat: true, LogOutput: io.MultiWriter(&logs, logSink()),
 	})
 	text := out.String()
 	t.Log("\n" + text)
 	if err != nil {
 		t.Fatalf("demo failed: %v", err)
 	}
+	checkLogLines(t, logs.String())
 	for _, want := range []string{
 		"✓ 1. A question about an order → the AI reads the ERP",
 		"✓ 2. A follow-up in the thread → Maria remembers the conversation",
@@ -80,6 +82,25 @@ func TestRunScriptThenChat(t *testing.T) {
 	}
 	if strings.Contains(text, "xoxb-") || strings.Contains(text, "sk-demo-") {
 		t.Error("the output shows a secret")
+	}
+}
+
+// checkLogLines: the services' log (a file: JSON) names each key once on
+// every line.
+func checkLogLines(t *testing.T, logs string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(logs), "\n")
+	if len(lines) < 10 {
+		t.Fatalf("only %d log lines: the check would check nothing", len(lines))
+	}
+	for _, l := range lines {
+		dups, err := telemetry.DuplicateKeys(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dups) > 0 {
+			t.Errorf("duplicate keys %v in %s", dups, l)
+		}
 	}
 }
 
