@@ -99,6 +99,8 @@ type turnResult struct {
 	notes []string
 	// compact asks to save memory trimmed harder (after a context-length error).
 	compact bool
+	// tokens is what the turn's model calls cost so far.
+	tokens int
 }
 
 // runTurn answers: the streamed part of the answer is published as it
@@ -121,14 +123,16 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecor
 		rec.Final = []finalCommand{c}
 		return rec, err
 	}
-	setStatus := func(key, status string) error {
-		if q.threadTS == "" {
-			return nil
-		}
-		_, err := m.Publish(ctx, out, key, schemas.TypeOutStatus, schemas.OutStatus{ThreadTS: q.threadTS, Status: status})
-		return err
-	}
-	if err := setStatus("status-thinking", "is thinking…"); err != nil {
+	status := &statusLine{ctx: ctx, delay: p.cfg.StatusDelay, log: m.Log,
+		publish: func(ctx context.Context, key, status string) error {
+			if q.threadTS == "" {
+				return nil // slash commands have no thread to show a status in
+			}
+			_, err := m.Publish(ctx, out, key, schemas.TypeOutStatus, schemas.OutStatus{ThreadTS: q.threadTS, Status: status})
+			return err
+		}}
+	defer status.stop()
+	if err := status.set("status-thinking", "is thinking…"); err != nil {
 		return nil, err
 	}
 
@@ -150,12 +154,15 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecor
 	// once was the delivery scope: kept so ids stay what they were).
 	st := &streamer{san: newSanitizer(p.links, q.user), m: m, subject: out, ref: "ai-" + schemas.StableID(m.Env.ID, "")[:20],
 		threadTS: q.threadTS, user: q.user, team: q.team, prefix: q.prefix,
-		flushChars: p.cfg.StreamFlushChars, flushEvery: p.cfg.StreamFlushInterval, now: p.now}
-	pt := p.patienceFor(m, setStatus)
+		flushChars: p.cfg.StreamFlushChars, flushEvery: p.cfg.StreamFlushInterval, now: p.now,
+		onStart: status.cancel, redelivered: m.Delivery > 1}
+	pt := p.patienceFor(m, status.setNow)
 	tools := newToolRunner(p.erp, p.proposer(m, q), q.user)
 	tools.access, tools.hosts, tools.patience = access, p.links, pt
 
-	res, err := p.converse(ctx, m, q, mem, st, tools, access, setStatus)
+	res := &turnResult{}
+	defer p.chargeBudgets(ctx, m, q, res)
+	err := p.converse(ctx, m, q, mem, st, tools, access, status.set, res)
 	var le *LLMError
 	if err != nil && !errors.As(err, &le) {
 		return nil, err // the bus or KV failed: retry the whole turn later
@@ -174,7 +181,7 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecor
 		if err := st.Write(ctx, sep+apologyText(le)); err != nil {
 			return nil, err
 		}
-		return p.ending(rec, st, q, nil)
+		return p.ending(rec, st, q, status, m.Delivery > 1, nil)
 	}
 
 	if strings.TrimSpace(st.Text()) == "" {
@@ -185,7 +192,7 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecor
 	if err := st.Write(ctx, refusalNotice(access, tools.Refusals())); err != nil {
 		return nil, err
 	}
-	rec, err = p.ending(rec, st, q, linkBlocks(tools.Links()))
+	rec, err = p.ending(rec, st, q, status, m.Delivery > 1, linkBlocks(tools.Links()))
 	if err != nil || memKey == "" {
 		return rec, err
 	}
@@ -201,7 +208,7 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecor
 	if res.compact {
 		budget = p.cfg.MemoryTokens / 2
 	}
-	if err := p.mem.Append(ctx, memKey, budget, entries...); err != nil {
+	if err := p.mem.AppendLoaded(ctx, memKey, mem, budget, entries...); err != nil {
 		// Losing this turn's memory is better than answering twice.
 		m.Log.Warn().Err(err).Msg("ai: save thread memory")
 	}
@@ -209,14 +216,16 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecor
 }
 
 // ending puts the answer's final commands in rec: the end of the text (with
-// blocks), then the thread status cleared.
-func (p *Processor) ending(rec *turnRecord, st *streamer, q turn, blocks []any) (*turnRecord, error) {
+// blocks), then the thread status cleared — if one was shown (by this
+// attempt, or perhaps by an earlier one: redelivered).
+func (p *Processor) ending(rec *turnRecord, st *streamer, q turn, status *statusLine, redelivered bool, blocks []any) (*turnRecord, error) {
+	shown := status.stop()
 	final, err := st.Final(blocks)
 	if err != nil {
 		return nil, err
 	}
 	rec.Final = final
-	if q.threadTS != "" {
+	if q.threadTS != "" && (shown || redelivered) {
 		c, err := newFinal("status-clear", schemas.TypeOutStatus, schemas.OutStatus{ThreadTS: q.threadTS})
 		if err != nil {
 			return nil, err
@@ -228,8 +237,7 @@ func (p *Processor) ending(rec *turnRecord, st *streamer, q turn, blocks []any) 
 
 // converse runs the model ↔ tools loop, streaming text as it comes.
 func (p *Processor) converse(ctx context.Context, m *bus.Msg, q turn, mem *Thread, st *streamer, tools *toolRunner,
-	access erpAccess, setStatus func(key, status string) error) (*turnResult, error) {
-	res := &turnResult{}
+	access erpAccess, setStatus func(key, status string) error, res *turnResult) error {
 	msgs := buildMessages(p.now(), q.user, mem, q.text, accessNote(access))
 	defs := toolsFor(access)
 	contextRetried := false
@@ -262,21 +270,21 @@ func (p *Processor) converse(ctx context.Context, m *bus.Msg, q turn, mem *Threa
 				continue
 			}
 			if le == nil {
-				return nil, err // the bus failed: retry the turn
+				return err // the bus failed: retry the turn
 			}
-			return nil, le
+			return le
 		}
-		p.countUsage(ctx, m, q, msgs, comp)
+		p.countUsage(res, msgs, comp)
 		if len(comp.ToolCalls) == 0 || last {
-			return res, nil
+			return nil
 		}
 		msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: comp.Content, ToolCalls: comp.ToolCalls})
 		if err := setStatus(fmt.Sprintf("status-tools-%d", round), toolStatus(comp.ToolCalls)); err != nil {
-			return nil, err
+			return err
 		}
 		outcomes, err := runTools(ctx, tools, comp.ToolCalls)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for i, call := range comp.ToolCalls {
 			msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleTool, ToolCallID: call.ID,
@@ -284,7 +292,7 @@ func (p *Processor) converse(ctx context.Context, m *bus.Msg, q turn, mem *Threa
 			res.notes = append(res.notes, outcomes[i].Note)
 		}
 		if err := setStatus(fmt.Sprintf("status-thinking-%d", round), "is thinking…"); err != nil {
-			return nil, err
+			return err
 		}
 	}
 }
@@ -333,9 +341,10 @@ func toolStatus(calls []openai.ToolCall) string {
 	return "is looking up " + what + "…"
 }
 
-// countUsage records tokens in metrics and budgets. Servers that do not
-// report usage are charged an estimate.
-func (p *Processor) countUsage(ctx context.Context, m *bus.Msg, q turn, msgs []openai.ChatCompletionMessage, c *Completion) {
+// countUsage records tokens in metrics and adds them to the turn's charge
+// (see chargeBudgets). Servers that do not report usage are charged an
+// estimate.
+func (p *Processor) countUsage(res *turnResult, msgs []openai.ChatCompletionMessage, c *Completion) {
 	prompt, completion := c.Usage.PromptTokens, c.Usage.CompletionTokens
 	if prompt == 0 && completion == 0 {
 		for _, msg := range msgs {
@@ -348,7 +357,15 @@ func (p *Processor) countUsage(ctx context.Context, m *bus.Msg, q turn, msgs []o
 	}
 	metricTokens.WithLabelValues(p.cfg.Model, "prompt").Add(float64(prompt))
 	metricTokens.WithLabelValues(p.cfg.Model, "completion").Add(float64(completion))
-	if err := p.budgets.Add(ctx, q.team, q.user, prompt+completion); err != nil {
+	res.tokens += prompt + completion
+}
+
+// chargeBudgets counts a turn's tokens against the budgets once, at its
+// end whatever the outcome: one write per budget per turn, not per model
+// round (budgets are checked only when a turn starts, so nothing reads
+// them in between).
+func (p *Processor) chargeBudgets(ctx context.Context, m *bus.Msg, q turn, res *turnResult) {
+	if err := p.budgets.Add(context.WithoutCancel(ctx), q.team, q.user, res.tokens); err != nil {
 		m.Log.Warn().Err(err).Msg("ai: count tokens against budgets")
 	}
 }

@@ -56,6 +56,9 @@ type Config struct {
 	// StreamFlushChars and StreamFlushInterval batch streamed text.
 	StreamFlushChars    int
 	StreamFlushInterval time.Duration
+	// StatusDelay is how long a thread status must stay current before it
+	// is published (0: at once): quick turns then publish none.
+	StatusDelay time.Duration
 	// Concurrency is how many threads one replica answers at once.
 	Concurrency int
 	// ProposalTTL is how long a proposal can be confirmed.
@@ -87,6 +90,7 @@ func LoadConfig(env *config.Env) Config {
 		MaxAnswerTokens:     env.Int("MARIA_AI_MAX_ANSWER_TOKENS", 1500, 0, 1_000_000),
 		StreamFlushChars:    env.Int("MARIA_AI_STREAM_FLUSH_CHARS", 200, 1, 1<<20),
 		StreamFlushInterval: env.Duration("MARIA_AI_STREAM_FLUSH_INTERVAL", 300*time.Millisecond),
+		StatusDelay:         statusDelay(env),
 		Concurrency:         env.Int("MARIA_AI_CONCURRENCY", 8, 1, 256),
 		ProposalTTL:         env.Duration("MARIA_AI_PROPOSAL_TTL", 7*24*time.Hour),
 	}
@@ -173,4 +177,13 @@ func loadLinkHosts(env *config.Env) []string {
 		}
 	}
 	return hosts
+}
+
+// statusDelay is MARIA_AI_STATUS_DELAY: a positive duration, or 0 to
+// publish every thread status at once.
+func statusDelay(env *config.Env) time.Duration {
+	if env.String("MARIA_AI_STATUS_DELAY", "") == "0" {
+		return 0
+	}
+	return env.Duration("MARIA_AI_STATUS_DELAY", 300*time.Millisecond)
 }

@@ -195,11 +195,13 @@ func (h *harness) outputs(typ string) []*schemas.Envelope {
 	return envs
 }
 
-// streamed returns the concatenated markdown of stream appends.
+// streamed returns the concatenated markdown of a stream: its start (the
+// first batch), appends and stop (the rest).
 func streamedText(t *testing.T, envs []*schemas.Envelope) string {
 	var s string
 	for _, e := range envs {
-		if e.Type == schemas.TypeOutStreamAppend {
+		switch e.Type {
+		case schemas.TypeOutStreamStart, schemas.TypeOutStreamAppend, schemas.TypeOutStreamStop:
 			d, err := schemas.DecodeData[schemas.OutStream](e)
 			if err != nil {
 				t.Fatal(err)

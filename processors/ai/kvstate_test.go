@@ -3,6 +3,7 @@ package ai
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -141,5 +142,59 @@ func TestMemoryCorruptRecordStartsOver(t *testing.T) {
 	}
 	if th, _, err := m.Load(ctx, "T.C.bad"); err != nil || len(th.Entries) != 1 {
 		t.Fatalf("after append: %+v, %v", th, err)
+	}
+}
+
+// AppendLoaded writes on the revision the turn read; when another writer
+// saved the thread in between, nothing of either is lost.
+func TestMemoryAppendLoaded(t *testing.T) {
+	b := bustest.New(t)
+	ctx := context.Background()
+	m, err := OpenMemory(ctx, b.JetStream(), 1, 100000, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		existing bool // the thread is stored before the turn reads it
+		racer    bool // another writer saves after the read
+		want     []string
+	}{
+		{"new thread", false, false, []string{"q"}},
+		{"known thread", true, false, []string{"old", "q"}},
+		{"new thread written meanwhile", false, true, []string{"other", "q"}},
+		{"known thread written meanwhile", true, true, []string{"old", "other", "q"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := "T.C." + strings.ReplaceAll(tc.name, " ", "_")
+			if tc.existing {
+				if err := m.Append(ctx, key, 0, Entry{ID: "old", Role: RoleUser, Text: "old"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			th, _, err := m.Load(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.racer {
+				if err := m.Append(ctx, key, 0, Entry{ID: "other", Role: RoleUser, Text: "other"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := m.AppendLoaded(ctx, key, th, 0, Entry{ID: "q", Role: RoleUser, Text: "q"}); err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := m.Load(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, e := range got.Entries {
+				ids = append(ids, e.ID)
+			}
+			if strings.Join(ids, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("entries %v, want %v", ids, tc.want)
+			}
+		})
 	}
 }

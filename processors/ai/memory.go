@@ -2,6 +2,7 @@ package ai
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -39,6 +40,10 @@ type Thread struct {
 	// Context is the channel the user looked at when opening the assistant pane.
 	Context string    `json:"context,omitempty"`
 	Updated time.Time `json:"updated"`
+
+	// rev is the KV revision Load read (0: none stored): AppendLoaded
+	// writes conditioned on it without reading the thread again.
+	rev uint64
 }
 
 // EstimateTokens approximates a text's token count: about four bytes per
@@ -163,16 +168,49 @@ func (m *Memory) Load(ctx context.Context, key string) (*Thread, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("memory get: %w", err)
 	}
+	e.Value.rev = e.Revision
 	return &e.Value, found, nil
 }
 
 // Append adds entries not already present (by ID), trims to the budget
 // (or to budget when it is positive and smaller), and saves with CAS.
 func (m *Memory) Append(ctx context.Context, key string, budget int, entries ...Entry) error {
+	return m.update(ctx, key, m.appender(budget, entries))
+}
+
+// AppendLoaded is Append onto t, the thread as Load returned it: a turn
+// has just read its thread, so the write is conditioned on that read (one
+// KV round trip, not a read and a write); when another writer got there
+// first it is an Append.
+func (m *Memory) AppendLoaded(ctx context.Context, key string, t *Thread, budget int, entries ...Entry) error {
+	change := m.appender(budget, entries)
+	next := *t
+	next.Entries = append([]Entry(nil), t.Entries...)
+	if !change(&next) {
+		return nil
+	}
+	next.Updated = time.Now().UTC()
+	var err error
+	if t.rev == 0 {
+		_, err = m.threads.Create(ctx, key, next)
+	} else {
+		_, err = m.threads.Put(ctx, key, next, t.rev)
+	}
+	if errors.Is(err, kv.ErrConflict) {
+		return m.Append(ctx, key, budget, entries...)
+	}
+	if err != nil {
+		return fmt.Errorf("memory save: %w", err)
+	}
+	return nil
+}
+
+// appender is the change of Append.
+func (m *Memory) appender(budget int, entries []Entry) func(*Thread) bool {
 	if budget <= 0 || budget > m.budget {
 		budget = m.budget
 	}
-	return m.update(ctx, key, func(t *Thread) bool {
+	return func(t *Thread) bool {
 		have := make(map[string]bool, len(t.Entries))
 		for _, e := range t.Entries {
 			have[e.ID] = true
@@ -190,7 +228,7 @@ func (m *Memory) Append(ctx context.Context, key string, budget int, entries ...
 			changed = true
 		}
 		return changed
-	})
+	}
 }
 
 // Revise applies an edit (text) or a deletion (deleted) of the user's

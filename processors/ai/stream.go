@@ -12,10 +12,13 @@ import (
 
 // streamer sends an answer to egress as it is generated.
 //
-// In a thread it publishes out.stream.start (Ref), then out.stream.append
-// with batched markdown (every flushChars characters or flushEvery since the
-// last batch, whichever comes first — never per token), then
-// out.stream.stop with optional blocks. Egress maps this onto Slack's chat
+// In a thread it publishes out.stream.start (Ref) carrying the first batch
+// of markdown, then out.stream.append with the next batches (every
+// flushChars characters or flushEvery since the last batch, whichever comes
+// first — never per token; Slack's chat.appendStream is rate limited too),
+// then out.stream.stop carrying the rest of the text and optional blocks.
+// An answer complete before its first batch was due is so two commands
+// (start with the whole text, stop with the blocks), not one per batch. Egress maps this onto Slack's chat
 // streaming, or onto post-then-update where streaming is unavailable.
 // Without a thread (slash commands) it posts the whole answer once with
 // out.post, because Slack streams only into threads.
@@ -40,6 +43,12 @@ type streamer struct {
 	flushChars int
 	flushEvery time.Duration
 	now        func() time.Time
+	// onStart runs before the first command (the thread status it replaces).
+	onStart func()
+	// redelivered: an earlier attempt of the turn may have started the
+	// stream already (under the same ids, so this start would be dropped):
+	// the end of the text then rides on the stop, never on the start.
+	redelivered bool
 
 	buf       strings.Builder
 	all       strings.Builder
@@ -86,36 +95,34 @@ func (s *streamer) release() {
 // Started reports whether anything reached egress.
 func (s *streamer) Started() bool { return s.started }
 
-func (s *streamer) start(ctx context.Context) error {
-	if s.started {
+// flush publishes the buffered text: the stream's start with it the first
+// time, an append afterwards.
+func (s *streamer) flush(ctx context.Context) error {
+	if s.buf.Len() == 0 {
 		return nil
 	}
-	if _, err := s.m.Publish(ctx, s.subject, "stream-start", schemas.TypeOutStreamStart, s.startCommand()); err != nil {
-		return fmt.Errorf("stream start: %w", err)
+	if s.onStart != nil && !s.started {
+		s.onStart()
+	}
+	key, typ := "stream-start", schemas.TypeOutStreamStart
+	cmd := s.startCommand()
+	if s.started {
+		s.appends++
+		key, typ = fmt.Sprintf("append-%d", s.appends), schemas.TypeOutStreamAppend
+		cmd = schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS}
+	}
+	cmd.Markdown = s.buf.String()
+	if _, err := s.m.Publish(ctx, s.subject, key, typ, cmd); err != nil {
+		return fmt.Errorf("stream %s: %w", key, err)
 	}
 	s.started = true
+	s.buf.Reset()
+	s.lastFlush = s.now()
 	return nil
 }
 
 func (s *streamer) startCommand() schemas.OutStream {
 	return schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Recipient: s.user, TeamID: s.team}
-}
-
-func (s *streamer) flush(ctx context.Context) error {
-	if s.buf.Len() == 0 {
-		return nil
-	}
-	if err := s.start(ctx); err != nil {
-		return err
-	}
-	s.appends++
-	cmd := schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Markdown: s.buf.String()}
-	if _, err := s.m.Publish(ctx, s.subject, fmt.Sprintf("append-%d", s.appends), schemas.TypeOutStreamAppend, cmd); err != nil {
-		return fmt.Errorf("stream append: %w", err)
-	}
-	s.buf.Reset()
-	s.lastFlush = s.now()
-	return nil
 }
 
 // Final ends the answer without publishing: it returns the commands that
@@ -138,27 +145,30 @@ func (s *streamer) Final(blocks []any) ([]finalCommand, error) {
 		return []finalCommand{c}, err
 	}
 	var out []finalCommand
-	add := func(key, typ string, d schemas.OutStream) error {
-		c, err := newFinal(key, typ, d)
-		out = append(out, c)
-		return err
-	}
+	stop := schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Blocks: blocks}
 	if !s.started {
-		if err := add("stream-start", schemas.TypeOutStreamStart, s.startCommand()); err != nil {
+		// Nothing streamed yet: the start carries the whole text.
+		start := s.startCommand()
+		if s.redelivered {
+			stop.Markdown = s.buf.String()
+		} else {
+			start.Markdown = s.buf.String()
+		}
+		c, err := newFinal("stream-start", schemas.TypeOutStreamStart, start)
+		if err != nil {
 			return nil, err
 		}
+		out = append(out, c)
 		s.started = true
+	} else {
+		// The rest of the text rides on the stop (chat.stopStream appends
+		// its markdown_text), not on an append of its own.
+		stop.Markdown = s.buf.String()
 	}
-	if s.buf.Len() > 0 {
-		s.appends++
-		last := schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Markdown: s.buf.String()}
-		if err := add(fmt.Sprintf("append-%d", s.appends), schemas.TypeOutStreamAppend, last); err != nil {
-			return nil, err
-		}
-		s.buf.Reset()
-	}
-	if err := add("stream-stop", schemas.TypeOutStreamStop, schemas.OutStream{Ref: s.ref, ThreadTS: s.threadTS, Blocks: blocks}); err != nil {
+	s.buf.Reset()
+	c, err := newFinal("stream-stop", schemas.TypeOutStreamStop, stop)
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return append(out, c), nil
 }

@@ -80,8 +80,9 @@ func assertOneAnswer(t *testing.T, h *harness, want string) {
 	}
 	seen := map[string]bool{}
 	var text strings.Builder
-	for _, e := range h.outputs(schemas.TypeOutStreamAppend) {
-		if !seen[e.ID] {
+	for _, e := range h.outputs("") {
+		stream := e.Type == schemas.TypeOutStreamStart || e.Type == schemas.TypeOutStreamAppend || e.Type == schemas.TypeOutStreamStop
+		if stream && !seen[e.ID] {
 			seen[e.ID] = true
 			d, _ := schemas.DecodeData[schemas.OutStream](e)
 			text.WriteString(d.Markdown)

@@ -92,6 +92,10 @@ func newWorld(t *testing.T, sim *openaisim.Sim, env map[string]string) *world {
 		"OPENAI_MODEL":                "gpt-4o-mini",
 		"MARIA_AI_TIMEOUT":            "5s",
 		"MARIA_AI_STREAM_FLUSH_CHARS": "40",
+		// These tests check which statuses a turn shows: every one, at
+		// once (the delay that hides a quick turn's is tested in
+		// processors/ai and by tests/bench TestTurnMessages).
+		"MARIA_AI_STATUS_DELAY": "0",
 		// The test channel is enabled for ERP reads and writes.
 		"MARIA_ERP_READ_CHANNELS":  "C1,dm",
 		"MARIA_ERP_WRITE_CHANNELS": "C1,dm",
@@ -144,10 +148,14 @@ func (w *world) outputs(typ string) []*schemas.Envelope {
 	return envs
 }
 
-// answer is the text streamed under one ref, in order.
+// answer is the text streamed under one ref, in order: the start carries
+// the first batch, appends the next, the stop the rest.
 func (w *world) answer(ref string) string {
 	var s strings.Builder
-	for _, e := range w.outputs(schemas.TypeOutStreamAppend) {
+	for _, e := range w.outputs("") {
+		if e.Type != schemas.TypeOutStreamStart && e.Type != schemas.TypeOutStreamAppend && e.Type != schemas.TypeOutStreamStop {
+			continue
+		}
 		d, _ := schemas.DecodeData[schemas.OutStream](e)
 		if d.Ref == ref {
 			s.WriteString(d.Markdown)

@@ -64,6 +64,12 @@ func BenchmarkConversationTurn(b *testing.B) {
 	_ = nc.Flush()
 
 	b.ResetTimer()
+	cpu0 := processCPU()
+	defer func() {
+		// Maria and the embedded nats-server together (one process); see
+		// RESULTS.md for the split measured by profile.
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/turn")
+	}()
 	for i := 0; i < b.N; i++ {
 		// A new channel per turn: every turn is a fresh conversation, so
 		// memory does not grow across iterations.

@@ -517,10 +517,13 @@ func TestEgressRestartMidStream(t *testing.T) {
 	}
 	settle(t, e, q, demo.Answered)
 
+	// The start carries the first batch, appends the next, the stop the rest.
 	var want strings.Builder
-	for _, env := range demo.OfType(e.Watch.Turn(q.ID), schemas.TypeOutStreamAppend) {
-		d := ok(schemas.DecodeData[schemas.OutStream](env)).get(t)
-		want.WriteString(d.Markdown)
+	for _, typ := range []string{schemas.TypeOutStreamStart, schemas.TypeOutStreamAppend, schemas.TypeOutStreamStop} {
+		for _, env := range demo.OfType(e.Watch.Turn(q.ID), typ) {
+			d := ok(schemas.DecodeData[schemas.OutStream](env)).get(t)
+			want.WriteString(d.Markdown)
+		}
 	}
 	got := botThread(e, channel, q.ThreadTS)
 	if len(got) != 1 || got[0].Streaming {
@@ -578,7 +581,9 @@ func TestCorrelationIDFromIngressToDelivery(t *testing.T) {
 		turn  *demo.Turn
 		types []string
 	}{
-		{q, []string{schemas.TypeSlackMention, schemas.TypeOutStatus, schemas.TypeOutStreamStart, schemas.TypeOutStreamAppend, schemas.TypeOutStreamStop, schemas.TypeDelivered}},
+		// A quick answer: no thread status (see MARIA_AI_STATUS_DELAY), the
+		// whole text on the stream's start.
+		{q, []string{schemas.TypeSlackMention, schemas.TypeOutStreamStart, schemas.TypeOutStreamStop, schemas.TypeDelivered}},
 		{l, []string{schemas.TypeSlackMessage, schemas.TypeOutPost, schemas.TypeOutStreamStop, schemas.TypeDelivered}},
 		{c, []string{schemas.TypeSlackAction, schemas.TypeERPCommand, schemas.TypeERPResult, schemas.TypeAudit, schemas.TypeOutUpdate, schemas.TypeDelivered}},
 	} {

@@ -102,9 +102,10 @@ func (w *aiPolicy) ask(id, kind, channel, question string) string {
 		for _, env := range w.outputs(ts) {
 			d, _ := schemas.DecodeData[schemas.OutStream](env)
 			switch env.Type {
-			case schemas.TypeOutStreamAppend:
+			case schemas.TypeOutStreamStart, schemas.TypeOutStreamAppend:
 				b.WriteString(d.Markdown)
 			case schemas.TypeOutStreamStop:
+				b.WriteString(d.Markdown)
 				stopped = true
 			}
 		}
