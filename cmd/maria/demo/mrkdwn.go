@@ -58,7 +58,7 @@ func (r Mrkdwn) code(s string) string {
 }
 
 // line renders one line outside code blocks: quote and list markers, then
-// inline code spans (verbatim), and everything else.
+// the inline content.
 func (r Mrkdwn) line(s string) string {
 	prefix := ""
 	switch {
@@ -72,35 +72,31 @@ func (r Mrkdwn) line(s string) string {
 	if strings.HasPrefix(body, "- ") || strings.HasPrefix(body, "* ") {
 		body = "• " + body[2:] // Slack shows a typed "- " list as bullets
 	}
-	var b strings.Builder
-	b.WriteString(prefix + s[:indent])
-	for {
-		before, rest, found := strings.Cut(body, "`")
-		code, after, closed := strings.Cut(rest, "`")
-		if !found || !closed || code == "" {
-			b.WriteString(r.inline(body))
-			break
-		}
-		b.WriteString(r.inline(before))
-		if r.Color {
-			b.WriteString(r.paint(styleCyan, unescape(code)))
-		} else {
-			b.WriteString("`" + unescape(code) + "`")
-		}
-		body = after
-	}
-	return b.String()
+	return prefix + s[:indent] + r.inline(body)
 }
 
-// inline renders control sequences and emphasis in text without code.
-// Each <…> is set aside as a placeholder first, so emphasis around a link
-// (*<url|S00042>*) pairs up, then put back rendered.
+// reCode is an inline code span.
+var reCode = regexp.MustCompile("`([^`\n]+)`")
+
+// inline renders a line's code spans (verbatim), control sequences and
+// emphasis. Code spans and each <…> are set aside as placeholders first,
+// so emphasis around them (*<url|S00042>*, _see `x.json`._) pairs up and
+// nothing inside them is taken for emphasis; then they are put back
+// rendered.
 func (r Mrkdwn) inline(s string) string {
 	var rendered []string
-	s = reAngle.ReplaceAllStringFunc(s, func(m string) string {
-		rendered = append(rendered, r.angle(m[1:len(m)-1]))
+	hold := func(out string) string {
+		rendered = append(rendered, out)
 		return string(rune(placeholder + len(rendered) - 1))
+	}
+	s = reCode.ReplaceAllStringFunc(s, func(m string) string {
+		code := unescape(m[1 : len(m)-1])
+		if r.Color {
+			return hold(r.paint(styleCyan, code))
+		}
+		return hold("`" + code + "`")
 	})
+	s = reAngle.ReplaceAllStringFunc(s, func(m string) string { return hold(r.angle(m[1 : len(m)-1])) })
 	s = unescape(r.emphasis(s))
 	if len(rendered) == 0 {
 		return s

@@ -37,6 +37,9 @@ func TestMrkdwnPlain(t *testing.T) {
 		{"code block", "before\n```\nx := <y>\n*z*\n```\nafter", "before\n    x := <y>\n    *z*\nafter"},
 		{"code block one line", "```SELECT 1```", "    SELECT 1"},
 		{"list", "- one\n• two\n  * three\n1. four", "• one\n• two\n  • three\n1. four"},
+		{"italic around code", "_every value is in the attached `proposal-1.json`. Check it._",
+			"every value is in the attached `proposal-1.json`. Check it."},
+		{"code with link markup", "type `<https://x.test|y>` as is", "type `<https://x.test|y>` as is"},
 		{"quote", "&gt; quoted *text*", "│ quoted text"},
 		{"proposal", "*Proposed change:* create a `crm.lead` record\n• `expected_revenue`: 5000\n• `name`: \"Acme\"",
 			"Proposed change: create a `crm.lead` record\n• `expected_revenue`: 5000\n• `name`: \"Acme\""},
@@ -46,7 +49,7 @@ func TestMrkdwnPlain(t *testing.T) {
 			if got != tt.want {
 				t.Fatalf("Render(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 			}
-			if tt.name != "escaped markup stays text" && tt.name != "code block" && reRawMarkup.MatchString(got) {
+			if tt.name != "escaped markup stays text" && tt.name != "code block" && tt.name != "code with link markup" && reRawMarkup.MatchString(got) {
 				t.Fatalf("raw markup in %q", got)
 			}
 		})
