@@ -24,6 +24,7 @@ func (r Mrkdwn) Render(text string) string {
 	var out []string
 	inCode := false
 	for _, line := range strings.Split(text, "\n") {
+		fenced := false // the line had a fence: an empty rest is no line
 		for {
 			before, after, fence := strings.Cut(line, "```")
 			if !fence {
@@ -35,15 +36,10 @@ func (r Mrkdwn) Render(text string) string {
 			} else if !inCode && strings.TrimSpace(before) != "" {
 				out = append(out, r.line(before))
 			}
-			inCode = !inCode
-			line = after
-			if line == "" {
-				line = "\x00" // nothing after the fence: no line of its own
-				break
-			}
+			inCode, line, fenced = !inCode, after, true
 		}
 		switch {
-		case line == "\x00":
+		case fenced && line == "":
 		case inCode:
 			out = append(out, r.code(line))
 		default:
