@@ -33,9 +33,9 @@ func Chain(h Handler, mws ...Middleware) Handler {
 // unmarked error naks after a delay, Permanent dead-letters.
 func (p *Processor) handler(b *Bus) Handler {
 	rt := []Middleware{
-		tracing(p.Name),
+		tracing(p.source()),
 		logging(),
-		metrics(p.Stream, p.Name),
+		metrics(p.Stream, p.source()),
 		settling(),
 		deadLetters(b, p.Stream, p.Name, p.MaxDeliver),
 		retryBackoff(p.BackOff),

@@ -62,6 +62,10 @@ type Processor struct {
 	// crashed replica's work moves on quickly, which must not cut a
 	// graceful stop's long AI turns short.
 	DrainGrace time.Duration
+	// Source, when set, replaces Name as the source of what the processor
+	// publishes, in its span names and metric labels: the partitions of
+	// one processor (durables "egress-0-of-8", …) are still "egress".
+	Source string
 	// Log, when set, replaces the bus logger.
 	Log *zerolog.Logger
 }
@@ -98,6 +102,14 @@ func (p *Processor) defaults() error {
 		p.PinnedTTL = 30 * time.Second
 	}
 	return nil
+}
+
+// source is what the processor's messages and spans are named after.
+func (p *Processor) source() string {
+	if p.Source != "" {
+		return p.Source
+	}
+	return p.Name
 }
 
 // ConsumerConfig is the durable consumer a processor declares.
@@ -223,7 +235,7 @@ loop:
 			break loop
 		}
 		delivered = true
-		m, err := newMsg(b, p.Name, log, raw)
+		m, err := newMsg(b, p.source(), log, raw)
 		if err != nil {
 			// Not a JetStream delivery: cannot ack, cannot happen with a pull consumer.
 			log.Error().Err(err).Str("subject", raw.Subject()).Msg("message without metadata")

@@ -79,6 +79,7 @@ func (e *Egress) Processors() []bus.Processor {
 	for i := range n {
 		p := bus.FromSpec(e.spec, e.handle)
 		p.Name = partitionName(i, n)
+		p.Source = Name // deliveries and spans say "egress", whatever the partition
 		p.Subjects = partitionFilters(i, n)
 		// Each partition may use all of the replica's lanes; the
 		// replica-wide bound is e.lanes.
