@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -50,13 +51,14 @@ func (g group) String() string {
 	return g.stream + "/" + g.consumer
 }
 
-// ledBy lists the raft groups of Maria's streams, buckets and consumers
-// that node leads.
+// ledBy lists the replicated raft groups of Maria's streams, buckets and
+// durable consumers that node leads: those another node takes over.
+// (Ephemeral consumers — KV watchers — are R1 and die with their node.)
 func (e *env) ledBy(ctx context.Context, node string) ([]group, error) {
 	var out []group
 	streams := e.js.ListStreams(ctx)
 	for info := range streams.Info() {
-		if info.Cluster != nil && info.Cluster.Leader == node {
+		if info.Cluster != nil && info.Cluster.Leader == node && len(info.Cluster.Replicas) > 0 {
 			out = append(out, group{stream: info.Config.Name})
 		}
 		st, err := e.js.Stream(ctx, info.Config.Name)
@@ -65,7 +67,7 @@ func (e *env) ledBy(ctx context.Context, node string) ([]group, error) {
 		}
 		cons := st.ListConsumers(ctx)
 		for c := range cons.Info() {
-			if c.Cluster != nil && c.Cluster.Leader == node {
+			if c.Config.Durable != "" && c.Cluster != nil && c.Cluster.Leader == node && len(c.Cluster.Replicas) > 0 {
 				out = append(out, group{stream: info.Config.Name, consumer: c.Name})
 			}
 		}
@@ -76,53 +78,70 @@ func (e *env) ledBy(ctx context.Context, node string) ([]group, error) {
 	return out, streams.Err()
 }
 
-// leader is g's current leader ("" while it has none or cannot say).
-func (e *env) leader(ctx context.Context, g group) string {
+// leader is g's current leader ("" while it has none or cannot say);
+// gone when g no longer exists.
+func (e *env) leader(ctx context.Context, g group) (leader string, gone bool) {
 	ictx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
+	notFound := func(err error) bool {
+		return errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrConsumerNotFound)
+	}
 	st, err := e.js.Stream(ictx, g.stream)
 	if err != nil {
-		return ""
+		return "", notFound(err)
 	}
 	var cl *jetstream.ClusterInfo
 	if g.consumer == "" {
 		info, err := st.Info(ictx)
 		if err != nil {
-			return ""
+			return "", notFound(err)
 		}
 		cl = info.Cluster
 	} else {
 		c, err := st.Consumer(ictx, g.consumer)
 		if err != nil {
-			return ""
+			return "", notFound(err)
 		}
 		info, err := c.Info(ictx)
 		if err != nil {
-			return ""
+			return "", notFound(err)
 		}
 		cl = info.Cluster
 	}
 	if cl == nil {
-		return ""
+		return "", false
 	}
-	return cl.Leader
+	return cl.Leader, false
 }
 
-// waitReelected waits until every group has a leader other than old and
-// returns how long after since each got it.
-func (e *env) waitReelected(ctx context.Context, groups []group, old string, since time.Time, limit time.Duration) (map[group]time.Duration, error) {
+// waitReelected waits until every group has a leader again — another
+// node, or old once it was restarted (restarted reports when) — and returns
+// how long after since each got it. Groups deleted meanwhile are dropped.
+func (e *env) waitReelected(ctx context.Context, groups []group, old string, restarted func() bool, since time.Time, limit time.Duration) (map[group]time.Duration, error) {
 	took := map[group]time.Duration{}
-	for len(took) < len(groups) {
+	left := len(groups)
+	gone := map[group]bool{}
+	for len(took)+len(gone) < left {
 		for _, g := range groups {
-			if _, ok := took[g]; ok {
+			if _, ok := took[g]; ok || gone[g] {
 				continue
 			}
-			if l := e.leader(ctx, g); l != "" && l != old && e.nats.node(l) != nil {
+			l, deleted := e.leader(ctx, g)
+			switch {
+			case deleted:
+				gone[g] = true
+			case l != "" && e.nats.node(l) != nil && (l != old || restarted()):
 				took[g] = time.Since(since)
 			}
 		}
 		if time.Since(since) > limit {
-			return took, fmt.Errorf("%d of %d raft groups still without a leader after %s", len(groups)-len(took), len(groups), limit)
+			var missing []string
+			for _, g := range groups {
+				if _, ok := took[g]; !ok && !gone[g] {
+					missing = append(missing, g.String())
+				}
+			}
+			return took, fmt.Errorf("no leader after %s: %s", limit, strings.Join(missing, ", "))
 		}
 		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
 			return took, err
