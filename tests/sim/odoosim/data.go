@@ -126,7 +126,8 @@ func demoData(s *Server) map[string]*model {
 	define("res.users", "User", "name", withAudit(map[string]*field{"name": req(char("Name")), "login": req(char("Login")),
 		"email": char("Email"), "partner_id": m2o("Related Partner", "res.partner"), "active": boolean("Active")}),
 		record{"id": 2, "name": "Mitchell Admin", "login": "admin", "email": "admin@yourcompany.example.com", "partner_id": 3},
-		record{"id": 6, "name": "Marc Demo", "login": "demo", "email": "mark.brown23@example.com", "partner_id": 7})
+		record{"id": 6, "name": "Marc Demo", "login": "demo", "email": "mark.brown23@example.com", "partner_id": 7},
+		record{"id": 7, "name": "Sofia Manager", "login": "sofia", "email": "sofia.manager@example.com", "partner_id": 8})
 
 	partner := map[string]*field{
 		"name": req(char("Name")), "is_company": boolean("Is a Company"), "parent_id": m2o("Related Company", "res.partner"),
@@ -141,6 +142,7 @@ func demoData(s *Server) map[string]*model {
 		record{"id": 1, "name": "YourCompany", "is_company": true, "email": "info@yourcompany.com", "phone": "+1 555-555-5556", "city": "San Francisco", "country_id": 233, "type": "contact"},
 		record{"id": 3, "name": "Mitchell Admin", "email": "admin@yourcompany.example.com", "phone": "+1 555-555-5555", "city": "Tracy", "country_id": 233, "type": "contact"},
 		record{"id": 7, "name": "Marc Demo", "email": "mark.brown23@example.com", "city": "Fort Worth", "country_id": 233, "type": "contact"},
+		record{"id": 8, "name": "Sofia Manager", "email": "sofia.manager@example.com", "city": "Tracy", "country_id": 233, "type": "contact"},
 		record{"id": 10, "name": "Azure Interior", "is_company": true, "email": "azure.Interior24@example.com", "phone": "(870)-931-0505", "street": "4557 De Silva St", "city": "Fremont", "zip": "94538", "country_id": 233, "website": "http://www.azure-interior.com", "customer_rank": 3, "user_id": 2, "type": "contact"},
 		record{"id": 11, "name": "Deco Addict", "is_company": true, "email": "deco_addict@example.com", "phone": "(603)-996-3829", "street": "77 Santa Barbara Rd", "city": "Pleasant Hill", "zip": "94523", "country_id": 233, "customer_rank": 2, "user_id": 2, "type": "contact"},
 		record{"id": 12, "name": "Gemini Furniture", "is_company": true, "email": "gemini_furniture@fake.geminifurniture.com", "phone": "(941)-284-4875", "street": "317 Fairchild Dr", "city": "Fairfield", "zip": "94535", "country_id": 233, "customer_rank": 1, "type": "contact"},

@@ -22,7 +22,8 @@ func (s *Server) json2(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		key, ok = strings.CutPrefix(auth, "Bearer ")
 	}
-	if !ok || key != s.Password {
+	u := s.userByKey(key)
+	if !ok || u == nil {
 		writeJSON2Error(w, http.StatusUnauthorized, "odoo.exceptions.AccessDenied", "Access Denied")
 		return
 	}
@@ -50,7 +51,7 @@ func (s *Server) json2(w http.ResponseWriter, r *http.Request) {
 			pos, kw = []any{v}, map[string]any{}
 		}
 	}
-	res, fault := s.dispatch(r.Context(), modelName, method, pos, kw)
+	res, fault := s.dispatch(r.Context(), u, modelName, method, pos, kw)
 	if fault != nil {
 		status, name := http.StatusInternalServerError, "builtins.Exception"
 		switch fault.Code {

@@ -653,7 +653,7 @@ func pyValue(v any) string {
 	return fmt.Sprint(v)
 }
 
-func (s *Server) create(m *model, vals map[string]any) (int64, *Fault) {
+func (s *Server) create(m *model, vals map[string]any, u *user) (int64, *Fault) {
 	r := record{"id": m.nextID}
 	for name, f := range m.Fields {
 		switch f.Type {
@@ -683,22 +683,28 @@ func (s *Server) create(m *model, vals map[string]any) (int64, *Fault) {
 	if _, ok := m.Fields["create_date"]; ok {
 		r["create_date"] = now
 		r["write_date"] = now
-		r["create_uid"] = s.uid
-		r["write_uid"] = s.uid
+		r["create_uid"] = u.UID
+		r["write_uid"] = u.UID
+	}
+	if f := s.checkRules(u, m, []record{r}, permCreate); f != nil {
+		return 0, f
 	}
 	m.nextID++
 	m.add(r)
 	return r["id"].(int64), nil
 }
 
-func (s *Server) write(m *model, ids []int64, vals map[string]any) *Fault {
+func (s *Server) write(m *model, ids []int64, vals map[string]any, u *user) *Fault {
 	var recs []record
 	for _, id := range ids {
 		r := m.get(id)
 		if r == nil {
-			return missing(m, ids)
+			return missing(m, ids, u.UID)
 		}
 		recs = append(recs, r)
+	}
+	if f := s.checkRules(u, m, recs, permWrite); f != nil {
+		return f
 	}
 	for _, r := range recs {
 		// Validate on a copy first so a failed write changes nothing.
@@ -715,16 +721,16 @@ func (s *Server) write(m *model, ids []int64, vals map[string]any) *Fault {
 		_ = s.assign(m, r, vals)
 		if _, ok := m.Fields["write_date"]; ok {
 			r["write_date"] = now
-			r["write_uid"] = s.uid
+			r["write_uid"] = u.UID
 		}
 	}
 	return nil
 }
 
-func missing(m *model, ids []int64) *Fault {
+func missing(m *model, ids []int64, uid int64) *Fault {
 	parts := make([]string, len(ids))
 	for i, id := range ids {
 		parts[i] = fmt.Sprint(id)
 	}
-	return &Fault{Code: 2, String: fmt.Sprintf("Record does not exist or has been deleted.\n(Record: %s(%s,), User: 2)", m.Name, strings.Join(parts, ", "))}
+	return &Fault{Code: 2, String: fmt.Sprintf("Record does not exist or has been deleted.\n(Record: %s(%s,), User: %d)", m.Name, strings.Join(parts, ", "), uid)}
 }

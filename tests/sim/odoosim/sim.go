@@ -11,6 +11,13 @@
 // ints beyond int32 and None cannot be marshalled. Tests inject outages
 // (Down), latency (Slow), access errors (Deny) and one-off faults
 // (FailNext), and count calls per model and method.
+//
+// Every call runs as the user its credentials name (users.go): the service
+// account (User/Password, Administration/Settings: everything), a
+// salesperson who sees only their own orders and leads and no invoices, and
+// a sales and invoicing manager who sees all. Access rights and record
+// rules (access.go) answer with Odoo's AccessError, and create_uid /
+// write_uid record who called.
 package odoosim
 
 import (
@@ -27,14 +34,15 @@ import (
 // Server is a running simulator.
 type Server struct {
 	// URL is the base URL (ODOO_URL); DB, User and Password are the
-	// credentials that work (Password doubles as the JSON-2 API key).
+	// service account's credentials (Password doubles as its JSON-2 API
+	// key). Other users: Account, Accounts.
 	URL      string
 	DB       string
 	User     string
 	Password string
 
-	srv *httptest.Server
-	uid int64
+	srv   *httptest.Server
+	users map[string]*user // by login
 
 	mu     sync.Mutex
 	models map[string]*model
@@ -60,9 +68,10 @@ func New(t interface {
 
 // Start starts a simulator; call Close when done.
 func Start() *Server {
-	s := &Server{DB: "odoo", User: "admin", Password: "sim-api-key-7f3c9a1e", uid: 2,
+	s := &Server{DB: "odoo", User: "admin", Password: "sim-api-key-7f3c9a1e",
 		calls: map[string]int{}, denied: map[string]bool{}, faults: map[string][]*Fault{}, now: time.Now}
 	s.models = demoData(s)
+	s.users = demoUsers(s.Password)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /xmlrpc/2/common", s.wrap(s.common))
 	mux.HandleFunc("POST /xmlrpc/2/object", s.wrap(s.object))
@@ -254,20 +263,17 @@ func (s *Server) common(w http.ResponseWriter, r *http.Request) {
 			writeXML(w, encodeFault(&Fault{Code: 1, String: traceback(fmt.Sprintf("psycopg2.OperationalError: connection to server failed: FATAL:  database \"%s\" does not exist", db))}))
 			return
 		}
-		if !s.credentialsOK(params[1], params[2]) {
+		login, _ := params[1].(string)
+		secret, _ := params[2].(string)
+		u := s.userByLogin(login, secret)
+		if u == nil {
 			writeXML(w, encodeResponse(false))
 			return
 		}
-		writeXML(w, encodeResponse(s.uid))
+		writeXML(w, encodeResponse(u.UID))
 	default:
 		writeXML(w, encodeFault(&Fault{Code: 1, String: traceback(fmt.Sprintf("NameError: method not available %s", method))}))
 	}
-}
-
-func (s *Server) credentialsOK(login, password any) bool {
-	l, _ := login.(string)
-	p, _ := password.(string)
-	return l == s.User && p == s.Password
 }
 
 func (s *Server) object(w http.ResponseWriter, r *http.Request) {
@@ -295,7 +301,9 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	db, _ := params[0].(string)
 	uid, _ := params[1].(int64)
-	if db != s.DB || uid != s.uid || !s.credentialsOK(s.User, params[2]) {
+	secret, _ := params[2].(string)
+	u := s.userByUID(uid, secret)
+	if db != s.DB || u == nil {
 		writeXML(w, encodeFault(&Fault{Code: 3, String: "Access Denied"}))
 		return
 	}
@@ -319,7 +327,7 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request) {
 		}
 		kwargs = kw
 	}
-	res, fault := s.dispatch(r.Context(), model, meth, args, kwargs)
+	res, fault := s.dispatch(r.Context(), u, model, meth, args, kwargs)
 	if fault != nil {
 		writeXML(w, encodeFault(fault))
 		return
@@ -404,8 +412,9 @@ func (a arguments) ids(i int, name string) ([]int64, bool) {
 	return out, true
 }
 
-// dispatch runs one ORM method with the simulator lock held.
-func (s *Server) dispatch(_ context.Context, modelName, method string, pos []any, kw map[string]any) (any, *Fault) {
+// dispatch runs one ORM method as user u with the simulator lock held:
+// u's access rights and record rules apply (access.go).
+func (s *Server) dispatch(_ context.Context, u *user, modelName, method string, pos []any, kw map[string]any) (any, *Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if q := s.faults[modelName+"."+method]; len(q) > 0 {
@@ -422,6 +431,9 @@ func (s *Server) dispatch(_ context.Context, modelName, method string, pos []any
 	if s.denied[modelName] {
 		return nil, &Fault{Code: 4, String: fmt.Sprintf("You are not allowed to access '%s' (%s) records.\n\nThis operation is allowed for the following groups:\n\t- Administration/Settings\n\nContact your administrator to request access if necessary.", m.Label, m.Name)}
 	}
+	if f := s.checkAccess(u, m, method); f != nil {
+		return nil, f
+	}
 	a := arguments{pos: pos, kw: kw}
 	switch method {
 	case "search", "search_read", "search_count":
@@ -429,6 +441,7 @@ func (s *Server) dispatch(_ context.Context, modelName, method string, pos []any
 		if f != nil {
 			return nil, f
 		}
+		domain = restrict(u, modelName, domain)
 		if method == "search_count" {
 			recs, f := s.search(m, domain, "", 0, a.integer(1, "limit"))
 			if f != nil {
@@ -475,7 +488,10 @@ func (s *Server) dispatch(_ context.Context, modelName, method string, pos []any
 			}
 		}
 		if len(gone) > 0 {
-			return nil, missing(m, gone)
+			return nil, missing(m, gone, u.UID)
+		}
+		if f := s.checkRules(u, m, recs, permRead); f != nil {
+			return nil, f
 		}
 		rows, f := s.read(m, recs, a.strings(1, "fields"))
 		if f != nil {
@@ -515,6 +531,7 @@ func (s *Server) dispatch(_ context.Context, modelName, method string, pos []any
 				domain = append([]any{"&", leaf}, wrapAnd(domain)...)
 			}
 		}
+		domain = restrict(u, modelName, domain)
 		recs, f := s.search(m, domain, "", 0, limit)
 		if f != nil {
 			return nil, f
@@ -530,7 +547,7 @@ func (s *Server) dispatch(_ context.Context, modelName, method string, pos []any
 			return nil, &Fault{Code: 1, String: traceback("TypeError: create() missing 1 required positional argument: 'vals_list'")}
 		}
 		if vals, ok := v.(map[string]any); ok {
-			return s.create(m, vals)
+			return s.create(m, vals, u)
 		}
 		list, ok := v.([]any)
 		if !ok {
@@ -542,7 +559,7 @@ func (s *Server) dispatch(_ context.Context, modelName, method string, pos []any
 			if !ok {
 				return nil, &Fault{Code: 1, String: traceback("ValueError: Wrong value for create: expected a dict or a list of dicts")}
 			}
-			id, f := s.create(m, vals)
+			id, f := s.create(m, vals, u)
 			if f != nil {
 				return nil, f
 			}
@@ -559,7 +576,7 @@ func (s *Server) dispatch(_ context.Context, modelName, method string, pos []any
 		if !ok {
 			return nil, &Fault{Code: 1, String: traceback("TypeError: write() missing 1 required positional argument: 'vals'")}
 		}
-		if f := s.write(m, ids, vals); f != nil {
+		if f := s.write(m, ids, vals, u); f != nil {
 			return nil, f
 		}
 		return true, nil
