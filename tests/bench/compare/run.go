@@ -29,6 +29,7 @@ type runConfig struct {
 // variant is one side of a comparison.
 type variant struct {
 	group, name string
+	goal        string // issue 17's goal for Maria's ratio to it, if any
 	run         func(context.Context) (trial, error)
 	skip        error // why it cannot run here (reported in the table)
 	trials      []trial
@@ -47,12 +48,12 @@ func run(ctx context.Context, c runConfig, out, progress io.Writer) error {
 	bolt, boltErr := findBolt(c.repo)
 	vs := []*variant{
 		{group: "ingress", name: "Maria ingress", run: func(ctx context.Context) (trial, error) { return ingressMaria(ctx, events) }},
-		{group: "ingress", name: "raw JetStream sync publish", run: func(ctx context.Context) (trial, error) { return ingressRawPublish(ctx, events) }},
-		{group: "ingress", name: "Bolt-js " + boltVersion + " HTTP receiver", skip: boltErr,
+		{group: "ingress", name: "raw JetStream sync publish", goal: "≥ 0.5×", run: func(ctx context.Context) (trial, error) { return ingressRawPublish(ctx, events) }},
+		{group: "ingress", name: "Bolt-js " + boltVersion + " HTTP receiver", goal: "≥ 3×", skip: boltErr,
 			run: func(ctx context.Context) (trial, error) { return ingressBolt(ctx, bolt, events) }},
 		{group: "hop", name: "Maria bus.Processor", run: func(ctx context.Context) (trial, error) { return hopMaria(ctx, c.hopMessages) }},
-		{group: "hop", name: "raw nats.go Consume", run: func(ctx context.Context) (trial, error) { return hopRaw(ctx, c.hopMessages) }},
-		{group: "hop", name: "Watermill + watermill-nats v2", run: func(ctx context.Context) (trial, error) { return hopWatermill(ctx, c.hopMessages) }},
+		{group: "hop", name: "raw nats.go Consume", goal: "≥ 0.95×", run: func(ctx context.Context) (trial, error) { return hopRaw(ctx, c.hopMessages) }},
+		{group: "hop", name: "Watermill + watermill-nats v2", goal: "≥ 1.5×", run: func(ctx context.Context) (trial, error) { return hopWatermill(ctx, c.hopMessages) }},
 	}
 	var bins turnBinaries
 	var turns []turnResult
@@ -116,13 +117,13 @@ func render(c runConfig, vs []*variant, took time.Duration) string {
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, c.reps, took.Round(time.Second))
 	fmt.Fprintf(&b, "Ingress: %d signed `app_mention` callbacks per trial over %d connections; hop: %d stored messages drained by %d workers.\n\n",
 		c.ingressEvents, ingressConns, c.hopMessages, hopWorkers)
-	b.WriteString("| comparison | variant | median | spread | p99 | CPU per event | Maria ÷ variant |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString("| comparison | variant | median | spread | p99 | CPU per event | Maria ÷ variant | goal |\n|---|---|---|---|---|---|---|---|\n")
 	for _, group := range [][]*variant{vs[:3], vs[3:]} {
 		maria := summarize(group[0].trials)
 		for _, v := range group {
 			label := map[string]string{"ingress": "ingress, events/s", "hop": "processor hop, msg/s"}[v.group]
 			if v.skip != nil {
-				fmt.Fprintf(&b, "| %s | %s | not run: %v | | | | |\n", label, v.name, v.skip)
+				fmt.Fprintf(&b, "| %s | %s | not run: %v | | | | | %s |\n", label, v.name, v.skip, v.goal)
 				continue
 			}
 			s := summarize(v.trials)
@@ -133,8 +134,8 @@ func render(c runConfig, vs []*variant, took time.Duration) string {
 			if v != group[0] && s.rate > 0 && maria.rate > 0 {
 				ratio = fmt.Sprintf("%.2f×", maria.rate/s.rate)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.1f µs | %s |\n", label, v.name, thousands(s.rate), s.spread(), p99,
-				float64(s.cpu)/float64(time.Microsecond), ratio)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.1f µs | %s | %s |\n", label, v.name, thousands(s.rate), s.spread(), p99,
+				float64(s.cpu)/float64(time.Microsecond), ratio, v.goal)
 		}
 	}
 	b.WriteString("\nCPU per event is this process' user + system time over the events measured: the receiver, the in-process nats-server and the load generator together (for Bolt-js, the load generator's plus node's); it is steadier than a rate on a shared machine.\n")
@@ -156,6 +157,7 @@ func renderTurns(c runConfig, ts []turnResult) string {
 		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 		fmt.Fprintf(&b, "\nWhole turns: `maria run` (every default service, one process) against a nats-server process, simulators answering at once; %.0f turns/s offered for %s, each a new conversation with one ERP read; CPU per answered turn from /proc (utime + stime).\n\n", c.turnRate, c.turnFor)
 		b.WriteString("| offered | completed | p99 turn latency | answered | Maria CPU per turn | nats-server CPU per turn |\n|---|---|---|---|---|---|\n")
+		b.WriteString("| goal: 100 turns/s | ≥ offered | ≤ 100 ms | all | ≤ 4 ms | ≤ 5 ms |\n")
 		fmt.Fprintf(&b, "| %.1f turns/s | %.1f turns/s | %.0f ms | %.0f of %d | %.2f ms | %.2f ms |\n",
 			med(func(t turnResult) float64 { return t.offered }), med(func(t turnResult) float64 { return t.completed }),
 			med(func(t turnResult) float64 { return ms(t.p99) }), med(func(t turnResult) float64 { return float64(t.answered) }), ts[0].turns,
