@@ -54,8 +54,12 @@ func buildTurnBinaries(repo, dir string) (turnBinaries, error) {
 	return b, nil
 }
 
-// process is a started child; stop kills it (only it, by its pid).
-type process struct{ cmd *exec.Cmd }
+// process is a started child; stop kills it (only it, by its pid) and
+// waits for it to exit, so its files can be removed.
+type process struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
 
 func startProcess(path string, env []string, logTo string, args ...string) (*process, error) {
 	f, err := os.Create(logTo)
@@ -68,11 +72,15 @@ func startProcess(path string, env []string, logTo string, args ...string) (*pro
 		f.Close()
 		return nil, fmt.Errorf("start %s: %w", path, err)
 	}
-	go func() { _ = cmd.Wait(); f.Close() }()
-	return &process{cmd: cmd}, nil
+	p := &process{cmd: cmd, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); f.Close(); close(p.exited) }()
+	return p, nil
 }
 
-func (p *process) stop() { _ = p.cmd.Process.Kill() }
+func (p *process) stop() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
 
 // cpuOf reads the CPU time each process has used so far.
 func cpuOf(ps ...*process) ([]time.Duration, error) {
@@ -215,6 +223,7 @@ func wholeTurns(ctx context.Context, bin turnBinaries, rate float64, dur time.Du
 			select {
 			case <-tick.C:
 			case <-ctx.Done():
+				posts.Wait()
 				return turnResult{}, ctx.Err()
 			}
 		}
