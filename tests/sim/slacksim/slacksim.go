@@ -114,6 +114,9 @@ type Call struct {
 	Status int
 	Error  string
 	At     time.Time
+	// Team is the workspace of the token used, for tokens issued through
+	// OAuth (oauth.go); empty for the simulator's own bot token.
+	Team string
 }
 
 // OK reports whether the call succeeded.
@@ -160,6 +163,7 @@ type Sim struct {
 	chanErr    map[string]string
 	noStream   map[string]string
 	listeners  []chan struct{}
+	oauth      *oauthState // oauth.go
 }
 
 // New starts a simulator accepting botToken.
@@ -178,6 +182,7 @@ func New(botToken string) *Sim {
 		_, _ = io.WriteString(w, "<html><body>Sign in to Maria Sim</body></html>")
 	})
 	mux.HandleFunc("POST /respond/{id}", s.respond)
+	mux.HandleFunc("GET /oauth/v2/authorize", s.authorize)
 	s.srv = httptest.NewServer(mux)
 	return s
 }
@@ -548,10 +553,11 @@ func (s *Sim) api(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case perr != nil:
 		code = "invalid_form_data"
+	case method == "oauth.v2.access": // the app authenticates with its client id and secret
 	case token == "":
 		code = "not_authed"
-	case token != s.token:
-		code = "invalid_auth"
+	default:
+		call.Team, code = s.authorizeCall(token, channel)
 	}
 	if code == "" {
 		if rr := s.rate[channel]; channel != "" && rr != nil && rr.n > 0 {
@@ -588,6 +594,9 @@ func (s *Sim) api(w http.ResponseWriter, r *http.Request) {
 	}
 	if code == "" {
 		out, code = s.dispatch(method, channel, params)
+		if method == "auth.test" && call.Team != "" {
+			out = s.authTest(call.Team)
+		}
 		if code == "" && everyStatus != 0 {
 			call.Status = everyStatus
 			s.serverError(w, call, "simulated server error after acting")
@@ -664,6 +673,8 @@ func (s *Sim) dispatch(method, channel string, p url.Values) (reply, string) {
 		return s.userInfo(p)
 	case "files.info":
 		return s.fileInfo(p)
+	case "oauth.v2.access":
+		return s.oauthAccess(p)
 	}
 	return nil, "unknown_method"
 }
@@ -1196,7 +1207,8 @@ func (s *Sim) download(w http.ResponseWriter, r *http.Request) {
 	id = strings.TrimPrefix(id, TeamID+"-")
 	s.mu.Lock()
 	f := s.files[id]
-	authed := r.Header.Get("Authorization") == "Bearer "+s.token
+	_, denied := s.authorizeCall(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), "")
+	authed := denied == ""
 	call := Call{Method: "files.download", Params: url.Values{"file_id": {id}}, Status: http.StatusOK, At: time.Now()}
 	if !authed {
 		call.Status = http.StatusFound
