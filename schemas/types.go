@@ -364,6 +364,8 @@ func PayloadTypes() map[string]any {
 		TypeAudit:           Audit{},
 		TypeHistoryQuery:    HistoryQuery{},
 		TypeHistoryReply:    HistoryReply{},
+		TypeFileRead:        FileRead{},
+		TypeFileContent:     FileContent{},
 	}
 }
 

@@ -28,6 +28,10 @@ type turn struct {
 	// channelType is the event's channel_type (im, channel, …) when known:
 	// direct messages may have ERP access where channels do not.
 	channelType string
+	// files were shared with the question; attached is what they add to
+	// it once read (files.go).
+	files    []schemas.SlackFile
+	attached *turnFiles
 }
 
 // answer runs a turn at most once to completion: a turn record (KV,
@@ -136,6 +140,15 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecor
 		return nil, err
 	}
 
+	if len(q.files) > 0 {
+		if err := status.set("status-files", "is reading the file…"); err != nil {
+			return nil, err
+		}
+		var err error
+		if q.attached, err = p.readFiles(ctx, m, q); err != nil {
+			return nil, err
+		}
+	}
 	memKey := ""
 	mem := &Thread{}
 	if q.threadTS != "" {
@@ -189,7 +202,7 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecor
 			return nil, err
 		}
 	}
-	if err := st.Write(ctx, refusalNotice(access, tools.Refusals())); err != nil {
+	if err := st.Write(ctx, refusalNotice(access, tools.Refusals())+fileNotices(q.attached)); err != nil {
 		return nil, err
 	}
 	rec, err = p.ending(rec, st, q, status, m.Delivery > 1, linkBlocks(tools.Links()))
@@ -238,7 +251,7 @@ func (p *Processor) ending(rec *turnRecord, st *streamer, q turn, status *status
 // converse runs the model ↔ tools loop, streaming text as it comes.
 func (p *Processor) converse(ctx context.Context, m *bus.Msg, q turn, mem *Thread, st *streamer, tools *toolRunner,
 	access erpAccess, setStatus func(key, status string) error, res *turnResult) error {
-	msgs := buildMessages(p.now(), q.user, mem, q.text, accessNote(access))
+	msgs := withFiles(buildMessages(p.now(), q.user, mem, q.text, accessNote(access)), q.attached)
 	defs := toolsFor(access)
 	contextRetried := false
 	for round := 0; ; round++ {
@@ -265,7 +278,7 @@ func (p *Processor) converse(ctx context.Context, m *bus.Msg, q turn, mem *Threa
 				trimmed.Entries = append([]Entry(nil), mem.Entries...)
 				trimmed.Trim(max(p.cfg.MemoryTokens/4, 50))
 				m.Log.Info().Msg("ai: context too long; retrying with trimmed memory")
-				msgs = buildMessages(p.now(), q.user, &trimmed, q.text, accessNote(access))
+				msgs = withFiles(buildMessages(p.now(), q.user, &trimmed, q.text, accessNote(access)), q.attached)
 				round = -1
 				continue
 			}

@@ -70,6 +70,8 @@ type Config struct {
 	// and Odoo's (MARIA_LINK_ALLOWED_HOSTS; ODOO_URL and ODOO_PUBLIC_URL
 	// hosts are added, see linkHosts).
 	LinkHosts []string
+	// Files is how shared files reach the model (files_config.go).
+	Files FileConfig
 }
 
 // LoadConfig reads the AI configuration from env; problems are recorded in
@@ -97,6 +99,7 @@ func LoadConfig(env *config.Env) Config {
 	c.DependencyPatience = loadPatience(env)
 	c.ERP = loadERPPolicy(env)
 	c.LinkHosts = loadLinkHosts(env)
+	c.Files = loadFileConfig(env)
 	if c.APIKey == "" && c.BaseURL == "" {
 		env.Fail(errors.New("ai: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (an OpenAI-compatible server such as a local model or the simulator)"))
 	}

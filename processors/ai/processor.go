@@ -262,7 +262,7 @@ func (p *Processor) onMessage(ctx context.Context, m *bus.Msg, mention bool) err
 		return err
 	}
 	err = p.answer(ctx, m, turn{text: text, user: m.Env.User, team: m.Env.Team, channel: m.Env.Channel, threadTS: thread, ts: msg.TS,
-		channelType: msg.ChannelType})
+		channelType: msg.ChannelType, files: msg.Files})
 	if err == nil {
 		metricEvents.WithLabelValues(typ, "answered").Inc()
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/bus/natsconn"
 	"github.com/mariahq/maria/processors/storage/awsstore"
+	"github.com/mariahq/maria/processors/storage/extract"
 	"github.com/mariahq/maria/processors/storage/store"
 )
 
@@ -62,6 +63,9 @@ type Config struct {
 	TempDir string
 	// Concurrency of the file consumer on this replica [MARIA_STORAGE_CONCURRENCY].
 	Concurrency int
+	// Extract bounds the text extracted at store time from documents
+	// [MARIA_STORAGE_EXTRACT_MAX_BYTES, MARIA_STORAGE_EXTRACT_MAX_CHARS].
+	Extract extract.Limits
 }
 
 var (
@@ -83,6 +87,7 @@ func LoadConfig(env *config.Env) Config {
 		SlackAPIURL:     env.String("SLACK_API_URL", slack.APIURL),
 		TempDir:         env.String("MARIA_STORAGE_TMP_DIR", ""),
 		Concurrency:     env.Int("MARIA_STORAGE_CONCURRENCY", 4, 1, 64),
+		Extract:         loadExtractLimits(env),
 		AWS: awsstore.ClientConfig{
 			Region:           env.String("AWS_REGION", env.String("AWS_DEFAULT_REGION", "")),
 			S3Endpoint:       env.String("AWS_ENDPOINT_URL_S3", env.String("AWS_ENDPOINT_URL", "")),

@@ -175,6 +175,9 @@ func (s *Service) storeFile(ctx context.Context, m *bus.Msg, ev *schemas.SlackFi
 		}
 	}
 
+	if err := s.extractText(ctx, dl, &rec); err != nil {
+		return rec, bus.Retry(err)
+	}
 	octx, odone = timed(ctx, backend, "create_file", fileAttr(f.ID))
 	existing, created, err := s.records.CreateFile(octx, rec)
 	odone(err)

@@ -90,6 +90,16 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("history service: %w", err)
 	}
+	files, err := s.serveFiles(ctx, s.bus.Conn())
+	if err != nil {
+		_ = svc.Stop()
+		return fmt.Errorf("files service: %w", err)
+	}
+	defer func() {
+		if err := files.Stop(); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Warn().Err(err).Msg("files service stop")
+		}
+	}()
 	s.log.Info().Str("images", s.cfg.ImagesBucket).Str("docs", s.cfg.DocsBucket).Dur("retention", s.cfg.Retention).
 		Int64("max_file_bytes", s.cfg.MaxFileBytes).Msg("storage running")
 	err = bus.Processors(s.bus, s.FilesProcessor(), s.HistoryInProcessor(), s.HistoryOutProcessor()).Run(ctx)

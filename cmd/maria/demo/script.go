@@ -81,6 +81,7 @@ func (e *Env) Script(ctx context.Context, p Printer) ([]StepResult, error) {
 	s.step("2. A follow-up in the thread → Maria remembers the conversation", func() { s.followUp(ctx) })
 	s.step("3. A change request → a proposal; the asker's Confirm click → one ERP write", func() { s.changeRequest(ctx) })
 	s.step("4. A shared image → stored", func() { s.sharedImage(ctx) })
+	s.step("5. A shared PDF with a question → the AI reads it", func() { s.sharedPDF(ctx) })
 	return s.results, s.summary()
 }
 

@@ -103,6 +103,16 @@ type FileRecord struct {
 	// DuplicateOf names the file whose object this one reuses (same content
 	// shared again in the same thread); empty for the original.
 	DuplicateOf string `json:"duplicate_of,omitempty"`
+	// Reading: what extraction at store time made of the file (see
+	// storage/extracted.go). ReadKind is text, image, unsupported,
+	// unreadable or too_big; TextKey the object holding the extracted text
+	// (docs bucket); ReadError why it cannot be read, in the user's words.
+	ReadKind      string `json:"read_kind,omitempty"`
+	TextKey       string `json:"text_key,omitempty"`
+	TextChars     int    `json:"text_chars,omitempty"`
+	TextTruncated bool   `json:"text_truncated,omitempty"`
+	TextNote      string `json:"text_note,omitempty"`
+	ReadError     string `json:"read_error,omitempty"`
 }
 
 // Roles of a history entry.

@@ -23,6 +23,8 @@ import (
 //     res.users for the salesperson, then odoo_create on crm.lead;
 //   - top customers, open invoices, stock of a product, a lead's stage
 //     (intents.go);
+//   - a question with shared files (files.go) → their first lines and
+//     totals, and the images it was shown;
 //   - "who is the customer?" and similar follow-ups (also "… and how much
 //     is it?") → answered from the earlier turns in the request (no tool call).
 //
@@ -53,6 +55,9 @@ func rules(req *Request) Response {
 		return Text("Hello! Ask me about orders, invoices, stock or leads in Odoo.")
 	}
 	question := strings.TrimSpace(req.Messages[lastUser].Text())
+	if files, images := FilesIn(question), req.Messages[lastUser].Images(); len(files) > 0 || len(images) > 0 {
+		return Text(answerFiles(files, images))
+	}
 	results := toolResults(req.Messages[lastUser+1:])
 
 	if m := reLead.FindStringSubmatch(question); m != nil {
