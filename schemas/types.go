@@ -254,6 +254,12 @@ type ERPQuery struct {
 	Order  string   `json:"order,omitempty"`
 	// Name is the text for name_search.
 	Name string `json:"name,omitempty"`
+	// Team and User are the Slack workspace and user asking: the erp
+	// service runs the read as that person's Odoo user when they have
+	// connected one, else as MARIA_ERP_IDENTITY_POLICY says (README "Whose
+	// Odoo user").
+	Team string `json:"team,omitempty"`
+	User string `json:"user,omitempty"`
 }
 
 // ERPReply answers an ERPQuery (erp.reply.v1). Exactly one of Records, Count,
@@ -302,6 +308,12 @@ type Audit struct {
 	Op      string `json:"op,omitempty"`
 	Detail  string `json:"detail,omitempty"`
 	Outcome string `json:"outcome,omitempty"`
+	// For ERP calls: the Slack user it was made for, the Odoo user it ran
+	// as (login) and the identity policy that allowed it ("personal" for a
+	// connected user's own account).
+	SlackUser string `json:"slack_user,omitempty"`
+	RunAs     string `json:"run_as,omitempty"`
+	Policy    string `json:"policy,omitempty"`
 }
 
 // HistoryQuery asks the storage processor for a thread's history

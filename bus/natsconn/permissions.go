@@ -35,7 +35,9 @@ func Permissions(user string) (*server.Permissions, bool) {
 	case "ingress":
 		return perms(pub("maria.in.>",
 			// dead letters of events it cannot publish (rate limited, invalid)
-			"maria.dlq.MARIA_IN.ingress-ratelimit", "maria.dlq.MARIA_IN.ingress-invalid"),
+			"maria.dlq.MARIA_IN.ingress-ratelimit", "maria.dlq.MARIA_IN.ingress-invalid",
+			// hands a sealed Odoo API key to the erp service (connect modal)
+			schemas.SubjectERPIdentity),
 			inbox), true
 	case "egress":
 		// its partition consumers on MARIA_OUT (egress-<i>-of-<n>, and
@@ -50,8 +52,8 @@ func Permissions(user string) (*server.Permissions, bool) {
 			"$JS.API.STREAM.MSG.GET.MARIA_IN", "$JS.API.STREAM.MSG.GET.MARIA_ERP",
 			// answers, confirmed ERP writes (after a click), the audit trail
 			"maria.out.>", "maria.erp.command.>", "maria.audit.>", "maria.dlq.>",
-			// requests: ERP reads and thread history
-			schemas.SubjectERPQuery, schemas.SubjectHistoryQuery,
+			// requests: ERP reads, /maria connect|disconnect, thread history
+			schemas.SubjectERPQuery, schemas.SubjectERPIdentity, schemas.SubjectHistoryQuery,
 			bucket("KV", "maria_ai_turns"), bucket("KV", "maria_proposals"),
 			bucket("KV", "maria_memory"), bucket("KV", "maria_ai_budget"),
 			// owns the claims bucket other processors announce in
@@ -64,13 +66,15 @@ func Permissions(user string) (*server.Permissions, bool) {
 			"$JS.API.STREAM.MSG.GET.MARIA_IN",
 			"maria.erp.result.>", "maria.audit.>", "maria.dlq.>",
 			bucket("KV", "maria_erp"),
+			// people's connected Odoo accounts, sealed
+			bucket("KV", "maria_erp_identities"),
 			// read-only view of the ai's proposals (bind + get, never put)
 			"$JS.API.STREAM.INFO.KV_maria_proposals",
 			"$JS.API.DIRECT.GET.KV_maria_proposals.>",
 			"$JS.API.STREAM.MSG.GET.KV_maria_proposals"),
 			// serves maria.erp.query (a nats micro service: $SRV.> for discovery);
 			// hears every replica's results to invalidate its read cache
-			inbox, schemas.SubjectERPQuery, "$SRV.>", schemas.SubjectERPResultAll, maxDeliveries)
+			inbox, schemas.SubjectERPQuery, schemas.SubjectERPIdentity, "$SRV.>", schemas.SubjectERPResultAll, maxDeliveries)
 		p.Response = answerOnce()
 		return p, true
 	case "storage":

@@ -171,6 +171,7 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecor
 		onStart: status.cancel, redelivered: m.Delivery > 1}
 	pt := p.patienceFor(m, status.setNow)
 	tools := newToolRunner(p.erp, p.proposer(m, q), q.user)
+	tools.team = q.team
 	tools.access, tools.hosts, tools.patience = access, p.links, pt
 
 	res := &turnResult{}

@@ -115,6 +115,9 @@ type toolRunner struct {
 	erp     ERPQuerier
 	propose ProposeFunc
 	user    string
+	// team is the asker's workspace: with user, the erp service runs the
+	// reads as their own Odoo user when they connected one.
+	team string
 	// access gates every call (see erpAccess.gate); the zero value refuses all.
 	access erpAccess
 	// patience waits out an unavailable ERP (patience.go); nil never waits.
@@ -183,6 +186,7 @@ func (r *toolRunner) read(ctx context.Context, tool string, q schemas.ERPQuery) 
 	if q.Domain == nil && q.Method != "fields_get" {
 		q.Domain = []any{}
 	}
+	q.Team, q.User = r.team, r.user
 	keyRaw, _ := json.Marshal(q)
 	key := string(keyRaw)
 	r.mu.Lock()

@@ -88,6 +88,17 @@ func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *kv.Idempo
 		metricCommands.WithLabelValues(opLabel(cmd.Op), "refused").Inc()
 		return s.publish(ctx, m, &cmd, res, "refused: "+plainError(err))
 	}
+	// The write runs as the Odoo user of whoever confirmed it.
+	who, err := s.whoFor(ctx, m.Env.Team, cmd.ConfirmedBy, true)
+	var nc *NotConnectedError
+	if errors.As(err, &nc) {
+		res := s.result(m, &cmd, nil, err)
+		metricCommands.WithLabelValues(opLabel(cmd.Op), "refused").Inc()
+		return s.publishAs(ctx, m, &cmd, res, "refused: "+nc.Error(), runAs{slackUser: cmd.ConfirmedBy, policy: s.cfg.IdentityPolicy})
+	}
+	if err != nil {
+		return bus.Retry(err)
+	}
 
 	rec, done, err := idem.Begin(ctx, key)
 	since := time.Now().UTC()
@@ -119,7 +130,7 @@ func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *kv.Idempo
 		since, reconcile = rec.Claimed, true
 	}
 
-	res, err := s.execute(ctx, m, &cmd, values, since, reconcile)
+	res, err := s.execute(ctx, m, &cmd, values, since, reconcile, who)
 	if err != nil {
 		// Odoo unavailable: keep the claim marked uncertain when the
 		// create may have happened, release it otherwise, and retry.
@@ -143,7 +154,7 @@ func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *kv.Idempo
 			} else {
 				res.Error += ". The change was not applied"
 			}
-			if perr := s.publish(ctx, m, &cmd, res, "failed: "+res.Error); perr != nil {
+			if perr := s.publishAs(ctx, m, &cmd, res, "failed: "+res.Error, who); perr != nil {
 				m.Log.Warn().Err(perr).Msg("could not publish the final failure")
 			}
 		}
@@ -155,12 +166,13 @@ func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *kv.Idempo
 		return bus.Retry(fmt.Errorf("record executed command: %w", err))
 	}
 	s.cache.invalidate(cmd.Model)
-	return s.publish(ctx, m, &cmd, res, outcomeWords(res))
+	return s.publishAs(ctx, m, &cmd, res, outcomeWords(res), who)
 }
 
 // execute performs the write. A retryable (unavailable) error is returned
 // as an error; every other outcome, success or Odoo's refusal, as a result.
-func (s *Service) execute(ctx context.Context, m *bus.Msg, cmd *schemas.ERPCommand, values map[string]any, since time.Time, reconcile bool) (*schemas.ERPResult, error) {
+func (s *Service) execute(ctx context.Context, m *bus.Msg, cmd *schemas.ERPCommand, values map[string]any, since time.Time, reconcile bool, who runAs) (*schemas.ERPResult, error) {
+	c := who.client
 	var ids []int64
 	var err error
 	outcome := "ok"
@@ -168,7 +180,7 @@ func (s *Service) execute(ctx context.Context, m *bus.Msg, cmd *schemas.ERPComma
 	case OpCreate:
 		var id int64
 		if reconcile {
-			id, err = s.findCreated(ctx, cmd.Model, values, since)
+			id, err = s.findCreated(ctx, c, cmd.Model, values, since)
 			if err != nil {
 				return nil, err
 			}
@@ -178,7 +190,7 @@ func (s *Service) execute(ctx context.Context, m *bus.Msg, cmd *schemas.ERPComma
 			}
 		}
 		if id == 0 {
-			id, err = s.odoo.Create(ctx, cmd.Model, values)
+			id, err = c.Create(ctx, cmd.Model, values)
 		}
 		if err == nil {
 			ids = []int64{id}
@@ -186,7 +198,7 @@ func (s *Service) execute(ctx context.Context, m *bus.Msg, cmd *schemas.ERPComma
 	case OpWrite:
 		// write assigns absolute values: repeating it after an uncertain
 		// attempt leaves the same state, so no reconciliation is needed.
-		err = s.odoo.Write(ctx, cmd.Model, cmd.IDs, values)
+		err = c.Write(ctx, cmd.Model, cmd.IDs, values)
 		ids = cmd.IDs
 	}
 	if err != nil && odoo.IsRetryable(err) {
@@ -195,6 +207,9 @@ func (s *Service) execute(ctx context.Context, m *bus.Msg, cmd *schemas.ERPComma
 	res := s.result(m, cmd, ids, err)
 	if err != nil {
 		outcome = res.Kind
+		if who.personal {
+			res.Error = personalError(err, who)
+		}
 	}
 	metricCommands.WithLabelValues(opLabel(cmd.Op), outcome).Inc()
 	return res, nil
@@ -205,7 +220,7 @@ func (s *Service) execute(ctx context.Context, m *bus.Msg, cmd *schemas.ERPComma
 // slack) with the same identifying values. Floats, texts with markup and
 // relations lists are left out of the match because Odoo may store them
 // differently from how they were sent.
-func (s *Service) findCreated(ctx context.Context, model string, values map[string]any, since time.Time) (int64, error) {
+func (s *Service) findCreated(ctx context.Context, c odoo.Client, model string, values map[string]any, since time.Time) (int64, error) {
 	domain := []any{[]any{"create_date", ">=", since.Add(-2 * time.Minute).UTC().Format(time.DateTime)}}
 	keys := make([]string, 0, len(values))
 	for k := range values {
@@ -224,7 +239,7 @@ func (s *Service) findCreated(ctx context.Context, model string, values map[stri
 			domain = append(domain, []any{k, "=", v})
 		}
 	}
-	ids, err := s.odoo.Search(ctx, model, domain, odoo.SearchOptions{Limit: 1, Order: "id desc"})
+	ids, err := c.Search(ctx, model, domain, odoo.SearchOptions{Limit: 1, Order: "id desc"})
 	if err != nil {
 		if odoo.IsRetryable(err) {
 			return 0, err
@@ -338,11 +353,17 @@ func (s *Service) result(m *bus.Msg, cmd *schemas.ERPCommand, ids []int64, err e
 // "audit"); their ids derive from the command id, so a redelivery that
 // publishes again is deduplicated by the stream.
 func (s *Service) publish(ctx context.Context, m *bus.Msg, cmd *schemas.ERPCommand, res *schemas.ERPResult, outcome string) error {
+	return s.publishAs(ctx, m, cmd, res, outcome, runAs{})
+}
+
+// publishAs is publish for a command that ran (or was refused) as who: the
+// audit record names the Odoo user and the policy that allowed it.
+func (s *Service) publishAs(ctx context.Context, m *bus.Msg, cmd *schemas.ERPCommand, res *schemas.ERPResult, outcome string, who runAs) error {
 	if _, err := m.Publish(ctx, schemas.ERPResultSubject(modelOrBlank(cmd.Model)), "result", schemas.TypeERPResult, res); err != nil {
 		return err
 	}
 	audit := schemas.Audit{Action: "erp_write", Actor: cmd.ConfirmedBy, Model: cmd.Model, Op: cmd.Op,
-		Detail: auditDetail(cmd, res), Outcome: outcome}
+		Detail: auditDetail(cmd, res), Outcome: outcome, SlackUser: cmd.ConfirmedBy, RunAs: who.login, Policy: who.policy}
 	if _, err := m.Publish(ctx, schemas.AuditSubject("erp_write"), "audit", schemas.TypeAudit, audit); err != nil {
 		return err
 	}

@@ -44,6 +44,10 @@ type Config struct {
 	// ReadOnly refuses every command without calling Odoo (queries still
 	// work): `maria replay --to sandbox` sets MARIA_ERP_READ_ONLY=true.
 	ReadOnly bool
+	// IdentityPolicy is MARIA_ERP_IDENTITY_POLICY: what people who have not
+	// connected their own Odoo user may do (service, read-only-service,
+	// personal).
+	IdentityPolicy string
 }
 
 // LoadConfig reads the configuration; problems are collected in env.
@@ -60,6 +64,7 @@ func LoadConfig(env *config.Env) Config {
 		IdempotencyTTL:   env.Duration("MARIA_ERP_IDEMPOTENCY_TTL", 8*24*time.Hour),
 		ClaimStale:       env.Duration("MARIA_ERP_CLAIM_STALE", 2*time.Minute),
 		ReadOnly:         env.Bool("MARIA_ERP_READ_ONLY", false),
+		IdentityPolicy:   env.OneOf("MARIA_ERP_IDENTITY_POLICY", PolicyService, PolicyService, PolicyReadOnlyService, PolicyPersonal),
 	}
 	// The cache TTL may be 0 (cache off), which config.Env.Duration refuses.
 	if v := env.String("MARIA_ERP_CACHE_TTL", ""); v == "0" {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/sealed"
+	"github.com/mariahq/maria/processors/erp/identity"
 	"github.com/mariahq/maria/processors/erp/odoo"
 	"github.com/mariahq/maria/schemas"
 	"github.com/rs/zerolog"
@@ -36,6 +38,21 @@ type Service struct {
 	maxDeliver int
 	// tune adjusts the command processor (tests: fast backoff).
 	tune func(*bus.Processor)
+	// ring seals connected people's Odoo keys; ids stores them (opened by
+	// Run when ring is set); personal keeps their clients; newClient
+	// builds one (NewOdooClient).
+	ring      *sealed.Keyring
+	ids       *identity.Store
+	personal  personalClients
+	newClient func(Config) (odoo.Client, error)
+}
+
+// WithIdentities lets people connect their own Odoo users: keys are
+// sealed with ring and kept in the NATS KV bucket identity.Bucket (or in
+// store, when not nil: another backend).
+func (s *Service) WithIdentities(ring *sealed.Keyring, store *identity.Store) *Service {
+	s.ring, s.ids = ring, store
+	return s
 }
 
 // New builds a service over an Odoo client (from NewOdooClient, or a fake).
@@ -67,8 +84,11 @@ func New(cfg Config, client odoo.Client, log zerolog.Logger) *Service {
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = cfg.Odoo.URL
 	}
+	if cfg.IdentityPolicy == "" {
+		cfg.IdentityPolicy = PolicyService
+	}
 	br := NewBreaker(cfg.BreakerThreshold, cfg.BreakerCooldown)
-	s := &Service{cfg: cfg, breaker: br, odoo: Guard(client, br), cache: newCache(cfg.CacheSize, cfg.CacheTTL), log: log}
+	s := &Service{cfg: cfg, breaker: br, odoo: Guard(client, br), cache: newCache(cfg.CacheSize, cfg.CacheTTL), log: log, newClient: NewOdooClient}
 	s.schemas = &schemaCache{ttl: cfg.SchemaTTL, items: map[string]schemaEntry{}, now: time.Now}
 	spec, _ := schemas.ConsumerByName("erp")
 	s.maxDeliver = spec.MaxDeliver
@@ -87,6 +107,13 @@ func (s *Service) Run(ctx context.Context, b *bus.Bus) error {
 	idem, err := b.Idempotency(ctx, "maria_erp", s.cfg.IdempotencyTTL, s.cfg.ClaimStale)
 	if err != nil {
 		return err
+	}
+	if s.ring != nil && s.ids == nil {
+		raw, err := identity.OpenNATSKV(ctx, b.JetStream(), b.Config().Replicas)
+		if err != nil {
+			return err
+		}
+		s.ids = identity.New(raw, s.ring)
 	}
 	svc, wait, err := s.ServeQueries(ctx, b.Conn(), b.JetStream())
 	if err != nil {
@@ -176,6 +203,10 @@ func replyKind(err error) string {
 	if IsRefused(err) {
 		return "refused"
 	}
+	var nc *NotConnectedError
+	if errors.As(err, &nc) {
+		return "access"
+	}
 	e, ok := odoo.AsError(err)
 	if !ok {
 		return "internal"
@@ -204,6 +235,10 @@ func plainError(err error) string {
 	var r *RefusedError
 	if errors.As(err, &r) {
 		return r.Reason
+	}
+	var nc *NotConnectedError
+	if errors.As(err, &nc) {
+		return nc.Error()
 	}
 	e, ok := odoo.AsError(err)
 	if !ok {

@@ -33,18 +33,33 @@ const maxOffset = 100_000
 // Query answers one read. Failures are in the reply (Error + Kind), never
 // a Go error, so every caller reads one shape.
 func (s *Service) Query(ctx context.Context, q schemas.ERPQuery) *schemas.ERPReply {
+	rep, _ := s.queryAs(ctx, q)
+	return rep
+}
+
+// queryAs answers one read as the Odoo user the asker's identity and the
+// policy pick (whoFor), and says who that was.
+func (s *Service) queryAs(ctx context.Context, q schemas.ERPQuery) (*schemas.ERPReply, runAs) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
 	defer cancel()
-	rep, err := s.query(ctx, q)
+	who, err := s.whoFor(ctx, q.Team, q.User, false)
+	var rep *schemas.ERPReply
+	if err == nil {
+		rep, err = s.query(ctx, q, who)
+	}
 	if err != nil {
-		rep = &schemas.ERPReply{Error: plainError(err), Kind: replyKind(err)}
+		msg := plainError(err)
+		if who.personal {
+			msg = personalError(err, who)
+		}
+		rep = &schemas.ERPReply{Error: msg, Kind: replyKind(err)}
 		metricQueries.WithLabelValues(methodLabel(q.Method), rep.Kind).Inc()
 		s.log.Debug().Err(err).Str("correlation_id", telemetry.Correlation(ctx)).Str("method", q.Method).Str("model", q.Model).Msg("erp query failed")
 	} else {
 		metricQueries.WithLabelValues(methodLabel(q.Method), "ok").Inc()
 	}
 	rep.BaseURL = s.cfg.PublicURL
-	return rep
+	return rep, who
 }
 
 func methodLabel(m string) string {
@@ -144,12 +159,12 @@ func (s *Service) validate(ctx context.Context, q schemas.ERPQuery) (normalized,
 	return n, nil
 }
 
-func (s *Service) query(ctx context.Context, q schemas.ERPQuery) (*schemas.ERPReply, error) {
+func (s *Service) query(ctx context.Context, q schemas.ERPQuery, who runAs) (*schemas.ERPReply, error) {
 	n, err := s.validate(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	key := n.key()
+	key := who.cachePrefix() + n.key()
 	if v, ok := s.cache.get(key); ok {
 		metricCache.WithLabelValues("hit").Inc()
 		rep := *v.(*schemas.ERPReply)
@@ -160,7 +175,7 @@ func (s *Service) query(ctx context.Context, q schemas.ERPQuery) (*schemas.ERPRe
 		metricCache.WithLabelValues("miss").Inc()
 	}
 	gen := s.cache.gen(n.Model)
-	rep, err := s.read(ctx, n)
+	rep, err := s.read(ctx, n, who.client)
 	if err != nil {
 		return nil, err
 	}
@@ -169,15 +184,16 @@ func (s *Service) query(ctx context.Context, q schemas.ERPQuery) (*schemas.ERPRe
 	return &cp, nil
 }
 
-func (s *Service) read(ctx context.Context, n normalized) (*schemas.ERPReply, error) {
+// read asks Odoo through c, the client of the user the read runs as.
+func (s *Service) read(ctx context.Context, n normalized, c odoo.Client) (*schemas.ERPReply, error) {
 	switch n.Method {
 	case MethodSearchRead, MethodRead:
 		var recs []map[string]any
 		var err error
 		if n.Method == MethodRead {
-			recs, err = s.odoo.Read(ctx, n.Model, n.IDs, n.Fields)
+			recs, err = c.Read(ctx, n.Model, n.IDs, n.Fields)
 		} else {
-			recs, err = s.odoo.SearchRead(ctx, n.Model, n.Domain, n.Fields, odoo.SearchOptions{Limit: n.Limit, Offset: n.Offset, Order: n.Order})
+			recs, err = c.SearchRead(ctx, n.Model, n.Domain, n.Fields, odoo.SearchOptions{Limit: n.Limit, Offset: n.Offset, Order: n.Order})
 		}
 		if err != nil {
 			return nil, err
@@ -198,11 +214,11 @@ func (s *Service) read(ctx context.Context, n normalized) (*schemas.ERPReply, er
 		}
 		return &schemas.ERPReply{Records: recs}, nil
 	case MethodSearchCount:
-		c, err := s.odoo.SearchCount(ctx, n.Model, n.Domain)
+		n, err := c.SearchCount(ctx, n.Model, n.Domain)
 		if err != nil {
 			return nil, err
 		}
-		return &schemas.ERPReply{Count: &c}, nil
+		return &schemas.ERPReply{Count: &n}, nil
 	case MethodFieldsGet:
 		f, err := s.fields(ctx, n.Model)
 		if err != nil {
@@ -216,7 +232,7 @@ func (s *Service) read(ctx context.Context, n normalized) (*schemas.ERPReply, er
 		}
 		return &schemas.ERPReply{Fields: out}, nil
 	case MethodNameSearch:
-		res, err := s.odoo.NameSearch(ctx, n.Model, n.Name, n.Domain, n.Limit)
+		res, err := c.NameSearch(ctx, n.Model, n.Name, n.Domain, n.Limit)
 		if err != nil {
 			return nil, err
 		}
@@ -251,6 +267,7 @@ func (s *Service) ServeQueries(ctx context.Context, nc *nats.Conn, js jetstream.
 			start := time.Now()
 			var q schemas.ERPQuery
 			var rep *schemas.ERPReply
+			var who runAs
 			// The server span is the child of the requester's (the AI's
 			// "erp query" span), the Odoo calls are its children.
 			qctx, span := telemetry.StartServerSpan(telemetry.RequestContext(baseCtx, nats.Header(req.Headers())), "erp serve query",
@@ -261,13 +278,13 @@ func (s *Service) ServeQueries(ctx context.Context, nc *nats.Conn, js jetstream.
 				metricQueries.WithLabelValues("other", "refused").Inc()
 			} else {
 				span.SetAttributes(attribute.String("maria.erp.model", q.Model), attribute.String("maria.erp.method", q.Method))
-				rep = s.Query(qctx, q)
+				rep, who = s.queryAs(qctx, q)
 			}
 			endQuerySpan(span, rep)
 			if err := req.RespondJSON(rep); err != nil {
 				s.log.Warn().Err(err).Msg("erp query reply failed")
 			}
-			s.auditQuery(qctx, js, nats.Header(req.Headers()), q, rep, time.Since(start))
+			s.auditQuery(qctx, js, nats.Header(req.Headers()), q, rep, who, time.Since(start))
 		}()
 	})
 	svc, err := micro.AddService(nc, micro.Config{
@@ -286,6 +303,10 @@ func (s *Service) ServeQueries(ctx context.Context, nc *nats.Conn, js jetstream.
 		micro.WithEndpointMetadata(map[string]string{"request": schemas.TypeERPQuery, "reply": schemas.TypeERPReply})); err != nil {
 		_ = svc.Stop()
 		return nil, nil, fmt.Errorf("erp: add query endpoint: %w", err)
+	}
+	if err := s.addIdentityEndpoint(svc); err != nil {
+		_ = svc.Stop()
+		return nil, nil, fmt.Errorf("erp: add identity endpoint: %w", err)
 	}
 	s.log.Info().Str("subject", schemas.SubjectERPQuery).Strs("models", s.cfg.Read.Models()).Msg("erp query service started")
 	return svc, wg.Wait, nil

@@ -23,11 +23,16 @@ const AuditQueryKind = "erp_query"
 // best effort — a read is not an effect, and a lost record must never fail
 // or delay the answer. The record carries the requester's correlation id
 // (the turn) as correlation and causation: the request names no message.
-func (s *Service) auditQuery(ctx context.Context, js jetstream.JetStream, h nats.Header, q schemas.ERPQuery, rep *schemas.ERPReply, took time.Duration) {
+func (s *Service) auditQuery(ctx context.Context, js jetstream.JetStream, h nats.Header, q schemas.ERPQuery, rep *schemas.ERPReply, who runAs, took time.Duration) {
 	if js == nil {
 		return
 	}
-	env, err := schemas.New("", schemas.TypeAudit, "erp", queryAudit(s.cfg.Odoo.Username, q, rep, took))
+	a := queryAudit(s.cfg.Odoo.Username, q, rep, took)
+	a.SlackUser, a.Policy, a.RunAs = q.User, s.cfg.IdentityPolicy, who.login
+	if who.policy != "" {
+		a.Policy = who.policy
+	}
+	env, err := schemas.New("", schemas.TypeAudit, "erp", a)
 	if err != nil {
 		s.log.Warn().Err(err).Msg("erp query audit: encode")
 		return
