@@ -50,6 +50,10 @@ func (e *Egress) execute(ctx context.Context, m *bus.Msg) error {
 		return e.react(ctx, m)
 	case schemas.TypeOutUpload:
 		return e.upload(ctx, m)
+	case schemas.TypeOutViewPublish:
+		return e.publishView(ctx, m)
+	case schemas.TypeOutViewOpen:
+		return e.openView(ctx, m)
 	}
 	return bus.Permanent(fmt.Errorf("egress does not handle type %q", env.Type))
 }

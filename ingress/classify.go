@@ -20,12 +20,15 @@ type UserDirectory interface {
 type userFacts struct {
 	team, enterprise          string
 	bot, restricted, stranger bool
+	// admin: a workspace admin or owner (may edit Maria's settings).
+	admin bool
 }
 
 func factsOf(u *slack.User) userFacts {
 	return userFacts{team: u.TeamID, enterprise: u.Enterprise.EnterpriseID,
 		bot:        u.IsBot || u.IsAppUser || u.IsWorkflowBot || u.IsConnectorBot,
-		restricted: u.IsRestricted || u.IsUltraRestricted, stranger: u.IsStranger}
+		restricted: u.IsRestricted || u.IsUltraRestricted, stranger: u.IsStranger,
+		admin: u.IsAdmin || u.IsOwner || u.IsPrimaryOwner}
 }
 
 // Subject is who a delivery is from, as its payload tells it.

@@ -198,6 +198,9 @@ func (in *Ingress) classify(ctx context.Context, r *Result) {
 			done[user] = c
 		}
 		ev.Env.UserTeam, ev.Env.UserKind = c.team, c.kind
+		if ev.Kind == schemas.KindHome {
+			ev.Env.UserAdmin = in.users.isAdmin(ctx, user, c.kind)
+		}
 	}
 }
 

@@ -248,6 +248,12 @@ func (n *Normalizer) anyEvent(body []byte) (*Result, error) {
 		err = c.reaction()
 	case "assistant_thread_started", "assistant_thread_context_changed":
 		err = c.assistant(typ)
+	case "app_home_opened":
+		err = c.homeOpened()
+	case "app_uninstalled":
+		c.res.Uninstall = true
+	case "tokens_revoked":
+		c.res.Uninstall = botTokensRevoked(cb.Event)
 	default:
 		c.res.Ignored = IgnoredUnsupportedEvent
 	}
@@ -551,6 +557,7 @@ type interaction struct {
 	TriggerID   string `json:"trigger_id"`
 	ResponseURL string `json:"response_url"`
 	Container   *struct {
+		Type      string `json:"type"`
 		MessageTS string `json:"message_ts"`
 		ThreadTS  string `json:"thread_ts"`
 		ChannelID string `json:"channel_id"`
@@ -575,8 +582,9 @@ type interaction struct {
 
 // Interaction normalizes an interactivity payload (the form's payload
 // field, or the Socket Mode interactive payload). block_actions become one
-// action event per action; other interaction types are acknowledged and
-// ignored (Maria declares no shortcuts or modals).
+// action event per action (kind home when in the Home tab or a modal),
+// view_submission a home event; other interaction types are acknowledged
+// and ignored (Maria declares no shortcuts).
 func (n *Normalizer) Interaction(body []byte) (*Result, error) {
 	var in interaction
 	if err := json.Unmarshal(body, &in); err != nil {
@@ -597,6 +605,9 @@ func (n *Normalizer) Interaction(body []byte) (*Result, error) {
 		res.Team = in.Team.ID
 	case in.User != nil:
 		res.Team = in.User.TeamID
+	}
+	if in.isView() {
+		return n.viewInteraction(&in, body, res)
 	}
 	if in.Type != "block_actions" {
 		res.Ignored = IgnoredUnsupportedInteraction

@@ -41,6 +41,10 @@ type Envelope struct {
 	// Processors gate sensitive access (the ERP) on it; empty means nobody
 	// classified the user, which must be treated as UserKindUnknown.
 	UserKind string `json:"user_kind,omitempty" jsonschema:"enum=,enum=member,enum=guest,enum=external,enum=bot,enum=unknown"`
+	// UserAdmin is true when ingress found User to be an admin or owner of
+	// Team (users.info is_admin / is_owner) and a member: who may edit the
+	// workspace's settings. Set only by ingress, never copied to children.
+	UserAdmin bool `json:"user_admin,omitempty"`
 	// Data is the typed payload named by Type.
 	Data json.RawMessage `json:"data"`
 }

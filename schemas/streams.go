@@ -109,7 +109,7 @@ var DefaultBackOff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Sec
 // Consumers lists the durable consumers of Maria's own processors. A new
 // processor declares its own spec; it need not be listed here.
 var Consumers = []ConsumerSpec{
-	{Durable: "ai", Stream: StreamIn, FilterSubjects: []string{InKindFilter(KindMention), InKindFilter(KindMessage), InKindFilter(KindCommand), InKindFilter(KindAssistant), InKindFilter(KindAction)},
+	{Durable: "ai", Stream: StreamIn, FilterSubjects: []string{InKindFilter(KindMention), InKindFilter(KindMessage), InKindFilter(KindCommand), InKindFilter(KindAssistant), InKindFilter(KindAction), InKindFilter(KindHome)},
 		AckWait: FailoverAckWait, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 64},
 	// egress: MaxDeliver is only a backstop. A command waiting behind an
 	// earlier one of its thread, or behind a channel's 429, is nak'd without

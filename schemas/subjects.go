@@ -17,10 +17,13 @@ const (
 	KindFile      = "file"
 	KindReaction  = "reaction"
 	KindAssistant = "assistant"
+	// KindHome is the App Home tab and its modals: app_home_opened, clicks
+	// on Home or modal buttons, view_submission (channel = the user).
+	KindHome = "home"
 )
 
 // Kinds lists every inbound kind.
-var Kinds = []string{KindMessage, KindMention, KindCommand, KindAction, KindFile, KindReaction, KindAssistant}
+var Kinds = []string{KindMessage, KindMention, KindCommand, KindAction, KindFile, KindReaction, KindAssistant, KindHome}
 
 // Subject patterns consumers subscribe to.
 const (

@@ -17,6 +17,9 @@ const (
 	TypeSlackFile      = "slack.file.v1"
 	TypeSlackReaction  = "slack.reaction.v1"
 	TypeSlackAssistant = "slack.assistant.v1"
+	// App Home (maria.in.home.<team>.<user>): the tab opened, a modal submitted.
+	TypeSlackHome = "slack.home.v1"
+	TypeSlackView = "slack.view.v1"
 
 	// Commands for egress (maria.out.<team>.<channel>).
 	TypeOutPost         = "out.post.v1"
@@ -31,6 +34,9 @@ const (
 	TypeOutTitle        = "out.title.v1"
 	TypeOutReact        = "out.react.v1"
 	TypeOutUpload       = "out.upload.v1"
+	// Views: the App Home tab (views.publish) and modals (views.open).
+	TypeOutViewPublish = "out.view.publish.v1"
+	TypeOutViewOpen    = "out.view.open.v1"
 
 	// ERP.
 	TypeERPCommand = "erp.command.v1"
@@ -98,6 +104,8 @@ type SlackAction struct {
 	MessageTS   string `json:"message_ts,omitempty"`
 	ResponseURL string `json:"response_url,omitempty"`
 	TriggerID   string `json:"trigger_id,omitempty"`
+	// ViewID is the Home tab or modal the button is in (kind home).
+	ViewID string `json:"view_id,omitempty"`
 }
 
 // SlackFileShared is a file shared with Maria (slack.file.v1).
@@ -299,10 +307,11 @@ type Delivered struct {
 	Text        string `json:"text,omitempty"`
 }
 
-// Audit records an ERP write, a confirmation click or an ERP read
-// (erp_query: the query in Detail, never the records read) (audit.v1).
+// Audit records an ERP write, a confirmation click, an ERP read
+// (erp_query: the query in Detail, never the records read) or a change of
+// a workspace's settings (settings: what changed in Detail) (audit.v1).
 type Audit struct {
-	Action  string `json:"action" jsonschema:"enum=confirm,enum=cancel,enum=erp_write,enum=erp_query"`
+	Action  string `json:"action" jsonschema:"enum=confirm,enum=cancel,enum=erp_write,enum=erp_query,enum=settings"`
 	Actor   string `json:"actor"`
 	Model   string `json:"model,omitempty"`
 	Op      string `json:"op,omitempty"`
@@ -355,6 +364,10 @@ func PayloadTypes() map[string]any {
 		TypeSlackFile:       SlackFileShared{},
 		TypeSlackReaction:   SlackReaction{},
 		TypeSlackAssistant:  SlackAssistant{},
+		TypeSlackHome:       SlackHome{},
+		TypeSlackView:       SlackView{},
+		TypeOutViewPublish:  OutViewPublish{},
+		TypeOutViewOpen:     OutViewOpen{},
 		TypeOutPost:         OutPost{},
 		TypeOutUpdate:       OutUpdate{},
 		TypeOutEphemeral:    OutEphemeral{},

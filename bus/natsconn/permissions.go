@@ -56,6 +56,8 @@ func Permissions(user string) (*server.Permissions, bool) {
 			schemas.SubjectERPQuery, schemas.SubjectERPIdentity, schemas.SubjectHistoryQuery,
 			bucket("KV", "maria_ai_turns"), bucket("KV", "maria_proposals"),
 			bucket("KV", "maria_memory"), bucket("KV", "maria_ai_budget"),
+			// per-workspace settings (App Home; processors/settings)
+			bucket("KV", "maria_settings"),
 			// owns the claims bucket other processors announce in
 			bucket("KV", schemas.ClaimsBucket)),
 			inbox, maxDeliveries), true

@@ -98,6 +98,9 @@ type ERPPolicy struct {
 	// Read and Write enable ERP reads and change proposals per conversation.
 	// A write also needs Read.
 	Read, Write ChannelList
+	// fromSettings: the lists come from the workspace's settings (the App
+	// Home), so a refusal points there rather than at the variables.
+	fromSettings bool
 }
 
 // Refusal reasons (metric label maria_ai_erp_refusals_total{reason}).
@@ -128,7 +131,7 @@ func (p ERPPolicy) Access(kind, channel, channelType string) erpAccess {
 	if p.Read.Allows(channel, channelType) {
 		a.read = true
 	} else {
-		a.readReason, a.readWhy = refusedChannel, channelRefusal("ERP access is", "MARIA_ERP_READ_CHANNELS", p.Read)
+		a.readReason, a.readWhy = refusedChannel, channelRefusal("ERP access is", p.where("MARIA_ERP_READ_CHANNELS"), p.Read)
 	}
 	switch {
 	case !a.read:
@@ -136,7 +139,7 @@ func (p ERPPolicy) Access(kind, channel, channelType string) erpAccess {
 	case p.Write.Allows(channel, channelType):
 		a.write = true
 	default:
-		a.writeReason, a.writeWhy = refusedChannel, channelRefusal("ERP changes are", "MARIA_ERP_WRITE_CHANNELS", p.Write)
+		a.writeReason, a.writeWhy = refusedChannel, channelRefusal("ERP changes are", p.where("MARIA_ERP_WRITE_CHANNELS"), p.Write)
 	}
 	return a
 }
@@ -169,6 +172,14 @@ func (p ERPPolicy) userRefusal(kind string) (reason, why string) {
 func (p ERPPolicy) UserRefusal(kind string) string {
 	_, why := p.userRefusal(kind)
 	return why
+}
+
+// where names what an admin edits to enable a channel.
+func (p ERPPolicy) where(variable string) string {
+	if p.fromSettings {
+		return "Maria's settings (App Home → Settings)"
+	}
+	return variable
 }
 
 func channelRefusal(what, variable string, l ChannelList) string {

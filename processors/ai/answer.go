@@ -158,7 +158,11 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecor
 			return nil, err
 		}
 	}
-	access := p.cfg.ERP.Access(m.Env.UserKind, q.channel, q.channelType)
+	policy, err := p.policyFor(ctx, q.team)
+	if err != nil {
+		return nil, err
+	}
+	access := policy.Access(m.Env.UserKind, q.channel, q.channelType)
 	if !access.read {
 		metricERPRefusals.WithLabelValues("read", access.readReason).Inc()
 		m.Log.Info().Str("reason", access.readReason).Str("user_kind", m.Env.UserKind).Msg("ai: no ERP access for this turn")
@@ -176,7 +180,7 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecor
 
 	res := &turnResult{}
 	defer p.chargeBudgets(ctx, m, q, res)
-	err := p.converse(ctx, m, q, mem, st, tools, access, status.set, res)
+	err = p.converse(ctx, m, q, mem, st, tools, access, status.set, res)
 	var le *LLMError
 	if err != nil && !errors.As(err, &le) {
 		return nil, err // the bus or KV failed: retry the whole turn later

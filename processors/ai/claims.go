@@ -29,11 +29,16 @@ func (p *Processor) withClaims(consumers bus.Service) bus.Service {
 	return bus.ServiceFunc(func(ctx context.Context) error {
 		wctx, stop := context.WithCancel(ctx)
 		ready, done := make(chan struct{}), make(chan struct{})
+		settingsDone := make(chan struct{})
 		go func() {
 			defer close(done)
 			p.claims.Run(wctx, p.b.JetStream(), p.b.Config().Replicas, p.log, ready)
 		}()
-		defer func() { stop(); <-done }()
+		go func() {
+			defer close(settingsDone)
+			_ = p.settings.Run(wctx) // follows settings saved by any replica
+		}()
+		defer func() { stop(); <-done; <-settingsDone }()
 		select {
 		case <-ready:
 		case <-ctx.Done():

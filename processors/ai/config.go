@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/processors/settings"
 )
 
 // DefaultModel is used when OPENAI_MODEL is unset.
@@ -70,6 +71,9 @@ type Config struct {
 	// and Odoo's (MARIA_LINK_ALLOWED_HOSTS; ODOO_URL and ODOO_PUBLIC_URL
 	// hosts are added, see linkHosts).
 	LinkHosts []string
+	// Settings is where per-workspace settings live and their defaults
+	// (MARIA_STORAGE, MARIA_ASSISTANT_TITLE, MARIA_SUGGESTED_PROMPTS, …).
+	Settings settings.Config
 	// Files is how shared files reach the model (files_config.go).
 	Files FileConfig
 }
@@ -99,6 +103,7 @@ func LoadConfig(env *config.Env) Config {
 	c.DependencyPatience = loadPatience(env)
 	c.ERP = loadERPPolicy(env)
 	c.LinkHosts = loadLinkHosts(env)
+	c.Settings = settings.LoadConfig(env)
 	c.Files = loadFileConfig(env)
 	if c.APIKey == "" && c.BaseURL == "" {
 		env.Fail(errors.New("ai: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (an OpenAI-compatible server such as a local model or the simulator)"))

@@ -60,7 +60,11 @@ func (p *Processor) onAction(ctx context.Context, m *bus.Msg) error {
 		// from this (signed, ingress-classified) click, and an admin may have
 		// closed the channel to writes since the proposal was made.
 		// Cancelling stays possible: it changes nothing in Odoo.
-		if access := p.cfg.ERP.Access(m.Env.UserKind, prop.Channel, ""); !access.write {
+		policy, err := p.policyFor(ctx, prop.Team)
+		if err != nil {
+			return err
+		}
+		if access := policy.Access(m.Env.UserKind, prop.Channel, ""); !access.write {
 			return p.refuseConfirm(ctx, m, prop, access)
 		}
 	}

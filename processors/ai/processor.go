@@ -9,6 +9,8 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/claims"
+	"github.com/mariahq/maria/processors/home"
+	"github.com/mariahq/maria/processors/settings"
 	"github.com/mariahq/maria/schemas"
 	"github.com/rs/zerolog"
 )
@@ -40,6 +42,9 @@ type Options struct {
 	// Sleep waits between retries of a failing model or ERP (default a
 	// timer); tests pair it with Now to wait without waiting.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Settings replaces the workspace settings store (default: the one
+	// cfg.Settings names).
+	Settings settings.Store
 }
 
 // Processor answers Slack questions with the model and ERP tools.
@@ -62,8 +67,12 @@ type Processor struct {
 	links *linkPolicy
 	// claims are other processors' claims (claims.go).
 	claims *claims.Watcher
-	now    func() time.Time
-	log    zerolog.Logger
+	// settings are the workspaces' settings (settings.go); home builds
+	// the App Home tab (home.go).
+	settings *settings.Cache
+	home     *home.Builder
+	now      func() time.Time
+	log      zerolog.Logger
 }
 
 // New opens the processor's KV buckets and builds its collaborators.
@@ -112,6 +121,14 @@ func New(ctx context.Context, b *bus.Bus, cfg Config, o Options) (*Processor, er
 	if o.Turns != nil {
 		p.turns = o.Turns(p.turns)
 	}
+	store := o.Settings
+	if store == nil {
+		if store, err = settings.Open(ctx, cfg.Settings, b.JetStream(), replicas); err != nil {
+			return nil, err
+		}
+	}
+	p.settings = settings.NewCache(store, settingsDefaults(cfg), cfg.Settings.CacheTTL, p.log)
+	p.home = p.homeBuilder()
 	return p, nil
 }
 
@@ -120,6 +137,12 @@ func (p *Processor) Memory() *Memory { return p.mem }
 
 // Proposals exposes the proposal store.
 func (p *Processor) Proposals() *Proposals { return p.proposals }
+
+// Settings exposes the workspaces' settings.
+func (p *Processor) Settings() *settings.Cache { return p.settings }
+
+// Home is the App Home tab's builder: add a section to show more there.
+func (p *Processor) Home() *home.Builder { return p.home }
 
 // Budgets exposes the token budgets.
 func (p *Processor) Budgets() *Budgets { return p.budgets }
@@ -171,6 +194,9 @@ func threadOf(m *bus.Msg) string {
 
 // Handle routes one inbound event.
 func (p *Processor) Handle(ctx context.Context, m *bus.Msg) error {
+	if strings.HasPrefix(m.Subject, homeSubjects) {
+		return p.onHome(ctx, m)
+	}
 	if p.claimedElsewhere(m) {
 		return nil
 	}
@@ -298,6 +324,9 @@ func (p *Processor) onCommand(ctx context.Context, m *bus.Msg) error {
 		return bus.Permanent(err)
 	}
 	text := strings.TrimSpace(cmd.Text)
+	if verb := identityVerb(text); verb != "" {
+		return p.onIdentityCommand(ctx, m, *cmd, verb)
+	}
 	if text == "" || isHelpRequest(text) {
 		metricEvents.WithLabelValues("command", "help").Inc()
 		_, err := m.Publish(ctx, schemas.OutSubject(m.Env.Team, m.Env.Channel), "help", schemas.TypeOutEphemeral,
@@ -333,16 +362,18 @@ func (p *Processor) onAssistant(ctx context.Context, m *bus.Msg) error {
 				return bus.Retry(err)
 			}
 		}
-		if _, err := m.Publish(ctx, out, "title", schemas.TypeOutTitle, schemas.OutTitle{ThreadTS: thread, Title: "Maria · Odoo assistant"}); err != nil {
+		s, err := p.teamSettings(ctx, m.Env.Team)
+		if err != nil {
 			return err
 		}
-		prompts := make([]schemas.Prompt, len(SuggestedPrompts))
-		for i, sp := range SuggestedPrompts {
-			prompts[i] = schemas.Prompt{Title: sp.Title, Message: sp.Message}
-		}
-		if _, err := m.Publish(ctx, out, "prompts", schemas.TypeOutPrompts,
-			schemas.OutPrompts{ThreadTS: thread, Title: "Ask me about your Odoo data", Prompts: prompts}); err != nil {
+		if _, err := m.Publish(ctx, out, "title", schemas.TypeOutTitle, schemas.OutTitle{ThreadTS: thread, Title: s.AssistantTitle}); err != nil {
 			return err
+		}
+		if len(s.SuggestedPrompts) > 0 {
+			if _, err := m.Publish(ctx, out, "prompts", schemas.TypeOutPrompts,
+				schemas.OutPrompts{ThreadTS: thread, Title: "Ask me about your Odoo data", Prompts: prompts(s)}); err != nil {
+				return err
+			}
 		}
 		metricEvents.WithLabelValues("assistant", "started").Inc()
 	case "assistant_thread_context_changed":

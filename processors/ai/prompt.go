@@ -66,11 +66,3 @@ func buildMessages(now time.Time, user string, t *Thread, question, accessNote s
 	}
 	return append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: question})
 }
-
-// SuggestedPrompts are offered when an assistant thread opens.
-var SuggestedPrompts = []struct{ Title, Message string }{
-	{"Order status", "What is the status of sales order S00042?"},
-	{"Unpaid invoices", "Which invoices of Azure Interior are still unpaid?"},
-	{"Stock", "How many Desk Combination do we have in stock?"},
-	{"New lead", "Create a lead for Acme, 5k, for Mitchell"},
-}

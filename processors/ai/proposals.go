@@ -41,7 +41,10 @@ type Proposal struct {
 // Proposals stores proposals in a KV bucket; state changes are
 // compare-and-set (kv.Store.Put on the loaded revision), so exactly one
 // click wins.
-type Proposals struct{ recs kv.Store[schemas.Proposal] }
+type Proposals struct {
+	recs kv.Store[schemas.Proposal]
+	b    jetstream.KeyValue // for listing (proposal_list.go)
+}
 
 // OpenProposals opens (or creates) the bucket; proposals expire after ttl.
 func OpenProposals(ctx context.Context, js jetstream.JetStream, replicas int, ttl time.Duration) (*Proposals, error) {
@@ -54,7 +57,7 @@ func OpenProposals(ctx context.Context, js jetstream.JetStream, replicas int, tt
 	if err != nil {
 		return nil, fmt.Errorf("proposal bucket: %w", err)
 	}
-	return &Proposals{recs: kv.Typed[schemas.Proposal](b)}, nil
+	return &Proposals{recs: kv.Typed[schemas.Proposal](b), b: b}, nil
 }
 
 // ErrNoProposal means the id is unknown or expired.

@@ -34,7 +34,7 @@ const (
 
 var domainSchema = map[string]any{
 	"type":        "array",
-	"description": `Odoo domain: a list of [field, operator, value] triples, optionally with "&", "|", "!" prefix operators. Example: [["name","=","S00042"]] or [["partner_id.name","ilike","Azure"],["payment_state","!=","paid"]]. Empty list matches everything.`,
+	"description": `Odoo domain: a list of [field, operator, value] triples, optionally with "&", "|", "!" prefix operators. Example: [["name","=","S00123"]] or [["partner_id.name","ilike","Acme"],["payment_state","!=","paid"]]. Empty list matches everything.`,
 	"items": map[string]any{
 		"anyOf": []any{
 			map[string]any{"type": "string", "enum": []string{"&", "|", "!"}},

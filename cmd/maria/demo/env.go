@@ -273,6 +273,7 @@ func (e *Env) ownVars(vars map[string]string, botToken, signingSecret string) {
 	// step (DMs are enabled by default; channels only when listed).
 	vars["MARIA_ERP_READ_CHANNELS"] = ScriptChannel + ",dm"
 	vars["MARIA_ERP_WRITE_CHANNELS"] = ScriptChannel + ",dm"
+	setDemoPrompts(vars)
 	if vars["MARIA_SERVICE_NAME"] == "" {
 		vars["MARIA_SERVICE_NAME"] = "maria-demo"
 	}

@@ -163,6 +163,7 @@ type Sim struct {
 	chanErr    map[string]string
 	noStream   map[string]string
 	listeners  []chan struct{}
+	views      *viewStore  // views.go
 	oauth      *oauthState // oauth.go
 }
 
@@ -323,6 +324,8 @@ type User struct {
 	// Restricted) a single-channel guest, as Slack flags them.
 	Restricted, UltraRestricted bool
 	Bot                         bool
+	// Admin is a workspace admin (is_admin).
+	Admin bool
 }
 
 // AddUserAs registers a user with the given kind for users.info.
@@ -337,6 +340,7 @@ func (s *Sim) AddUserAs(id string, u User) {
 	j["is_restricted"] = u.Restricted || u.UltraRestricted
 	j["is_ultra_restricted"] = u.UltraRestricted
 	j["is_bot"] = u.Bot
+	j["is_admin"] = u.Admin
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users[id] = j
@@ -675,6 +679,8 @@ func (s *Sim) dispatch(method, channel string, p url.Values) (reply, string) {
 		return s.fileInfo(p)
 	case "oauth.v2.access":
 		return s.oauthAccess(p)
+	case "views.publish", "views.open":
+		return s.viewCall(method, p)
 	}
 	return nil, "unknown_method"
 }
