@@ -117,9 +117,5 @@ func ParseSettings(team string, values map[string]map[string]schemas.ViewValue, 
 // channels splits a list of channel entries; empty means none (not nil:
 // an admin who clears the list disables the capability everywhere).
 func channels(raw string) []string {
-	out := []string{}
-	for _, f := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
-		out = append(out, f)
-	}
-	return out
+	return append([]string{}, strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })...)
 }
