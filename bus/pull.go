@@ -121,20 +121,19 @@ func (pl *puller) drain() {
 // stop abandons the pull at once.
 func (pl *puller) stop() { pl.current().Stop() }
 
-// run sends deliveries to out until ctx ends and the iterator is drained
-// (nil), out's reader abandons it (nil), or the consumer is lost for good
-// (the error Run returns).
-func (pl *puller) run(ctx context.Context, out chan<- jetstream.Msg, abandon <-chan struct{}) error {
+// run hands each delivery to deliver, on this goroutine, until ctx ends
+// and the iterator is drained (nil), deliver refuses one (nil: the
+// processor abandoned the pull), or the consumer is lost for good (the
+// error Run returns).
+func (pl *puller) run(ctx context.Context, deliver func(jetstream.Msg) bool) error {
 	for {
 		raw, err := pl.current().Next()
 		if err == nil {
 			pl.delivered = true
-			select {
-			case out <- raw:
-				continue
-			case <-abandon:
+			if !deliver(raw) {
 				return nil
 			}
+			continue
 		}
 		if ctx.Err() != nil {
 			return nil // stopping: Drain ended the iterator

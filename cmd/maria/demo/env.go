@@ -82,6 +82,11 @@ type Options struct {
 	// OpenAI replaces the default simulator (scripted tests); ignored when
 	// the real model is configured.
 	OpenAI *openaisim.Sim
+	// Slack, when set, is the Slack simulator to use instead of a new one
+	// (its token is the bot token); the caller closes it. A test restarting
+	// Maria on restored state keeps Slack's side, as real Slack outlives
+	// Maria.
+	Slack *slacksim.Sim
 	// SettleTimeout bounds the wait for one turn (default 30 s with the
 	// simulators, 2 min with a real model).
 	SettleTimeout time.Duration
@@ -150,8 +155,12 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	// deliveries with a generated signing secret.
 	botToken := "xoxb-demo-" + randomHex(24)
 	signingSecret := randomHex(32)
-	e.Slack = slacksim.New(botToken)
-	e.closers = append(e.closers, e.Slack.Close)
+	if o.Slack != nil {
+		e.Slack, botToken = o.Slack, o.Slack.Token()
+	} else {
+		e.Slack = slacksim.New(botToken)
+		e.closers = append(e.closers, e.Slack.Close)
+	}
 	vars := passedThrough(environ)
 	if err := e.startModelAndERP(environ, vars, o.OpenAI); err != nil {
 		return nil, err
