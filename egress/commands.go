@@ -25,6 +25,10 @@ func (e *Egress) execute(ctx context.Context, m *bus.Msg) error {
 	if env.Channel == "" && env.Type != schemas.TypeOutRespond {
 		return bus.Permanent(fmt.Errorf("%s command %s has no channel", env.Type, env.ID))
 	}
+	ctx, err := e.forTeam(ctx, env.Team)
+	if err != nil {
+		return err
+	}
 	switch env.Type {
 	case schemas.TypeOutPost:
 		return e.post(ctx, m)

@@ -47,6 +47,9 @@ type Config struct {
 	MaxAttempts int
 	// VerifyAuth calls auth.test at start and refuses to start on invalid_auth.
 	VerifyAuth bool
+	// MultiWorkspace: SLACK_CLIENT_ID is set, each workspace's token comes
+	// from its installation (Options.Tokens), SLACK_BOT_TOKEN is optional.
+	MultiWorkspace bool
 }
 
 // DefaultIdempotencyStale: a standby takes over the claim of a replica
@@ -75,6 +78,7 @@ func LoadConfig(env *config.Env) Config {
 		StreamFlush:      env.Duration("MARIA_EGRESS_STREAM_FLUSH", time.Second),
 		MaxAttempts:      env.Int("MARIA_EGRESS_MAX_ATTEMPTS", 8, 1, 50),
 		VerifyAuth:       env.Bool("MARIA_EGRESS_VERIFY_AUTH", true),
+		MultiWorkspace:   env.String("SLACK_CLIENT_ID", "") != "",
 	}
 	if err := c.normalize(); err != nil {
 		env.Fail(err)
@@ -108,7 +112,7 @@ func (c *Config) normalize() error {
 	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("SLACK_API_URL=%q: want an http(s) URL such as https://slack.com/api/", natsconn.RedactURL(c.APIURL)))
 	}
-	if c.Token == "" && !c.DryRun {
+	if c.Token == "" && !c.DryRun && !c.MultiWorkspace {
 		errs = append(errs, errors.New("SLACK_BOT_TOKEN is required (egress posts to Slack; set MARIA_EGRESS_DRY_RUN=true to only log what would be posted)"))
 	}
 	if c.Token != "" && !strings.HasPrefix(c.Token, "xox") {

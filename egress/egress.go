@@ -41,19 +41,23 @@ type Options struct {
 	DryRunOut io.Writer
 	Hooks     Hooks
 	Log       *zerolog.Logger
+	// Tokens, in multi-workspace mode, gives each workspace's bot token
+	// (teamapi.go); nil: Config.Token for every command.
+	Tokens TokenSource
 }
 
 // Egress is the bus → Slack service.
 type Egress struct {
-	b     *bus.Bus
-	cfg   Config
-	api   API
-	idem  *kv.Idempotency
-	st    *store
-	gate  *gate
-	hooks Hooks
-	log   zerolog.Logger
-	spec  schemas.ConsumerSpec
+	b      *bus.Bus
+	cfg    Config
+	api    API
+	idem   *kv.Idempotency
+	st     *store
+	gate   *gate
+	hooks  Hooks
+	log    zerolog.Logger
+	spec   schemas.ConsumerSpec
+	tokens TokenSource // multi-workspace mode (teamapi.go)
 	// botID is this app's bot id (from auth.test, when verified): an
 	// uncertain stream start is looked for among its messages only.
 	botID string
@@ -83,6 +87,8 @@ func New(ctx context.Context, b *bus.Bus, o Options) (*Egress, error) {
 	if api == nil {
 		if cfg.DryRun {
 			api = &DryRun{Log: log, Out: o.DryRunOut}
+		} else if o.Tokens != nil {
+			api = newTeamAPI(cfg)
 		} else {
 			api = NewSlackClient(cfg)
 		}
@@ -99,10 +105,10 @@ func New(ctx context.Context, b *bus.Bus, o Options) (*Egress, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Egress{b: b, cfg: cfg, api: api, idem: idem, st: st, hooks: o.Hooks, log: log, spec: spec,
+	e := &Egress{b: b, cfg: cfg, api: api, tokens: o.Tokens, idem: idem, st: st, hooks: o.Hooks, log: log, spec: spec,
 		gate: newGate(2*spec.AckWait + cfg.IdempotencyStale), noStream: map[string]time.Time{},
 		lanes: make(lanes, cfg.Concurrency)}
-	if cfg.VerifyAuth && !cfg.DryRun {
+	if cfg.VerifyAuth && !cfg.DryRun && o.Tokens == nil {
 		if err := e.verifyAuth(ctx); err != nil {
 			return nil, err
 		}

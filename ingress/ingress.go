@@ -45,6 +45,8 @@ type Ingress struct {
 	users       *Classifier
 	gate        *bodyGate
 	connected   atomic.Bool
+	// installs handles uninstalls in multi-workspace mode (installations.go).
+	installs installHooks
 }
 
 // New builds an Ingress from a validated configuration. With
@@ -135,6 +137,9 @@ func (in *Ingress) deliver(ctx context.Context, endpoint string, r *Result, retr
 		log.Warn().Str("reason", reason).Str("team", r.Team).Str("enterprise", r.Enterprise).Str("app", r.AppID).
 			Str("user", r.User).Msg("refused: " + reason + " not in the allow-list; nothing published")
 		return OutcomeRefused, nil
+	}
+	if outcome, done, err := in.installEvent(ctx, r); done {
+		return outcome, err
 	}
 	switch {
 	case r.Ignored != "" || len(r.Events) == 0:

@@ -55,6 +55,9 @@ type Result struct {
 	// UserTeam is the user's home team when the payload names it
 	// (event user_team, interaction user.team_id); empty otherwise.
 	UserTeam string
+	// Uninstall: app_uninstalled, or the bot's tokens revoked — the
+	// installation ends (installations.go).
+	Uninstall bool
 }
 
 // Normalizer turns raw Slack payloads into envelopes. It is pure (no I/O)

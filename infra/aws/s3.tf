@@ -1,11 +1,9 @@
-# Three buckets: images (MARIA_IMAGES_BUCKET), other files (MARIA_DOCS_BUCKET)
-# and the `maria backup --s3` archives of the NATS streams (backup CronJob).
+# Two buckets: images (MARIA_IMAGES_BUCKET) and other files (MARIA_DOCS_BUCKET).
 # Private, versioned, KMS-encrypted, TLS-only, expiring after retention_days.
 locals {
   buckets = {
-    images  = "${local.name}-images"
-    docs    = "${local.name}-docs"
-    backups = "${local.name}-backups"
+    images = "${local.name}-images"
+    docs   = "${local.name}-docs"
   }
 }
 

@@ -14,9 +14,18 @@ import (
 func init() {
 	RegisterConfigured("egress", func(env *config.Env) Factory {
 		cfg := egress.LoadConfig(env) // problems recorded in env
+		mw := loadMultiWorkspace(env)
 		return func(ctx context.Context, d bus.Deps) (bus.Service, error) {
 			log := d.Log
-			return egress.New(ctx, d.Bus, egress.Options{Config: cfg, Log: &log})
+			o := egress.Options{Config: cfg, Log: &log}
+			if mw.enabled() {
+				_, tokens, err := mw.open(ctx, d)
+				if err != nil {
+					return nil, err
+				}
+				o.Tokens = tokens
+			}
+			return egress.New(ctx, d.Bus, o)
 		}
 	})
 }

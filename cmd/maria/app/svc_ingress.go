@@ -15,8 +15,16 @@ func init() {
 		// their combination (no way in, a token of the wrong kind, …).
 		cfg, err := ingress.LoadConfig(env)
 		env.Fail(err)
+		mw := loadMultiWorkspace(env)
 		return func(ctx context.Context, d bus.Deps) (bus.Service, error) {
-			return ingress.NewService(ctx, cfg, d)
+			in, err := ingress.NewService(ctx, cfg, d)
+			if err != nil {
+				return nil, err
+			}
+			if err := mountInstall(ctx, mw, in, d); err != nil {
+				return nil, err
+			}
+			return in, nil
 		}
 	})
 }
