@@ -10,8 +10,9 @@ var (
 	wantBotScopes = []string{"app_mentions:read", "chat:write", "channels:history", "groups:history", "im:history",
 		"mpim:history", "files:read", "files:write", "reactions:read", "reactions:write", "commands",
 		"assistant:write", "users:read"}
-	wantBotEvents = []string{"app_mention", "message.channels", "message.groups", "message.im", "message.mpim",
-		"file_shared", "reaction_added", "assistant_thread_started", "assistant_thread_context_changed"}
+	wantBotEvents = []string{"app_home_opened", "app_mention", "message.channels", "message.groups", "message.im", "message.mpim",
+		"file_shared", "reaction_added", "assistant_thread_started", "assistant_thread_context_changed",
+		"app_uninstalled", "tokens_revoked"}
 )
 
 // TestSlackManifests: the scopes, events, command, interactivity and
@@ -78,7 +79,8 @@ func TestSlackManifests(t *testing.T) {
 		flat := flatten("", out)
 		var keep []string
 		for _, kv := range flat {
-			if strings.Contains(kv, "request_url=") || strings.Contains(kv, ".url=") || strings.Contains(kv, "socket_mode_enabled=") {
+			if strings.Contains(kv, "request_url=") || strings.Contains(kv, ".url=") || strings.Contains(kv, "socket_mode_enabled=") ||
+				strings.Contains(kv, "redirect_urls") {
 				continue
 			}
 			keep = append(keep, kv)
