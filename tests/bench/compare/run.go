@@ -57,6 +57,7 @@ func run(ctx context.Context, c runConfig, out, progress io.Writer) error {
 	}
 	var bins turnBinaries
 	var turns []turnResult
+	var turnsSkipped error
 	runTurns := c.turnRate > 0 && strings.Contains("whole turn", c.only)
 	if runTurns {
 		dir, err := os.MkdirTemp("", "bench-compare-bin-")
@@ -66,7 +67,10 @@ func run(ctx context.Context, c runConfig, out, progress io.Writer) error {
 		defer os.RemoveAll(dir)
 		fmt.Fprintln(progress, "building maria and nats-server for the whole-turn trials")
 		if bins, err = buildTurnBinaries(c.repo, dir); err != nil {
-			return err
+			// The other comparisons need no build: they still run, and
+			// the table says why the whole turns did not.
+			fmt.Fprintln(progress, "whole turns skipped:", err)
+			runTurns, turnsSkipped = false, err
 		}
 	}
 	started := time.Now()
@@ -97,7 +101,7 @@ func run(ctx context.Context, c runConfig, out, progress io.Writer) error {
 				rep+1, t.answered, t.turns, t.completed, t.offered, t.p99.Round(time.Millisecond), t.mariaCPU.Round(10*time.Microsecond), t.natsCPU.Round(10*time.Microsecond))
 		}
 	}
-	table := render(c, vs, time.Since(started)) + renderTurns(c, turns)
+	table := render(c, vs, time.Since(started)) + renderTurns(c, turns, turnsSkipped)
 	if _, err := io.WriteString(out, table); err != nil {
 		return err
 	}
@@ -143,8 +147,12 @@ func render(c runConfig, vs []*variant, took time.Duration) string {
 }
 
 // renderTurns is the whole-turn table (medians of the repetitions).
-func renderTurns(c runConfig, ts []turnResult) string {
+func renderTurns(c runConfig, ts []turnResult, skipped error) string {
 	var b strings.Builder
+	if skipped != nil {
+		first, _, _ := strings.Cut(skipped.Error(), "\n")
+		fmt.Fprintf(&b, "\nWhole turns: not run (%s).\n", first)
+	}
 	if len(ts) > 0 {
 		med := func(f func(turnResult) float64) float64 {
 			v := make([]float64, len(ts))
