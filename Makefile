@@ -2,7 +2,7 @@
 # newcomer needs; both work on a fresh machine with Go and Node installed.
 SHELL := /bin/bash
 GO ?= go
-MODULES := schemas bus ingress egress processors cmd/maria tests tests/sim tests/bench/compare
+MODULES := schemas bus ingress egress processors cmd/maria tests tests/sim tests/bench/compare tests/deploy
 PKGS := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 TOOLS := $(CURDIR)/.tools
 export PATH := $(TOOLS)/bin:$(TOOLS)/node/node_modules/.bin:$(PATH)

@@ -40,3 +40,23 @@ output "secret_names" {
     [for s in aws_secretsmanager_secret.nats : s.name],
   )
 }
+
+output "backups_bucket" {
+  description = "Bucket of the backup CronJob (maria backup --s3 s3://<this>/daily/)"
+  value       = aws_s3_bucket.files["backups"].bucket
+}
+
+output "workload_role_arns" {
+  description = "IRSA roles: collector (maria-otel-collector), backup (maria-backup), cloudwatch_agent (the observability add-on)"
+  value       = { for k, r in aws_iam_role.workload : k => r.arn }
+}
+
+output "metrics_log_group" {
+  description = "Log group the OpenTelemetry Collector's awsemf exporter writes (infra/k8s/components/cloudwatch)"
+  value       = aws_cloudwatch_log_group.metrics.name
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic every CloudWatch alarm notifies"
+  value       = aws_sns_topic.alarms.arn
+}

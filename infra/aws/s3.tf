@@ -1,9 +1,11 @@
-# Two buckets: images (MARIA_IMAGES_BUCKET) and other files (MARIA_DOCS_BUCKET).
+# Three buckets: images (MARIA_IMAGES_BUCKET), other files (MARIA_DOCS_BUCKET)
+# and the `maria backup --s3` archives of the NATS streams (backup CronJob).
 # Private, versioned, KMS-encrypted, TLS-only, expiring after retention_days.
 locals {
   buckets = {
-    images = "${local.name}-images"
-    docs   = "${local.name}-docs"
+    images  = "${local.name}-images"
+    docs    = "${local.name}-docs"
+    backups = "${local.name}-backups"
   }
 }
 

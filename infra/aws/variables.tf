@@ -65,3 +65,26 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "eks_cluster_name" {
+  description = "Name of the EKS cluster Maria runs in: Container Insights log groups and the CloudWatch observability add-on."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps the containers' logs (Container Insights application/dataplane/host groups)."
+  type        = number
+  default     = 30
+}
+
+variable "metrics_log_retention_days" {
+  description = "Days CloudWatch keeps the EMF log events the collector writes (the metrics themselves are kept 15 months by CloudWatch)."
+  type        = number
+  default     = 7
+}
+
+variable "alarm_emails" {
+  description = "Addresses subscribed to the alarm topic (each must confirm the subscription)."
+  type        = set(string)
+  default     = []
+}

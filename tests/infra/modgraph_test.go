@@ -32,6 +32,9 @@ var moduleLayers = map[string]int{
 	// The comparison benchmark: its own module, so the frameworks it
 	// measures Maria against (Watermill) never enter the product's.
 	"tests/bench/compare": 4,
+	// Renders the kustomize overlays with kustomize's Go module (Kubernetes
+	// API machinery that no other module needs).
+	"tests/deploy": 4,
 }
 
 // goMod is what `go mod edit -json` prints that the checks need.

@@ -301,8 +301,8 @@ func TestTerraformBuckets(t *testing.T) {
 	if got := refs(attr(bucket, "for_each")); strings.Join(got, ",") != "local.buckets" {
 		t.Fatalf("aws_s3_bucket.files for_each = %v, want local.buckets", got)
 	}
-	if keys := objectKeys(t, m.locals["buckets"].Expr); strings.Join(keys, ",") != "docs,images" {
-		t.Errorf("buckets %v, want docs and images", keys)
+	if keys := objectKeys(t, m.locals["buckets"].Expr); strings.Join(keys, ",") != "backups,docs,images" {
+		t.Errorf("buckets %v, want backups, docs and images", keys)
 	}
 	// Every per-bucket setting covers every bucket.
 	perBucket := func(typ string) *hclsyntax.Block {
@@ -520,8 +520,8 @@ func TestTerraformIAM(t *testing.T) {
 			continue
 		}
 		for name := range m.resources[typ] {
-			if name != "storage" && name != "external_secrets" {
-				t.Errorf("%s.%s: only storage and external_secrets get IAM resources", typ, name)
+			if name != "storage" && name != "external_secrets" && name != "workload" && name != "cloudwatch_agent" {
+				t.Errorf("%s.%s: only storage, external_secrets and the operations workloads get IAM resources", typ, name)
 			}
 		}
 	}
