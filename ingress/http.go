@@ -209,6 +209,9 @@ func (in *Ingress) serve(w http.ResponseWriter, r *http.Request, endpoint, conte
 		// A 4xx would show the user Slack's opaque "dispatch_failed":
 		// tell them why instead (the answer is only shown to them).
 		ephemeral(w, refusedReply)
+	case res.Response != nil:
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(res.Response)
 	default:
 		w.WriteHeader(http.StatusOK)
 	}

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/bus/sealed"
 	"github.com/mariahq/maria/schemas"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
@@ -45,6 +47,9 @@ type Ingress struct {
 	users       *Classifier
 	gate        *bodyGate
 	connected   atomic.Bool
+	// ring and nc hand Odoo connect submissions to the erp service.
+	ring *sealed.Keyring
+	nc   *nats.Conn
 	// installs handles uninstalls in multi-workspace mode (installations.go).
 	installs installHooks
 }
@@ -137,6 +142,10 @@ func (in *Ingress) deliver(ctx context.Context, endpoint string, r *Result, retr
 		log.Warn().Str("reason", reason).Str("team", r.Team).Str("enterprise", r.Enterprise).Str("app", r.AppID).
 			Str("user", r.User).Msg("refused: " + reason + " not in the allow-list; nothing published")
 		return OutcomeRefused, nil
+	}
+	if r.Connect != nil {
+		in.handConnect(ctx, r)
+		return OutcomeOK, nil
 	}
 	if outcome, done, err := in.installEvent(ctx, r); done {
 		return outcome, err

@@ -55,6 +55,12 @@ type Result struct {
 	// UserTeam is the user's home team when the payload names it
 	// (event user_team, interaction user.team_id); empty otherwise.
 	UserTeam string
+	// Connect is a "Connect your Odoo account" submission: never
+	// published, handed to the erp service (erpconnect.go).
+	Connect *erpConnect
+	// Response, when set, is the JSON body of the answer to Slack (a
+	// view_submission's response_action).
+	Response any
 	// Uninstall: app_uninstalled, or the bot's tokens revoked — the
 	// installation ends (installations.go).
 	Uninstall bool

@@ -176,6 +176,8 @@ func (in *Ingress) envelopeOutcome(ctx context.Context, smc *socketmode.Client, 
 		ack(map[string]string{"response_type": "ephemeral", "text": rateLimitedReply})
 	case outcome == OutcomeRefused && req.Type == socketmode.RequestTypeSlashCommands:
 		ack(map[string]string{"response_type": "ephemeral", "text": refusedReply})
+	case res.Response != nil:
+		ack(res.Response)
 	default:
 		// A refused envelope is acknowledged too: unacknowledged, Slack
 		// would deliver it again and again.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/config"
+	"github.com/mariahq/maria/bus/sealed"
 	"github.com/mariahq/maria/ingress"
 )
 
@@ -15,6 +16,7 @@ func init() {
 		// their combination (no way in, a token of the wrong kind, …).
 		cfg, err := ingress.LoadConfig(env)
 		env.Fail(err)
+		keys := sealed.ReadEnv(env)
 		mw := loadMultiWorkspace(env)
 		return func(ctx context.Context, d bus.Deps) (bus.Service, error) {
 			in, err := ingress.NewService(ctx, cfg, d)
@@ -24,7 +26,13 @@ func init() {
 			if err := mountInstall(ctx, mw, in, d); err != nil {
 				return nil, err
 			}
-			return in, nil
+			// "Connect your Odoo account": the key is sealed here and
+			// handed to the erp service (docs/threat-model.md).
+			ring, err := sealed.Load(ctx, keys, d.Bus.Config().DataDir, nil, d.Log)
+			if err != nil {
+				return nil, err
+			}
+			return in.WithIdentityHandoff(ring, d.Bus.Conn()), nil
 		}
 	})
 }
