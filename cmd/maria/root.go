@@ -48,7 +48,7 @@ Exit status: 0 done, 1 the command failed, 2 the command line is wrong.`,
 	root.AddCommand(
 		newRunCmd(c), newVersionCmd(c), newDemoCmd(c), newChatCmd(c),
 		newStreamsCmd(c), newTailCmd(c), newTraceCmd(c), newDLQCmd(c), newReplayCmd(c),
-		newHealthcheckCmd(c), newNewCmd(c), newBackupCmd(c), newRestoreCmd(c),
+		newHealthcheckCmd(c), newNewCmd(c), newBackupCmd(c), newRestoreCmd(c), newSmokeCmd(c),
 	)
 	walk(root, func(cmd *cobra.Command) {
 		// Each Use line already lists the command's flags.
