@@ -18,3 +18,17 @@ func (c *Classifier) isAdmin(ctx context.Context, user, kind string) bool {
 	facts, err := c.lookup(ctx, user)
 	return err == nil && facts.admin
 }
+
+// emailOf is a member's profile email from the lookup Classify just made
+// (cached), to suggest their Odoo login in the connect form; empty for
+// anyone else or when the lookup failed.
+func (c *Classifier) emailOf(ctx context.Context, user, kind string) string {
+	if kind != schemas.UserKindMember || c.dir == nil {
+		return ""
+	}
+	facts, err := c.lookup(ctx, user)
+	if err != nil {
+		return ""
+	}
+	return facts.email
+}

@@ -22,13 +22,15 @@ type userFacts struct {
 	bot, restricted, stranger bool
 	// admin: a workspace admin or owner (may edit Maria's settings).
 	admin bool
+	// email is the profile's (scope users:read.email; empty without it).
+	email string
 }
 
 func factsOf(u *slack.User) userFacts {
 	return userFacts{team: u.TeamID, enterprise: u.Enterprise.EnterpriseID,
 		bot:        u.IsBot || u.IsAppUser || u.IsWorkflowBot || u.IsConnectorBot,
 		restricted: u.IsRestricted || u.IsUltraRestricted, stranger: u.IsStranger,
-		admin: u.IsAdmin || u.IsOwner || u.IsPrimaryOwner}
+		admin: u.IsAdmin || u.IsOwner || u.IsPrimaryOwner, email: u.Profile.Email}
 }
 
 // Subject is who a delivery is from, as its payload tells it.
@@ -104,7 +106,9 @@ func (c *Classifier) lookup(ctx context.Context, user string) (userFacts, error)
 		metricUserLookups.WithLabelValues("disabled").Inc()
 		return userFacts{}, errNoDirectory
 	}
-	facts, cached, err := c.cache.get(ctx, user, func(ctx context.Context) (userFacts, error) {
+	// One workspace's answer is never served to another (in
+	// multi-workspace mode the lookup is made with that workspace's token).
+	facts, cached, err := c.cache.get(ctx, teamOf(ctx)+"/"+user, func(ctx context.Context) (userFacts, error) {
 		lctx, cancel := context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 		u, err := c.dir.GetUserInfoContext(lctx, user)

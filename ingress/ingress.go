@@ -195,6 +195,7 @@ func (in *Ingress) deliver(ctx context.Context, endpoint string, r *Result, retr
 // classify sets the user's home team and kind on every event of r that
 // names a user (all of one delivery's events share its user).
 func (in *Ingress) classify(ctx context.Context, r *Result) {
+	ctx = withTeam(ctx, r.Team) // users.info with this workspace's token
 	type class struct{ team, kind string }
 	done := map[string]class{}
 	for _, ev := range r.Events {
@@ -214,6 +215,9 @@ func (in *Ingress) classify(ctx context.Context, r *Result) {
 		ev.Env.UserTeam, ev.Env.UserKind = c.team, c.kind
 		if ev.Kind == schemas.KindHome {
 			ev.Env.UserAdmin = in.users.isAdmin(ctx, user, c.kind)
+		}
+		if schemas.AsksToConnect(ev.Env) {
+			ev.Env.UserEmail = in.users.emailOf(ctx, user, c.kind)
 		}
 	}
 }

@@ -45,6 +45,11 @@ type Envelope struct {
 	// Team (users.info is_admin / is_owner) and a member: who may edit the
 	// workspace's settings. Set only by ingress, never copied to children.
 	UserAdmin bool `json:"user_admin,omitempty"`
+	// UserEmail is the Slack profile's email (users.info, scope
+	// users:read.email), set by ingress only on events that open the
+	// "Connect your Odoo account" form (AsksToConnect) to suggest the Odoo
+	// login; never copied to children.
+	UserEmail string `json:"user_email,omitempty"`
 	// Data is the typed payload named by Type.
 	Data json.RawMessage `json:"data"`
 }

@@ -1,5 +1,7 @@
 package schemas
 
+import "strings"
+
 // Per-person Odoo identities (README "Whose Odoo user"): a Slack user
 // connects their own Odoo user with a personal API key, and the erp
 // service runs their reads and confirmed writes as that user.
@@ -20,6 +22,46 @@ const (
 	ERPConnectKeyInput   = SecretInputPrefix + "api_key"
 	SecretInputPrefix    = "secret_"
 )
+
+// Buttons that open the connect modal or forget the key: in the App Home
+// and under an answer the ERP refused because the asker is not connected.
+const (
+	ActionERPConnect    = "erp_connect"
+	ActionERPDisconnect = "erp_disconnect"
+)
+
+// ERPKindNotConnected is the ERPReply / ERPResult Kind of a call the
+// workspace's identity policy allows only to people who connected their
+// own Odoo user.
+const ERPKindNotConnected = "not_connected"
+
+// IdentityVerb returns IdentityConnect or IdentityDisconnect when a
+// `/maria` command's text asks for it, "" otherwise. Ingress adds the
+// asker's email to a connect request (to suggest their Odoo login); the ai
+// processor opens the form.
+func IdentityVerb(text string) string {
+	switch strings.ToLower(strings.Join(strings.Fields(text), " ")) {
+	case "connect", "connect odoo", "login":
+		return IdentityConnect
+	case "disconnect", "disconnect odoo", "logout":
+		return IdentityDisconnect
+	}
+	return ""
+}
+
+// AsksToConnect reports an event that opens the connect form: `/maria
+// connect`, or a click on ActionERPConnect.
+func AsksToConnect(e *Envelope) bool {
+	switch e.Type {
+	case TypeSlackCommand:
+		c, err := DecodeData[SlackCommand](e)
+		return err == nil && IdentityVerb(c.Text) == IdentityConnect
+	case TypeSlackAction:
+		a, err := DecodeData[SlackAction](e)
+		return err == nil && a.ActionID == ActionERPConnect
+	}
+	return false
+}
 
 // Operations of ERPIdentity.
 const (

@@ -245,7 +245,9 @@ type ERPResult struct {
 	IDs       []int64 `json:"ids,omitempty"`
 	URL       string  `json:"url,omitempty"`
 	Error     string  `json:"error,omitempty"`
-	// Kind classifies Error: "access", "validation", "unavailable", "internal".
+	// Kind classifies Error: "access", "not_connected" (the identity policy
+	// needs the confirmer's own Odoo user), "validation", "unavailable",
+	// "internal".
 	Kind       string `json:"kind,omitempty"`
 	ProposalID string `json:"proposal_id,omitempty"`
 }
@@ -278,7 +280,8 @@ type ERPReply struct {
 	Fields  map[string]any   `json:"fields,omitempty"`
 	Error   string           `json:"error,omitempty"`
 	// Kind classifies Error: "refused" (allow-list, bad domain), "access",
-	// "validation", "unavailable", "internal".
+	// "not_connected" (the identity policy needs the asker's own Odoo
+	// user), "validation", "unavailable", "internal".
 	Kind   string `json:"kind,omitempty"`
 	Cached bool   `json:"cached,omitempty"`
 	// BaseURL lets readers build links to records: BaseURL + "/odoo/<model>/<id>".

@@ -31,6 +31,7 @@ const DefaultAuthorizeURL = "https://slack.com/oauth/v2/authorize"
 var BotScopes = []string{
 	"app_mentions:read", "assistant:write", "channels:history", "chat:write", "commands", "files:read", "files:write",
 	"groups:history", "im:history", "mpim:history", "reactions:read", "reactions:write", "users:read",
+	"users:read.email",
 }
 
 // Config of the install flow.

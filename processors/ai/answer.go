@@ -210,7 +210,11 @@ func (p *Processor) runTurn(ctx context.Context, m *bus.Msg, q turn) (*turnRecor
 	if err := st.Write(ctx, refusalNotice(access, tools.Refusals())+fileNotices(q.attached)); err != nil {
 		return nil, err
 	}
-	rec, err = p.ending(rec, st, q, status, m.Delivery > 1, linkBlocks(tools.Links()))
+	blocks := linkBlocks(tools.Links())
+	if tools.NotConnected() {
+		blocks = append(blocks, connectButton()...)
+	}
+	rec, err = p.ending(rec, st, q, status, m.Delivery > 1, blocks)
 	if err != nil || memKey == "" {
 		return rec, err
 	}

@@ -3,11 +3,12 @@ package ai
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/mariahq/maria/bus"
+	"github.com/mariahq/maria/processors/home"
 	"github.com/mariahq/maria/schemas"
 )
 
@@ -15,17 +16,6 @@ import (
 // (README "Whose Odoo user"). The modal is opened here; its submission
 // goes from ingress straight to the erp service with the key sealed, so
 // the key never passes through this processor or any stream.
-
-// identityVerb returns "connect" or "disconnect" for those commands.
-func identityVerb(text string) string {
-	switch strings.ToLower(strings.TrimSpace(text)) {
-	case "connect", "connect odoo", "login":
-		return schemas.IdentityConnect
-	case "disconnect", "disconnect odoo", "logout":
-		return schemas.IdentityDisconnect
-	}
-	return ""
-}
 
 // onIdentityCommand opens the connect modal or forgets the key.
 func (p *Processor) onIdentityCommand(ctx context.Context, m *bus.Msg, cmd schemas.SlackCommand, verb string) error {
@@ -35,11 +25,10 @@ func (p *Processor) onIdentityCommand(ctx context.Context, m *bus.Msg, cmd schem
 		return err
 	}
 	if verb == schemas.IdentityDisconnect {
-		rep, err := p.identity(ctx, schemas.ERPIdentity{Op: schemas.IdentityDisconnect, Team: m.Env.Team, User: m.Env.User})
+		rep, err := p.disconnect(ctx, m)
 		if err != nil {
-			return bus.Retry(err)
+			return err
 		}
-		metricEvents.WithLabelValues("command", "odoo_disconnect").Inc()
 		if rep.Error != "" {
 			return tell("I could not disconnect your Odoo account: " + rep.Error)
 		}
@@ -48,14 +37,77 @@ func (p *Processor) onIdentityCommand(ctx context.Context, m *bus.Msg, cmd schem
 	if cmd.TriggerID == "" {
 		return tell("Slack did not send what is needed to open the form; run `/maria connect` again.")
 	}
-	// Prefill the login of the account already connected, if any.
+	return p.openConnect(ctx, m, out, cmd.TriggerID)
+}
+
+// onConnectClick answers the "Connect your Odoo account" button, in the
+// Home tab (out is the user's) or under an answer (out is the channel's).
+func (p *Processor) onConnectClick(ctx context.Context, m *bus.Msg, out string, a *schemas.SlackAction) error {
+	if a.TriggerID == "" {
+		return bus.Permanent(errors.New("connect click without trigger_id"))
+	}
+	return p.openConnect(ctx, m, out, a.TriggerID)
+}
+
+// openConnect opens the modal, its login prefilled with the account
+// already connected or else the Odoo user whose email is the Slack
+// profile's (ingress adds it: Envelope.UserEmail). The trigger id lives 3
+// seconds, so both lookups are short.
+func (p *Processor) openConnect(ctx context.Context, m *bus.Msg, out, triggerID string) error {
 	login := ""
-	if rep, err := p.identity(ctx, schemas.ERPIdentity{Op: schemas.IdentityStatus, Team: m.Env.Team, User: m.Env.User}); err == nil && rep.Connected {
+	lctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if rep, err := p.identity(lctx, schemas.ERPIdentity{Op: schemas.IdentityStatus, Team: m.Env.Team, User: m.Env.User}); err == nil && rep.Connected {
 		login = rep.Login
+	} else if m.Env.UserEmail != "" {
+		rep, err := p.identity(lctx, schemas.ERPIdentity{Op: schemas.IdentitySuggest, Team: m.Env.Team, User: m.Env.User, Email: m.Env.UserEmail})
+		if err == nil {
+			login = rep.Login
+		}
 	}
 	metricEvents.WithLabelValues("command", "odoo_connect").Inc()
-	_, err := m.Publish(ctx, out, "connect-modal", schemas.TypeOutViewOpen, schemas.OutViewOpen{TriggerID: cmd.TriggerID, View: connectModal(login)})
+	_, err := m.Publish(ctx, out, "connect-modal", schemas.TypeOutViewOpen, schemas.OutViewOpen{TriggerID: triggerID, View: connectModal(login)})
 	return err
+}
+
+// disconnect asks the erp service to forget the user's key.
+func (p *Processor) disconnect(ctx context.Context, m *bus.Msg) (*schemas.ERPIdentityReply, error) {
+	rep, err := p.identity(ctx, schemas.ERPIdentity{Op: schemas.IdentityDisconnect, Team: m.Env.Team, User: m.Env.User})
+	if err != nil {
+		return nil, bus.Retry(err)
+	}
+	metricEvents.WithLabelValues("command", "odoo_disconnect").Inc()
+	return rep, nil
+}
+
+// connectButton goes under an answer the ERP refused because the asker
+// has not connected their own Odoo user (policy personal or
+// read-only-service).
+func connectButton() []any {
+	return []any{home.Button("erp_connect_block", schemas.ActionERPConnect, "Connect your Odoo account", "")}
+}
+
+// identitySection is the Home tab's "Connect your Odoo account" /
+// "Connected as … — Disconnect". Hidden when this Maria does not connect
+// personal accounts.
+func (p *Processor) identitySection() home.Section {
+	return home.Section{Name: "odoo-account", Blocks: func(ctx context.Context, v home.Viewer) ([]any, error) {
+		rep, err := p.identity(ctx, schemas.ERPIdentity{Op: schemas.IdentityStatus, Team: v.Team, User: v.User})
+		if err != nil {
+			return nil, err
+		}
+		if rep.Error != "" {
+			return nil, nil // not enabled here, or the store failed: no button that cannot work
+		}
+		if rep.Connected {
+			return []any{home.Header("Your Odoo account"),
+				home.Text(fmt.Sprintf("Connected as *%s* (`%s`): I read and change Odoo as your Odoo user, with exactly its rights.", rep.Name, rep.Login)),
+				home.Button("erp_disconnect_block", schemas.ActionERPDisconnect, "Disconnect", "")}, nil
+		}
+		return []any{home.Header("Connect your Odoo account"),
+			home.Text("Connect your own Odoo user with a personal API key and I answer with exactly the rights Odoo gives you. " + policyWords(rep.Policy)),
+			home.Button("erp_connect_block", schemas.ActionERPConnect, "Connect your Odoo account", "")}, nil
+	}}
 }
 
 // identity asks the erp service (maria.erp.identity).
@@ -81,11 +133,11 @@ func (p *Processor) identity(ctx context.Context, q schemas.ERPIdentity) (*schem
 func policyWords(policy string) string {
 	switch policy {
 	case "personal":
-		return "In this workspace I answer ERP questions only as your own Odoo user: run `/maria connect` to use the ERP again."
+		return "In this workspace I answer ERP questions only as your own Odoo user: connect it (`/maria connect`) to use the ERP."
 	case "read-only-service":
-		return "I read Odoo through Maria's shared account again; changes need your own account (`/maria connect`)."
+		return "Without it I read Odoo through Maria's shared account; changes need your own account (`/maria connect`)."
 	}
-	return "I use Maria's shared Odoo account for you again."
+	return "Without it I use Maria's shared Odoo account for you."
 }
 
 // connectModal is the "Connect your Odoo account" form.

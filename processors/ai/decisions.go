@@ -24,6 +24,9 @@ func (p *Processor) onAction(ctx context.Context, m *bus.Msg) error {
 	if err != nil {
 		return bus.Permanent(err)
 	}
+	if a.ActionID == schemas.ActionERPConnect {
+		return p.onConnectClick(ctx, m, schemas.OutSubject(m.Env.Team, m.Env.Channel), a)
+	}
 	if a.ActionID != ActionConfirm && a.ActionID != ActionCancel {
 		metricEvents.WithLabelValues("action", "ignored_action").Inc()
 		return nil

@@ -24,6 +24,7 @@ func (p *Processor) homeBuilder() *home.Builder {
 		s, err := p.settings.Effective(ctx, team)
 		return s.AssistantTitle, err
 	}))
+	b.Add(p.identitySection())
 	b.Add(home.Proposals(p.proposals.ForUser))
 	b.Add(home.SettingsButton())
 	return b
@@ -39,11 +40,19 @@ func (p *Processor) onHome(ctx context.Context, m *bus.Msg) error {
 		if err != nil {
 			return bus.Permanent(err)
 		}
-		if a.ActionID != home.ActionOpenSettings {
-			metricEvents.WithLabelValues("home", "ignored_action").Inc()
-			return nil // another processor's Home section
+		switch a.ActionID {
+		case home.ActionOpenSettings:
+			return p.openSettings(ctx, m, a)
+		case schemas.ActionERPConnect:
+			return p.onConnectClick(ctx, m, schemas.OutSubject(m.Env.Team, m.Env.User), a)
+		case schemas.ActionERPDisconnect:
+			if _, err := p.disconnect(ctx, m); err != nil {
+				return err
+			}
+			return p.publishHome(ctx, m, "home-disconnected")
 		}
-		return p.openSettings(ctx, m, a)
+		metricEvents.WithLabelValues("home", "ignored_action").Inc()
+		return nil // another processor's Home section
 	case schemas.TypeSlackView:
 		v, err := schemas.DecodeData[schemas.SlackView](m.Env)
 		if err != nil {

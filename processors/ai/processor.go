@@ -324,7 +324,7 @@ func (p *Processor) onCommand(ctx context.Context, m *bus.Msg) error {
 		return bus.Permanent(err)
 	}
 	text := strings.TrimSpace(cmd.Text)
-	if verb := identityVerb(text); verb != "" {
+	if verb := schemas.IdentityVerb(text); verb != "" {
 		return p.onIdentityCommand(ctx, m, *cmd, verb)
 	}
 	if text == "" || isHelpRequest(text) {

@@ -131,6 +131,9 @@ type toolRunner struct {
 	cache map[string]*schemas.ERPReply
 	links []RecordLink
 	seen  map[string]bool
+	// notConnected: a read was refused until the asker connects their own
+	// Odoo user (the answer then offers the connect button).
+	notConnected bool
 }
 
 func newToolRunner(erp ERPQuerier, propose ProposeFunc, user string) *toolRunner {
@@ -215,6 +218,11 @@ func (r *toolRunner) read(ctx context.Context, tool string, q schemas.ERPQuery) 
 		outcome = "error"
 	}
 	metricToolCalls.WithLabelValues(tool, outcome).Inc()
+	if reply.Kind == schemas.ERPKindNotConnected {
+		r.mu.Lock()
+		r.notConnected = true
+		r.mu.Unlock()
+	}
 	if reply.Error != "" {
 		return errOutcomeKind(tool, q.Model, reply.Error, reply.Kind), nil
 	}
@@ -289,6 +297,14 @@ func (r *toolRunner) Links() []RecordLink {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]RecordLink(nil), r.links...)
+}
+
+// NotConnected reports a read refused until the asker connects their own
+// Odoo user.
+func (r *toolRunner) NotConnected() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.notConnected
 }
 
 func (r *toolRunner) proposal(ctx context.Context, callID, tool string, a toolArgs) (toolOutcome, error) {

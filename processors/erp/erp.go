@@ -205,7 +205,7 @@ func replyKind(err error) string {
 	}
 	var nc *NotConnectedError
 	if errors.As(err, &nc) {
-		return "access"
+		return schemas.ERPKindNotConnected // the ai offers the connect button
 	}
 	e, ok := odoo.AsError(err)
 	if !ok {

@@ -249,7 +249,7 @@ func TestPolicies(t *testing.T) {
 	t.Run("personal: nothing until connected", func(t *testing.T) {
 		s := setup(t, erp.PolicyPersonal)
 		rep := s.query("U1", count)
-		if rep.Kind != "access" || !strings.Contains(rep.Error, "/maria connect") {
+		if rep.Kind != schemas.ERPKindNotConnected || !strings.Contains(rep.Error, "/maria connect") {
 			t.Fatalf("unconnected: %s: %s", rep.Kind, rep.Error)
 		}
 		demo := s.sim.Account(odoosim.SalespersonLogin)
@@ -278,7 +278,7 @@ func TestPolicies(t *testing.T) {
 				env, _ := schemas.Decode(m.Data)
 				if env != nil && env.CausationID == c.Env.ID {
 					r, _ := schemas.DecodeData[schemas.ERPResult](env)
-					return !r.OK && r.Kind == "access" && strings.Contains(r.Error, "/maria connect")
+					return !r.OK && r.Kind == schemas.ERPKindNotConnected && strings.Contains(r.Error, "/maria connect")
 				}
 			}
 			return false

@@ -9,7 +9,7 @@ import (
 var (
 	wantBotScopes = []string{"app_mentions:read", "chat:write", "channels:history", "groups:history", "im:history",
 		"mpim:history", "files:read", "files:write", "reactions:read", "reactions:write", "commands",
-		"assistant:write", "users:read"}
+		"assistant:write", "users:read", "users:read.email"}
 	wantBotEvents = []string{"app_home_opened", "app_mention", "message.channels", "message.groups", "message.im", "message.mpim",
 		"file_shared", "reaction_added", "assistant_thread_started", "assistant_thread_context_changed",
 		"app_uninstalled", "tokens_revoked"}
