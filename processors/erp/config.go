@@ -14,7 +14,9 @@ import (
 // Config is the ERP service's configuration (see README.md, "## ERP").
 type Config struct {
 	Odoo odoo.Config
-	// Protocol is "xmlrpc" (default, every Odoo up to 21) or "json2" (Odoo 19+).
+	// Protocol is ODOO_PROTOCOL: "auto" (default: version() decides,
+	// JSON-2 from Odoo 19, XML-RPC before), "xmlrpc" (Odoo up to 21) or
+	// "json2" (Odoo 19+).
 	Protocol string
 	// PublicURL is the base of record links shown to people (default ODOO_URL).
 	PublicURL string
@@ -53,7 +55,7 @@ type Config struct {
 // LoadConfig reads the configuration; problems are collected in env.
 func LoadConfig(env *config.Env) Config {
 	c := Config{
-		Protocol:         env.OneOf("ODOO_PROTOCOL", "xmlrpc", "xmlrpc", "json2"),
+		Protocol:         env.OneOf("ODOO_PROTOCOL", odoo.ProtocolAuto, odoo.ProtocolAuto, odoo.ProtocolXMLRPC, odoo.ProtocolJSON2),
 		MaxLimit:         env.Int("MARIA_ERP_MAX_LIMIT", 80, 1, 1000),
 		CacheTTL:         30 * time.Second,
 		CacheSize:        env.Int("MARIA_ERP_CACHE_SIZE", 2000, 0, 1_000_000),
@@ -79,9 +81,10 @@ func LoadConfig(env *config.Env) Config {
 		Password: env.Required("ODOO_PASSWORD", "Odoo password or, better, an API key of Maria's Odoo user"),
 		Timeout:  env.Duration("MARIA_ODOO_TIMEOUT", 30*time.Second),
 	}
-	if c.Protocol == "xmlrpc" {
-		c.Odoo.DB = env.Required("ODOO_DB", "the Odoo database name, needed by XML-RPC")
-		c.Odoo.Username = env.Required("ODOO_USERNAME", "the login of Maria's Odoo user, needed by XML-RPC")
+	if c.Protocol != odoo.ProtocolJSON2 {
+		// auto may pick XML-RPC, which needs both.
+		c.Odoo.DB = env.Required("ODOO_DB", "the Odoo database name, needed by XML-RPC (ODOO_PROTOCOL=auto or xmlrpc)")
+		c.Odoo.Username = env.Required("ODOO_USERNAME", "the login of Maria's Odoo user, needed by XML-RPC (ODOO_PROTOCOL=auto or xmlrpc)")
 	}
 	if c.Odoo.URL != "" {
 		if u, err := url.Parse(c.Odoo.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -132,16 +135,15 @@ func (c Config) Validate() error {
 	if c.Odoo.URL == "" || c.Odoo.Password == "" || c.Read == nil || c.Write == nil {
 		return fmt.Errorf("erp: incomplete configuration")
 	}
-	if c.Protocol == "xmlrpc" && (c.Odoo.DB == "" || c.Odoo.Username == "") {
+	if c.Protocol != odoo.ProtocolJSON2 && (c.Odoo.DB == "" || c.Odoo.Username == "") {
 		return fmt.Errorf("erp: incomplete configuration")
 	}
 	return nil
 }
 
-// NewOdooClient builds the client for cfg.Protocol.
+// NewOdooClient builds the client for cfg.Protocol: an odoo.Auto, which
+// asks the server's version before its first call and speaks JSON-2 or
+// XML-RPC accordingly (or as ODOO_PROTOCOL forces).
 func NewOdooClient(cfg Config) (odoo.Client, error) {
-	if cfg.Protocol == "json2" {
-		return odoo.NewJSON2(cfg.Odoo)
-	}
-	return odoo.NewXMLRPC(cfg.Odoo)
+	return odoo.NewAuto(cfg.Odoo, cfg.Protocol)
 }

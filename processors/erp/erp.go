@@ -45,6 +45,10 @@ type Service struct {
 	ids       *identity.Store
 	personal  personalClients
 	newClient func(Config) (odoo.Client, error)
+	// raw is the service account's client without the breaker: readiness
+	// probes it (readiness.go).
+	raw   odoo.Client
+	probe odooProbe
 }
 
 // WithIdentities lets people connect their own Odoo users: keys are
@@ -88,7 +92,11 @@ func New(cfg Config, client odoo.Client, log zerolog.Logger) *Service {
 		cfg.IdentityPolicy = PolicyService
 	}
 	br := NewBreaker(cfg.BreakerThreshold, cfg.BreakerCooldown)
-	s := &Service{cfg: cfg, breaker: br, odoo: Guard(client, br), cache: newCache(cfg.CacheSize, cfg.CacheTTL), log: log, newClient: NewOdooClient}
+	s := &Service{cfg: cfg, breaker: br, odoo: Guard(client, br), raw: client, cache: newCache(cfg.CacheSize, cfg.CacheTTL), log: log, newClient: NewOdooClient}
+	if a, ok := client.(*odoo.Auto); ok {
+		// People's clients reuse the version the service account's found.
+		s.newClient = func(c Config) (odoo.Client, error) { return a.WithCredentials(c.Odoo.Username, c.Odoo.Password), nil }
+	}
 	s.schemas = &schemaCache{ttl: cfg.SchemaTTL, items: map[string]schemaEntry{}, now: time.Now}
 	spec, _ := schemas.ConsumerByName("erp")
 	s.maxDeliver = spec.MaxDeliver
@@ -97,10 +105,6 @@ func New(cfg Config, client odoo.Client, log zerolog.Logger) *Service {
 
 // Breaker exposes the circuit breaker (readiness, tests).
 func (s *Service) Breaker() *Breaker { return s.breaker }
-
-// Ready is the readiness check registered as "erp": failing while the
-// breaker is open.
-func (s *Service) Ready(context.Context) error { return s.breaker.Ready() }
 
 // Run serves queries and consumes commands until ctx ends.
 func (s *Service) Run(ctx context.Context, b *bus.Bus) error {
@@ -115,6 +119,7 @@ func (s *Service) Run(ctx context.Context, b *bus.Bus) error {
 		}
 		s.ids = identity.New(raw, s.ring)
 	}
+	go s.watchOdoo(ctx)
 	svc, wait, err := s.ServeQueries(ctx, b.Conn(), b.JetStream())
 	if err != nil {
 		return err

@@ -106,3 +106,21 @@ func (g *guarded) Create(ctx context.Context, model string, values map[string]an
 func (g *guarded) Write(ctx context.Context, model string, ids []int64, values map[string]any) error {
 	return g.do(ctx, "write", model, func(ctx context.Context) error { return g.c.Write(ctx, model, ids, values) })
 }
+
+func (g *guarded) ReadGroup(ctx context.Context, model string, domain []any, groupby, aggregates []string, o odoo.GroupOptions) (r []map[string]any, err error) {
+	err = g.do(ctx, "read_group", model, func(ctx context.Context) error {
+		r, err = g.c.ReadGroup(ctx, model, domain, groupby, aggregates, o)
+		return err
+	})
+	return r, err
+}
+
+func (g *guarded) CallMethod(ctx context.Context, model, method string, ids []int64) (v any, err error) {
+	err = g.do(ctx, "call", model, func(ctx context.Context) error { v, err = g.c.CallMethod(ctx, model, method, ids); return err })
+	return v, err
+}
+
+func (g *guarded) UID(ctx context.Context) (uid int64, err error) {
+	err = g.do(ctx, "uid", "res.users", func(ctx context.Context) error { uid, err = g.c.UID(ctx); return err })
+	return uid, err
+}

@@ -36,7 +36,12 @@ type harness struct {
 // set, wraps the command handler (to force redeliveries).
 func start(t *testing.T, mut func(*Config), wrap func(bus.Handler) bus.Handler) *harness {
 	t.Helper()
-	sim := odoosim.New(t)
+	return startOn(t, odoosim.New(t), mut, wrap)
+}
+
+// startOn is start against a given simulator (another Odoo version).
+func startOn(t *testing.T, sim *odoosim.Server, mut func(*Config), wrap func(bus.Handler) bus.Handler) *harness {
+	t.Helper()
 	cfg := Config{
 		Odoo:     odoo.Config{URL: sim.URL, DB: sim.DB, Username: sim.User, Password: sim.Password, Timeout: 2 * time.Second},
 		Protocol: "xmlrpc", MaxLimit: 80, CacheTTL: time.Minute, CacheSize: 100, SchemaTTL: time.Minute,
@@ -76,8 +81,8 @@ func start(t *testing.T, mut func(*Config), wrap func(bus.Handler) bus.Handler) 
 	})
 	bustest.Eventually(t, 5*time.Second, func() bool {
 		_, err := h.qc.Query(context.Background(), schemas.ERPQuery{Method: "fields_get", Model: "res.users"})
-		return err == nil
-	}, "query service did not come up")
+		return err == nil && s.Ready(context.Background()) != errNotChecked
+	}, "query service did not come up, or Odoo was not checked")
 	sim.ResetCalls()
 	return h
 }
@@ -244,6 +249,9 @@ func TestRefusedBeforeAnyOdooCall(t *testing.T) {
 
 func TestBadCredentialsAccessDenied(t *testing.T) {
 	h := start(t, func(c *Config) { c.Odoo.Password = "not-the-key" }, nil)
+	if err := h.s.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "refused the credentials") || strings.Contains(err.Error(), "not-the-key") {
+		t.Fatalf("readiness with a bad key: %v", err)
+	}
 	rep := h.query(schemas.ERPQuery{Method: "search_count", Model: "res.partner"})
 	if rep.Kind != "access" || !strings.Contains(rep.Error, "credentials") || strings.Contains(rep.Error, "not-the-key") {
 		t.Fatalf("want an access reply without the key, got %+v", rep)
@@ -457,7 +465,7 @@ func TestOdooDownCommandRetriesThenDeadLetters(t *testing.T) {
 }
 
 func TestJSON2Protocol(t *testing.T) {
-	h := start(t, func(c *Config) { c.Protocol = "json2" }, nil)
+	h := startOn(t, odoosim.New(t, odoosim.Version(19)), func(c *Config) { c.Protocol = "json2" }, nil)
 	rep := h.query(schemas.ERPQuery{Method: "search_read", Model: "account.move", Domain: []any{[]any{"name", "=", "INV/2026/00007"}}, Fields: []string{"partner_id", "amount_residual", "payment_state"}})
 	if len(rep.Records) != 1 || rep.Records[0]["payment_state"] != "not_paid" || rep.Records[0]["partner_id"].(map[string]any)["name"] != "Azure Interior" {
 		t.Fatalf("json2 read: %+v", rep)

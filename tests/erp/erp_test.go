@@ -34,7 +34,13 @@ type suite struct {
 
 func setup(t *testing.T, extra map[string]string) *suite {
 	t.Helper()
-	sim := odoosim.New(t)
+	return setupOn(t, odoosim.New(t), extra)
+}
+
+// setupOn is setup against a given simulator (another Odoo version); it
+// returns once the service checked Odoo (ready, or saying why not).
+func setupOn(t *testing.T, sim *odoosim.Server, extra map[string]string) *suite {
+	t.Helper()
 	vars := map[string]string{
 		"ODOO_URL": sim.URL, "ODOO_DB": sim.DB, "ODOO_USERNAME": sim.User, "ODOO_PASSWORD": sim.Password,
 		"MARIA_ODOO_TIMEOUT": "2s", "MARIA_ERP_CLAIM_STALE": "6s",
@@ -61,8 +67,12 @@ func setup(t *testing.T, extra map[string]string) *suite {
 	t.Cleanup(func() { cancel(); <-done })
 	bustest.Eventually(t, 5*time.Second, func() bool {
 		_, err := s.qc.Query(context.Background(), schemas.ERPQuery{Method: "fields_get", Model: "res.partner"})
-		return !errors.Is(err, erp.ErrNoQueryService)
-	}, "the query service did not come up")
+		if errors.Is(err, erp.ErrNoQueryService) {
+			return false
+		}
+		rerr := s.svc.Ready(context.Background())
+		return rerr == nil || !strings.Contains(rerr.Error(), "waiting for Odoo")
+	}, "the query service did not come up, or Odoo was not checked")
 	sim.ResetCalls()
 	return s
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // JSON2 talks to Odoo 19+'s JSON-2 API: POST /json/2/<model>/<method> with
@@ -17,6 +18,9 @@ type JSON2 struct {
 	cfg  Config
 	base string
 	http *http.Client
+
+	mu  sync.Mutex
+	uid int64
 }
 
 // NewJSON2 builds the client; Password must be an API key.
@@ -113,7 +117,47 @@ func fromJSON2(op string, status int, je json2Error) *Error {
 }
 
 func (c *JSON2) call(ctx context.Context, model, method string, args map[string]any) (any, error) {
-	return c.do(ctx, model+"."+method, http.MethodPost, "/json/2/"+model+"/"+method, Sanitize(args))
+	return c.do(ctx, model+"."+method, http.MethodPost, "/json/2/"+model+"/"+method, Sanitize(withCallContext(ctx, args)))
+}
+
+// UID finds the key owner's user id by its login (JSON-2 has no
+// authenticate): a wrong key answers 401, which proves the credentials.
+func (c *JSON2) UID(ctx context.Context) (int64, error) {
+	c.mu.Lock()
+	uid := c.uid
+	c.mu.Unlock()
+	if uid > 0 {
+		return uid, nil
+	}
+	if c.cfg.Username == "" {
+		return 0, protoErr("res.users.search", "the login (ODOO_USERNAME) is needed to find Maria's Odoo user over JSON-2")
+	}
+	ids, err := c.Search(ctx, "res.users", []any{[]any{"login", "=", c.cfg.Username}}, SearchOptions{Limit: 1})
+	if err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, &Error{Kind: KindAccessDenied, Op: "res.users.search", Message: "the API key works but no user has the login " + c.cfg.Username}
+	}
+	c.mu.Lock()
+	c.uid = ids[0]
+	c.mu.Unlock()
+	return ids[0], nil
+}
+
+// ReadGroup runs formatted_read_group (JSON-2 is Odoo 19+).
+func (c *JSON2) ReadGroup(ctx context.Context, model string, domain []any, groupby, aggregates []string, o GroupOptions) ([]map[string]any, error) {
+	method, kw := readGroupCall(JSON2Since, domain, groupby, aggregates, o)
+	v, err := c.call(ctx, model, method, kw)
+	if err != nil {
+		return nil, err
+	}
+	return asGroups(model+"."+method, v, groupby, aggregates)
+}
+
+// CallMethod calls a public method of records (a business action).
+func (c *JSON2) CallMethod(ctx context.Context, model, method string, ids []int64) (any, error) {
+	return c.call(ctx, model, method, map[string]any{"ids": idList(ids)})
 }
 
 // Version reads /web/version.

@@ -32,6 +32,13 @@ type Client interface {
 	NameSearch(ctx context.Context, model, name string, domain []any, limit int) ([]NameResult, error)
 	Create(ctx context.Context, model string, values map[string]any) (int64, error)
 	Write(ctx context.Context, model string, ids []int64, values map[string]any) error
+	// ReadGroup is a grouped read (read_group before Odoo 19,
+	// formatted_read_group from 19), normalized by asGroups.
+	ReadGroup(ctx context.Context, model string, domain []any, groupby, aggregates []string, o GroupOptions) ([]map[string]any, error)
+	// CallMethod calls a public method on records (business actions).
+	CallMethod(ctx context.Context, model, method string, ids []int64) (any, error)
+	// UID is the id of the Odoo user the credentials belong to.
+	UID(ctx context.Context) (int64, error)
 }
 
 // SearchOptions page and order a search. Limit 0 means Odoo's default (no

@@ -26,7 +26,7 @@ func clients(t *testing.T, sim *odoosim.Server) map[string]odoo.Client {
 }
 
 func TestSearchReadShapes(t *testing.T) {
-	sim := odoosim.New(t)
+	sim := odoosim.New(t, odoosim.Version(19)) // 19 serves XML-RPC and JSON-2
 	for name, c := range clients(t, sim) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
@@ -61,7 +61,7 @@ func TestSearchReadShapes(t *testing.T) {
 }
 
 func TestDomainLogicAndPaging(t *testing.T) {
-	sim := odoosim.New(t)
+	sim := odoosim.New(t, odoosim.Version(19)) // 19 serves XML-RPC and JSON-2
 	for name, c := range clients(t, sim) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
@@ -111,7 +111,7 @@ func TestDomainLogicAndPaging(t *testing.T) {
 }
 
 func TestCreateWriteAndFaults(t *testing.T) {
-	sim := odoosim.New(t)
+	sim := odoosim.New(t, odoosim.Version(19)) // 19 serves XML-RPC and JSON-2
 	for name, c := range clients(t, sim) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
@@ -155,7 +155,7 @@ func TestCreateWriteAndFaults(t *testing.T) {
 }
 
 func TestBadCredentialsAreTypedAccessDenied(t *testing.T) {
-	sim := odoosim.New(t)
+	sim := odoosim.New(t, odoosim.Version(19)) // 19 serves XML-RPC and JSON-2
 	ctx := context.Background()
 	for _, proto := range []string{"xmlrpc", "json2"} {
 		cfg := odoo.Config{URL: sim.URL, DB: sim.DB, Username: sim.User, Password: "wrong-key"}
@@ -183,7 +183,7 @@ func TestBadCredentialsAreTypedAccessDenied(t *testing.T) {
 }
 
 func TestReauthenticatesOnceOnAccessDenied(t *testing.T) {
-	sim := odoosim.New(t)
+	sim := odoosim.New(t, odoosim.Version(19)) // 19 serves XML-RPC and JSON-2
 	c, _ := odoo.NewXMLRPC(odoo.Config{URL: sim.URL, DB: sim.DB, Username: sim.User, Password: sim.Password})
 	ctx := context.Background()
 	if _, err := c.SearchCount(ctx, "res.partner", nil); err != nil {
@@ -208,7 +208,7 @@ func TestReauthenticatesOnceOnAccessDenied(t *testing.T) {
 }
 
 func TestUnavailableAndOverflow(t *testing.T) {
-	sim := odoosim.New(t)
+	sim := odoosim.New(t, odoosim.Version(19)) // 19 serves XML-RPC and JSON-2
 	for name, c := range clients(t, sim) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

@@ -30,6 +30,17 @@ type XMLRPC struct {
 
 	mu  sync.Mutex // serializes authentication
 	uid int64
+	// major is the server's major version when known (SetServerMajor):
+	// it picks the grouped-read method.
+	major int
+}
+
+// SetServerMajor tells the client which Odoo it talks to (Auto does, after
+// version()).
+func (c *XMLRPC) SetServerMajor(major int) {
+	c.mu.Lock()
+	c.major = major
+	c.mu.Unlock()
 }
 
 // NewXMLRPC builds the client; it does not connect.
@@ -159,6 +170,7 @@ func (c *XMLRPC) Execute(ctx context.Context, model, method string, args []any, 
 	if kwargs == nil {
 		kwargs = map[string]any{}
 	}
+	kwargs = withCallContext(ctx, kwargs)
 	args = Sanitize(args).([]any)
 	kwargs = Sanitize(kwargs).(map[string]any)
 	for attempt := 0; ; attempt++ {
@@ -254,6 +266,30 @@ func (c *XMLRPC) Write(ctx context.Context, model string, ids []int64, values ma
 		return protoErr(model+".write", "want true, got %v", v)
 	}
 	return nil
+}
+
+// ReadGroup runs read_group (Odoo ≤ 18) or formatted_read_group (19+).
+func (c *XMLRPC) ReadGroup(ctx context.Context, model string, domain []any, groupby, aggregates []string, o GroupOptions) ([]map[string]any, error) {
+	c.mu.Lock()
+	major := c.major
+	c.mu.Unlock()
+	method, kw := readGroupCall(major, domain, groupby, aggregates, o)
+	v, err := c.Execute(ctx, model, method, []any{}, kw)
+	if err != nil {
+		return nil, err
+	}
+	return asGroups(model+"."+method, v, groupby, aggregates)
+}
+
+// CallMethod calls a public method of records (a business action such as
+// sale.order.action_confirm). A method returning None is a success Odoo's
+// XML-RPC cannot marshal: it comes back as that fault and is taken as done.
+func (c *XMLRPC) CallMethod(ctx context.Context, model, method string, ids []int64) (any, error) {
+	v, err := c.Execute(ctx, model, method, []any{idList(ids)}, nil)
+	if e, ok := AsError(err); ok && e.Kind == KindServer && strings.Contains(e.Message, "cannot marshal None") {
+		return nil, nil
+	}
+	return v, err
 }
 
 func searchKw(o SearchOptions) map[string]any {

@@ -12,6 +12,10 @@ import (
 // a JSON body, "Authorization: bearer <API key>", errors as JSON with a
 // real HTTP status.
 func (s *Server) json2(w http.ResponseWriter, r *http.Request) {
+	if !s.hasJSON2() {
+		http.NotFound(w, r) // JSON-2 came with Odoo 19
+		return
+	}
 	modelName, method := r.PathValue("model"), r.PathValue("method")
 	s.mu.Lock()
 	s.calls["*"]++
@@ -48,7 +52,8 @@ func (s *Server) json2(w http.ResponseWriter, r *http.Request) {
 	var pos []any
 	if method == "create" {
 		if v, ok := kw["vals_list"]; ok {
-			pos, kw = []any{v}, map[string]any{}
+			pos = []any{v}
+			delete(kw, "vals_list")
 		}
 	}
 	res, fault := s.dispatch(r.Context(), u, modelName, method, pos, kw)
@@ -78,14 +83,6 @@ func (s *Server) json2(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(w).Encode(res)
-}
-
-func (s *Server) webVersion(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
-	s.calls["common.version"]++
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_ = json.NewEncoder(w).Encode(map[string]any{"version_info": []any{19, 0, 0, "final", 0, ""}, "version": "19.0"})
 }
 
 func writeJSON2Error(w http.ResponseWriter, status int, name, message string) {

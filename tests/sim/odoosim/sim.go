@@ -53,24 +53,33 @@ type Server struct {
 	denied map[string]bool
 	faults map[string][]*Fault
 	now    func() time.Time
+	// major is the Odoo version simulated (Version option).
+	major int
+	// contexts keeps the last call context per "model.method" (LastContext).
+	contexts map[string]map[string]any
 }
 
 // New starts a simulator on a loopback port; it stops when the test ends.
 func New(t interface {
 	Helper()
 	Cleanup(func())
-}) *Server {
+}, opts ...Option) *Server {
 	t.Helper()
-	s := Start()
+	s := Start(opts...)
 	t.Cleanup(s.Close)
 	return s
 }
 
 // Start starts a simulator; call Close when done.
-func Start() *Server {
-	s := &Server{DB: "odoo", User: "admin", Password: "sim-api-key-7f3c9a1e",
-		calls: map[string]int{}, denied: map[string]bool{}, faults: map[string][]*Fault{}, now: time.Now}
+func Start(opts ...Option) *Server {
+	s := &Server{DB: "odoo", User: "admin", Password: "sim-api-key-7f3c9a1e", major: 17,
+		calls: map[string]int{}, denied: map[string]bool{}, faults: map[string][]*Fault{}, now: time.Now,
+		contexts: map[string]map[string]any{}}
+	for _, o := range opts {
+		o(s)
+	}
 	s.models = demoData(s)
+	addCompanies(s.models)
 	s.users = demoUsers(s.Password)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /xmlrpc/2/common", s.wrap(s.common))
@@ -234,13 +243,6 @@ func writeXML(w http.ResponseWriter, body []byte) {
 	_, _ = w.Write(body)
 }
 
-var versionInfo = map[string]any{
-	"server_version":      "17.0",
-	"server_version_info": []any{int64(17), int64(0), int64(0), "final", int64(0), ""},
-	"server_serie":        "17.0",
-	"protocol_version":    int64(1),
-}
-
 func (s *Server) common(w http.ResponseWriter, r *http.Request) {
 	method, params, err := parseCall(r.Body)
 	if err != nil {
@@ -252,7 +254,7 @@ func (s *Server) common(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch method {
 	case "version":
-		writeXML(w, encodeResponse(versionInfo))
+		writeXML(w, encodeResponse(s.versionInfo()))
 	case "authenticate", "login":
 		if len(params) < 3 {
 			writeXML(w, encodeFault(&Fault{Code: 1, String: traceback(fmt.Sprintf("TypeError: authenticate() missing %d required positional arguments", 4-len(params)))}))
@@ -428,6 +430,15 @@ func (s *Server) dispatch(_ context.Context, u *user, modelName, method string, 
 	if strings.HasPrefix(method, "_") {
 		return nil, &Fault{Code: 4, String: fmt.Sprintf("Private methods (such as %s) cannot be called remotely.", method)}
 	}
+	callCtx, _ := kw["context"].(map[string]any)
+	delete(kw, "context")
+	if callCtx != nil {
+		s.contexts[modelName+"."+method] = callCtx
+	}
+	companies, f := s.allowedCompanies(u, callCtx)
+	if f != nil {
+		return nil, f
+	}
 	if s.denied[modelName] {
 		return nil, &Fault{Code: 4, String: fmt.Sprintf("You are not allowed to access '%s' (%s) records.\n\nThis operation is allowed for the following groups:\n\t- Administration/Settings\n\nContact your administrator to request access if necessary.", m.Label, m.Name)}
 	}
@@ -441,7 +452,7 @@ func (s *Server) dispatch(_ context.Context, u *user, modelName, method string, 
 		if f != nil {
 			return nil, f
 		}
-		domain = restrict(u, modelName, domain)
+		domain = s.scope(u, m, companies, domain)
 		if method == "search_count" {
 			recs, f := s.search(m, domain, "", 0, a.integer(1, "limit"))
 			if f != nil {
@@ -493,6 +504,9 @@ func (s *Server) dispatch(_ context.Context, u *user, modelName, method string, 
 		if f := s.checkRules(u, m, recs, permRead); f != nil {
 			return nil, f
 		}
+		if f := s.checkCompanies(u, m, companies, recs); f != nil {
+			return nil, f
+		}
 		rows, f := s.read(m, recs, a.strings(1, "fields"))
 		if f != nil {
 			return nil, f
@@ -531,7 +545,7 @@ func (s *Server) dispatch(_ context.Context, u *user, modelName, method string, 
 				domain = append([]any{"&", leaf}, wrapAnd(domain)...)
 			}
 		}
-		domain = restrict(u, modelName, domain)
+		domain = s.scope(u, m, companies, domain)
 		recs, f := s.search(m, domain, "", 0, limit)
 		if f != nil {
 			return nil, f
@@ -580,6 +594,11 @@ func (s *Server) dispatch(_ context.Context, u *user, modelName, method string, 
 			return nil, f
 		}
 		return true, nil
+	case "read_group", "formatted_read_group":
+		return s.readGroup(u, m, companies, method, a)
+	}
+	if act := actions[modelName+"."+method]; act != nil {
+		return s.runAction(u, m, companies, act, a)
 	}
 	return nil, &Fault{Code: 1, String: traceback(fmt.Sprintf("AttributeError: The method '%s' does not exist on the model '%s'", method, modelName))}
 }
