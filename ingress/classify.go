@@ -106,7 +106,9 @@ func (c *Classifier) lookup(ctx context.Context, user string) (userFacts, error)
 		metricUserLookups.WithLabelValues("disabled").Inc()
 		return userFacts{}, errNoDirectory
 	}
-	facts, cached, err := c.cache.get(ctx, user, func(ctx context.Context) (userFacts, error) {
+	// One workspace's answer is never served to another (in
+	// multi-workspace mode the lookup is made with that workspace's token).
+	facts, cached, err := c.cache.get(ctx, teamOf(ctx)+"/"+user, func(ctx context.Context) (userFacts, error) {
 		lctx, cancel := context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 		u, err := c.dir.GetUserInfoContext(lctx, user)

@@ -195,6 +195,7 @@ func (in *Ingress) deliver(ctx context.Context, endpoint string, r *Result, retr
 // classify sets the user's home team and kind on every event of r that
 // names a user (all of one delivery's events share its user).
 func (in *Ingress) classify(ctx context.Context, r *Result) {
+	ctx = withTeam(ctx, r.Team) // users.info with this workspace's token
 	type class struct{ team, kind string }
 	done := map[string]class{}
 	for _, ev := range r.Events {

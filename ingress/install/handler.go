@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/mariahq/maria/bus/installs"
-	"github.com/mariahq/maria/bus/installs/slackoauth"
+	"github.com/mariahq/maria/ingress/install/slackoauth"
 	"github.com/rs/zerolog"
 )
 

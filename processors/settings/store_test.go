@@ -8,7 +8,6 @@ import (
 	"github.com/mariahq/maria/bus/bustest"
 	"github.com/mariahq/maria/processors/settings"
 	"github.com/mariahq/maria/processors/settings/settingstest"
-	"github.com/mariahq/maria/processors/storage/awsstore"
 	"github.com/mariahq/maria/processors/storage/awstest"
 )
 
@@ -22,18 +21,7 @@ func TestNATSStoreConformance(t *testing.T) {
 }
 
 func TestDynamoStoreConformance(t *testing.T) {
-	srv := awstest.DynamoDB(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_, ddb, err := awsstore.Clients(ctx, awsstore.ClientConfig{Region: awstest.Region, DynamoDBEndpoint: srv.Endpoint,
-		AccessKeyID: awstest.AccessKey, SecretAccessKey: awstest.SecretKey}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := awsstore.CreateTable(ctx, ddb, "maria"); err != nil {
-		t.Fatal(err)
-	}
-	settingstest.Run(t, &settings.DynamoStore{DDB: ddb, Table: "maria"})
+	settingstest.Run(t, &settings.DynamoStore{DDB: awstest.Table(t, "maria"), Table: "maria"})
 }
 
 // A save in one replica reaches another replica's cache through the KV

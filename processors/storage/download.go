@@ -22,11 +22,13 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 )
 
-// downloader fetches Slack files with the bot token.
+// downloader fetches Slack files with the bot token of the file's
+// workspace (tokens.go).
 type downloader struct {
 	client  *http.Client
 	api     string
-	token   string
+	token   string      // SLACK_BOT_TOKEN, single-workspace mode
+	tokens  TokenSource // multi-workspace mode: each workspace's own
 	hosts   []string
 	max     int64
 	timeout time.Duration
@@ -127,13 +129,20 @@ func (d *downloader) allowed(u *url.URL) bool {
 // fetch downloads f into a temporary file. Errors are classified for the
 // runtime: bus.Permanent for what a retry cannot fix (too large, refused
 // access, gone), retryable for the rest.
-func (d *downloader) fetch(ctx context.Context, f schemas.SlackFile, progress func()) (*download, error) {
+func (d *downloader) fetch(ctx context.Context, team string, f schemas.SlackFile, progress func()) (*download, error) {
 	if d.max > 0 && f.Size > d.max {
 		return nil, bus.Permanent(refuse("file %s is %d bytes, over the %d-byte limit (MARIA_STORAGE_MAX_FILE_BYTES)", f.ID, f.Size, d.max))
 	}
+	if f.ID == "" && f.URLPrivateDownload == "" && f.URLPrivate == "" {
+		return nil, bus.Permanent(refuse("file event without a file id"))
+	}
+	token, err := d.tokenFor(ctx, team, f.ID)
+	if err != nil {
+		return nil, err
+	}
 	if f.URLPrivateDownload == "" && f.URLPrivate == "" {
 		// A file_shared event names the file only: ask Slack for the rest.
-		info, err := d.fileInfo(ctx, f.ID)
+		info, err := d.fileInfo(ctx, token, f.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -156,14 +165,11 @@ func (d *downloader) fetch(ctx context.Context, f schemas.SlackFile, progress fu
 	if !d.allowed(u) {
 		return nil, bus.Permanent(refuse("file %s: refusing to send the bot token to %s://%s (not in MARIA_STORAGE_FILE_HOSTS)", f.ID, u.Scheme, u.Host))
 	}
-	if d.token == "" {
-		return nil, bus.Permanent(refuse("file %s: SLACK_BOT_TOKEN is not set, cannot download", f.ID))
-	}
 	ctx, span := telemetry.StartSpan(ctx, "slack files.download",
 		attribute.String("maria.slack.file_id", f.ID),
 		attribute.String("server.address", u.Hostname()),
 		attribute.String("http.request.method", http.MethodGet))
-	out, status, err := d.get(ctx, u, f, progress)
+	out, status, err := d.get(ctx, token, u, f, progress)
 	if span.IsRecording() {
 		if status > 0 {
 			span.SetAttributes(attribute.Int("http.response.status_code", status))
@@ -191,15 +197,15 @@ func (d *downloader) fetch(ctx context.Context, f schemas.SlackFile, progress fu
 	return out, err
 }
 
-// get downloads u with the bot token; status is the HTTP status, if any.
-func (d *downloader) get(ctx context.Context, u *url.URL, f schemas.SlackFile, progress func()) (*download, int, error) {
+// get downloads u with token; status is the HTTP status, if any.
+func (d *downloader) get(ctx context.Context, token string, u *url.URL, f schemas.SlackFile, progress func()) (*download, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, 0, bus.Permanent(fmt.Errorf("file %s: build request: %w", f.ID, err))
 	}
-	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := d.client.Do(req)
 	if err != nil {
 		// On a refused redirect Do returns the redirect response too, body
@@ -295,13 +301,11 @@ func (w *progressWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// fileInfo looks a file up with files.info (bot token, SLACK_API_URL).
-func (d *downloader) fileInfo(ctx context.Context, id string) (*schemas.SlackFile, error) {
+// fileInfo looks a file up with files.info (the workspace's bot token,
+// SLACK_API_URL).
+func (d *downloader) fileInfo(ctx context.Context, token, id string) (*schemas.SlackFile, error) {
 	if id == "" {
 		return nil, bus.Permanent(refuse("file event without a file id"))
-	}
-	if d.token == "" {
-		return nil, bus.Permanent(refuse("file %s: SLACK_BOT_TOKEN is not set, cannot look it up", id))
 	}
 	api := d.api
 	if !strings.HasSuffix(api, "/") {
@@ -309,7 +313,7 @@ func (d *downloader) fileInfo(ctx context.Context, id string) (*schemas.SlackFil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	c := slack.New(d.token, slack.OptionAPIURL(api), slack.OptionHTTPClient(d.client))
+	c := slack.New(token, slack.OptionAPIURL(api), slack.OptionHTTPClient(d.client))
 	ctx, span := telemetry.StartSpan(ctx, "slack files.info", attribute.String("rpc.system", "slack"),
 		attribute.String("rpc.method", "files.info"), attribute.String("maria.slack.file_id", id))
 	info, _, _, err := c.GetFileInfoContext(ctx, id, 0, 0)

@@ -22,7 +22,7 @@ func TestFetchLooksUpFileSharedByID(t *testing.T) {
 	d := newDownloader(Config{BotToken: token, SlackAPIURL: sim.URL(), FileHosts: []string{u.Host}, MaxFileBytes: 1 << 20, DownloadTimeout: 5 * time.Second})
 	ctx := context.Background()
 
-	dl, err := d.fetch(ctx, schemas.SlackFile{ID: f.ID}, nil)
+	dl, err := d.fetch(ctx, "T1", schemas.SlackFile{ID: f.ID}, nil)
 	if err != nil {
 		t.Fatalf("fetch by id: %v", err)
 	}
@@ -31,11 +31,11 @@ func TestFetchLooksUpFileSharedByID(t *testing.T) {
 	}
 	dl.Close()
 
-	if _, err := d.fetch(ctx, schemas.SlackFile{ID: "F-missing"}, nil); !bus.IsPermanent(err) {
+	if _, err := d.fetch(ctx, "T1", schemas.SlackFile{ID: "F-missing"}, nil); !bus.IsPermanent(err) {
 		t.Fatalf("unknown file: %v, want a permanent refusal", err)
 	}
 	small := newDownloader(Config{BotToken: token, SlackAPIURL: sim.URL(), FileHosts: []string{u.Host}, MaxFileBytes: 4, DownloadTimeout: 5 * time.Second})
-	if _, err := small.fetch(ctx, schemas.SlackFile{ID: f.ID}, nil); !bus.IsPermanent(err) {
+	if _, err := small.fetch(ctx, "T1", schemas.SlackFile{ID: f.ID}, nil); !bus.IsPermanent(err) {
 		t.Fatalf("oversized by files.info: %v, want a permanent refusal", err)
 	}
 }

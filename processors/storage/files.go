@@ -105,7 +105,7 @@ func (s *Service) storeFile(ctx context.Context, m *bus.Msg, ev *schemas.SlackFi
 		TS: ev.TS, Backend: backend}
 
 	done := observe(backend, "download") // the downloader traces its Slack calls
-	dl, err := s.dl.fetch(ctx, f, func() { _ = m.InProgress() })
+	dl, err := s.dl.fetch(ctx, team, f, func() { _ = m.InProgress() })
 	done()
 	if err != nil {
 		return rec, err

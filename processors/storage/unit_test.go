@@ -163,7 +163,7 @@ func TestDownloadErrors(t *testing.T) {
 	d := newDownloader(Config{BotToken: "xoxb-secret", FileHosts: []string{u.Host}, MaxFileBytes: 100, DownloadTimeout: 5 * time.Second})
 	ctx := context.Background()
 	fetch := func(path string) error {
-		dl, err := d.fetch(ctx, schemas.SlackFile{ID: "F1", URLPrivate: srv.URL + path}, nil)
+		dl, err := d.fetch(ctx, "T1", schemas.SlackFile{ID: "F1", URLPrivate: srv.URL + path}, nil)
 		dl.Close()
 		return err
 	}
@@ -179,7 +179,7 @@ func TestDownloadErrors(t *testing.T) {
 	if delay, ok := bus.RetryDelay(fetch("/429")); !ok || delay != 7*time.Second {
 		t.Errorf("429: retry delay %v %v, want 7s", delay, ok)
 	}
-	dl, err := d.fetch(ctx, schemas.SlackFile{ID: "F1", URLPrivate: srv.URL + "/ok"}, nil)
+	dl, err := d.fetch(ctx, "T1", schemas.SlackFile{ID: "F1", URLPrivate: srv.URL + "/ok"}, nil)
 	if err != nil || dl.Size != 5 || string(dl.Head) != "hello" || dl.SHA256 != "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824" {
 		t.Fatalf("ok: %+v %v", dl, err)
 	}
@@ -241,7 +241,7 @@ func TestCheckRedirect(t *testing.T) {
 }
 
 func (d *downloader) fetchErr(ctx context.Context, raw string) error {
-	dl, err := d.fetch(ctx, schemas.SlackFile{ID: "F", URLPrivate: raw}, nil)
+	dl, err := d.fetch(ctx, "T1", schemas.SlackFile{ID: "F", URLPrivate: raw}, nil)
 	dl.Close()
 	return err
 }

@@ -16,9 +16,9 @@ import (
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/bustest"
 	"github.com/mariahq/maria/bus/installs"
-	"github.com/mariahq/maria/bus/installs/slackoauth"
 	"github.com/mariahq/maria/bus/sealed"
 	"github.com/mariahq/maria/ingress/install"
+	"github.com/mariahq/maria/ingress/install/slackoauth"
 	"github.com/mariahq/maria/tests/sim/slacksim"
 	"github.com/rs/zerolog"
 )

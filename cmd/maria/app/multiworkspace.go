@@ -7,11 +7,12 @@ import (
 	"github.com/mariahq/maria/bus"
 	"github.com/mariahq/maria/bus/config"
 	"github.com/mariahq/maria/bus/installs"
-	"github.com/mariahq/maria/bus/installs/slackoauth"
 	"github.com/mariahq/maria/bus/sealed"
-	"github.com/mariahq/maria/bus/sealed/kmswrap"
 	"github.com/mariahq/maria/ingress"
 	"github.com/mariahq/maria/ingress/install"
+	"github.com/mariahq/maria/ingress/install/slackoauth"
+	"github.com/mariahq/maria/processors/installstore"
+	"github.com/mariahq/maria/processors/kmswrap"
 )
 
 // multiWorkspace is Maria installed in any number of workspaces through
@@ -21,23 +22,27 @@ import (
 type multiWorkspace struct {
 	install install.Config
 	keys    sealed.Settings
+	store   installstore.Config
 }
 
 func loadMultiWorkspace(env *config.Env) multiWorkspace {
-	return multiWorkspace{install: install.LoadConfig(env), keys: sealed.ReadEnv(env)}
+	m := multiWorkspace{install: install.LoadConfig(env), keys: sealed.ReadEnv(env)}
+	m.store = installstore.LoadConfig(env, m.enabled())
+	return m
 }
 
 func (m multiWorkspace) enabled() bool { return m.install.Enabled() }
 
-// open returns the installation store (NATS KV; tokens sealed with the
-// keyring of MARIA_ENCRYPTION_KEYS / MARIA_KMS_KEY_ID) and the token source
+// open returns the installation store (NATS KV, or DynamoDB with
+// MARIA_STORAGE=aws; tokens sealed with the keyring of
+// MARIA_ENCRYPTION_KEYS / MARIA_KMS_KEY_ID) and the token source
 // refreshing rotating tokens through oauth.v2.access.
 func (m multiWorkspace) open(ctx context.Context, d bus.Deps) (installs.Store, *installs.Tokens, error) {
 	ring, err := sealed.Load(ctx, m.keys, d.Bus.Config().DataDir, kmswrap.New, d.Log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("installations: %w", err)
 	}
-	store, err := installs.OpenKV(ctx, d.Bus.JetStream(), d.Bus.Config().Replicas, ring)
+	store, err := installstore.Open(ctx, m.store, d.Bus.JetStream(), d.Bus.Config().Replicas, ring)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -47,8 +52,9 @@ func (m multiWorkspace) open(ctx context.Context, d bus.Deps) (installs.Store, *
 }
 
 // mountInstall, in multi-workspace mode, serves the install flow on the
-// HTTP listener and lets ingress end installations on app_uninstalled and
-// tokens_revoked.
+// HTTP listener, lets ingress end installations on app_uninstalled and
+// tokens_revoked, and makes its users.info lookups with each workspace's
+// token.
 func mountInstall(ctx context.Context, mw multiWorkspace, in *ingress.Ingress, d bus.Deps) error {
 	if !mw.enabled() {
 		return nil
@@ -58,6 +64,7 @@ func mountInstall(ctx context.Context, mw multiWorkspace, in *ingress.Ingress, d
 		return err
 	}
 	in.SetInstallations(&installs.Lifecycle{Store: store, Tokens: tokens})
+	in.SetTokens(tokens) // users.info with each workspace's own token
 	if d.HTTP != nil {
 		install.New(mw.install, store, d.Log).Routes(d.HTTP.Mux)
 		d.Log.Info().Str("path", install.PathInstall).Msg("multi-workspace mode: install flow served")

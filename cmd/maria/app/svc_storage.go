@@ -14,12 +14,21 @@ import (
 func init() {
 	RegisterConfigured("storage", func(env *config.Env) Factory {
 		cfg := storage.LoadConfig(env) // problems recorded in env
+		mw := loadMultiWorkspace(env)
 		return func(ctx context.Context, d bus.Deps) (bus.Service, error) {
 			blobs, records, err := storage.Open(ctx, cfg, d.Bus)
 			if err != nil {
 				return nil, err
 			}
 			svc := storage.New(cfg, d.Bus, blobs, records, d.Log)
+			if mw.enabled() {
+				// Files are downloaded with their own workspace's token.
+				_, tokens, err := mw.open(ctx, d)
+				if err != nil {
+					return nil, err
+				}
+				svc.SetTokens(tokens)
+			}
 			if d.HTTP != nil {
 				d.HTTP.AddCheck("storage", svc.Check)
 			}

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/mariahq/maria/bus/sealed"
-	"github.com/mariahq/maria/bus/sealed/kmswrap"
+	"github.com/mariahq/maria/processors/kmswrap"
 )
 
 // kmsServer speaks KMS's JSON protocol (TrentService.Encrypt/Decrypt) with
