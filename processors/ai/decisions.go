@@ -33,6 +33,10 @@ func (p *Processor) onAction(ctx context.Context, m *bus.Msg) error {
 	}
 	clicker := m.Env.User
 	prop, err := p.proposals.Get(ctx, a.Value)
+	if err == nil && prop.Team != m.Env.Team {
+		// Another workspace's proposal is not this one's to see or decide.
+		err = ErrNoProposal
+	}
 	if errors.Is(err, ErrNoProposal) {
 		metricEvents.WithLabelValues("action", "proposal_unknown").Inc()
 		_, err := m.Publish(ctx, schemas.OutSubject(m.Env.Team, m.Env.Channel), "unknown-proposal", schemas.TypeOutEphemeral,

@@ -25,17 +25,9 @@ type Config struct {
 // LoadConfig reads the backend from env; required says the installations
 // are used at all (multi-workspace mode), so the table is only demanded then.
 func LoadConfig(env *config.Env, required bool) Config {
-	c := Config{
-		Backend: env.OneOf("MARIA_STORAGE", store.BackendNATS, store.BackendNATS, store.BackendAWS),
-		AWS: awsstore.ClientConfig{
-			Region:           env.String("AWS_REGION", env.String("AWS_DEFAULT_REGION", "")),
-			DynamoDBEndpoint: env.String("AWS_ENDPOINT_URL_DYNAMODB", env.String("AWS_ENDPOINT_URL", "")),
-			AccessKeyID:      env.String("AWS_ACCESS_KEY_ID", ""),
-			SecretAccessKey:  env.String("AWS_SECRET_ACCESS_KEY", ""),
-			SessionToken:     env.String("AWS_SESSION_TOKEN", ""),
-		},
-	}
+	c := Config{Backend: env.OneOf("MARIA_STORAGE", store.BackendNATS, store.BackendNATS, store.BackendAWS)}
 	if required && c.Backend == store.BackendAWS {
+		c.AWS = awsstore.DynamoDBFromEnv(env)
 		c.Table = env.Required("MARIA_DYNAMODB_TABLE", "the DynamoDB table for installations, with MARIA_STORAGE=aws")
 	}
 	return c
