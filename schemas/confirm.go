@@ -88,8 +88,13 @@ func ConfirmBlockID(digest string) string { return confirmBlockPrefix + digest }
 // confirms: op, model, ids, values and proposal id of cmd, the asking user
 // and the conversation. ConfirmedBy and Confirmation are not part of it.
 func ERPCommandDigest(cmd ERPCommand, asker, team, channel string) (string, error) {
-	c, err := CanonicalJSON(map[string]any{"op": cmd.Op, "model": cmd.Model, "ids": cmd.IDs, "values": cmd.Values,
-		"proposal_id": cmd.ProposalID, "asker": asker, "team": team, "channel": channel})
+	fields := map[string]any{"op": cmd.Op, "model": cmd.Model, "ids": cmd.IDs, "values": cmd.Values,
+		"proposal_id": cmd.ProposalID, "asker": asker, "team": team, "channel": channel}
+	if cmd.Method != "" {
+		// Only actions have one: create/write digests stay as they were.
+		fields["method"] = cmd.Method
+	}
+	c, err := CanonicalJSON(fields)
 	if err != nil {
 		return "", fmt.Errorf("erp command digest: %w", err)
 	}

@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -223,10 +224,13 @@ type OutUpload struct {
 
 // ERPCommand is a confirmed ERP write (erp.command.v1), executed exactly once.
 type ERPCommand struct {
-	Op     string         `json:"op" jsonschema:"enum=create,enum=write"`
+	Op     string         `json:"op" jsonschema:"enum=create,enum=write,enum=action"`
 	Model  string         `json:"model"`
 	IDs    []int64        `json:"ids,omitempty"`
 	Values map[string]any `json:"values"`
+	// Method is the business action an "action" command calls on IDs
+	// (e.g. action_confirm), allow-listed by MARIA_ERP_ACTIONS.
+	Method string `json:"method,omitempty"`
 	// ProposalID is the proposal the user confirmed.
 	ProposalID string `json:"proposal_id,omitempty"`
 	// ConfirmedBy is the Slack user who clicked Confirm.
@@ -254,7 +258,7 @@ type ERPResult struct {
 
 // ERPQuery is a read request on maria.erp.query (request/reply, erp.query.v1).
 type ERPQuery struct {
-	Method string   `json:"method" jsonschema:"enum=search_read,enum=read,enum=search_count,enum=fields_get,enum=name_search"`
+	Method string   `json:"method" jsonschema:"enum=search_read,enum=read,enum=search_count,enum=fields_get,enum=name_search,enum=read_group"`
 	Model  string   `json:"model"`
 	Domain []any    `json:"domain,omitempty"`
 	Fields []string `json:"fields,omitempty"`
@@ -264,6 +268,13 @@ type ERPQuery struct {
 	Order  string   `json:"order,omitempty"`
 	// Name is the text for name_search.
 	Name string `json:"name,omitempty"`
+	// GroupBy ("partner_id", "date_order:month") and Aggregates
+	// ("amount_total:sum", "__count") shape a read_group.
+	GroupBy    []string `json:"groupby,omitempty"`
+	Aggregates []string `json:"aggregates,omitempty"`
+	// Company narrows the read to one of the asker's companies (its name
+	// or id); empty: every company they may see.
+	Company string `json:"company,omitempty"`
 	// Team and User are the Slack workspace and user asking: the erp
 	// service runs the read as that person's Odoo user when they have
 	// connected one, else as MARIA_ERP_IDENTITY_POLICY says (README "Whose
@@ -284,8 +295,18 @@ type ERPReply struct {
 	// user), "validation", "unavailable", "internal".
 	Kind   string `json:"kind,omitempty"`
 	Cached bool   `json:"cached,omitempty"`
-	// BaseURL lets readers build links to records: BaseURL + "/odoo/<model>/<id>".
+	// BaseURL lets readers build links to records (OdooRecordLink with
+	// OdooMajor).
 	BaseURL string `json:"base_url,omitempty"`
+	// Groups are read_group's rows: each groupby spec and aggregate spec
+	// → its value, "__count" → the group's size.
+	Groups []map[string]any `json:"groups,omitempty"`
+	// Companies name the companies the data was read in, when the asker
+	// may see more than one.
+	Companies []string `json:"companies,omitempty"`
+	// OdooMajor is the Odoo version (17, 18, 19…), which decides the
+	// record link format; 0 when unknown.
+	OdooMajor int `json:"odoo_major,omitempty"`
 }
 
 // StoredFile announces a file stored in object storage (stored.file.v1).
@@ -397,11 +418,26 @@ func PayloadTypes() map[string]any {
 	}
 }
 
-// OdooRecordURL is the link to one Odoo record, understood by every Odoo
-// version Maria supports: <base>/web#id=<id>&model=<model>&view_type=form.
+// OdooRecordURL is the link to one Odoo record in Odoo 17's format,
+// <base>/web#id=<id>&model=<model>&view_type=form, which later versions
+// still redirect: use it when the version is unknown.
 func OdooRecordURL(base, model string, id int64) string {
+	return OdooRecordLink(base, model, id, 0)
+}
+
+// OdooRecordLink is the link to one record in the web client of Odoo
+// major: /odoo/<model>/<id> from Odoo 18 (a model without a dot as
+// m-<model>, as the client's router writes it), /web#… before.
+func OdooRecordLink(base, model string, id int64, major int) string {
 	for len(base) > 0 && base[len(base)-1] == '/' {
 		base = base[:len(base)-1]
+	}
+	if major >= 18 {
+		path := model
+		if !strings.Contains(model, ".") {
+			path = "m-" + model
+		}
+		return fmt.Sprintf("%s/odoo/%s/%d", base, path, id)
 	}
 	return fmt.Sprintf("%s/web#id=%d&model=%s&view_type=form", base, id, model)
 }

@@ -99,6 +99,13 @@ func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *kv.Idempo
 	if err != nil {
 		return bus.Retry(err)
 	}
+	// In every company the confirming user works in: an action on another
+	// company's record is theirs to run as in Odoo's company switcher.
+	companies, err := s.companiesOf(ctx, who)
+	if err != nil {
+		return bus.Retry(err)
+	}
+	ctx = companyContext(ctx, companies)
 
 	rec, done, err := idem.Begin(ctx, key)
 	since := time.Now().UTC()
@@ -138,7 +145,7 @@ func (s *Service) HandleCommand(ctx context.Context, m *bus.Msg, idem *kv.Idempo
 		// that an operator's re-drive of the dead letter, once Odoo is
 		// back, finds this proposal's attempt recorded and may finish it.
 		last := int(m.Delivery) >= s.maxDeliver
-		if last || cmd.Op == OpCreate && (odoo.MaybeExecuted(err) || reconcile) {
+		if last || (cmd.Op == OpCreate || cmd.Op == OpAction) && (odoo.MaybeExecuted(err) || reconcile) {
 			if ferr := idem.Finish(ctx, key, executed{Uncertain: true, Since: since}); ferr != nil {
 				m.Log.Warn().Err(ferr).Msg("could not mark command uncertain")
 			}
@@ -200,6 +207,15 @@ func (s *Service) execute(ctx context.Context, m *bus.Msg, cmd *schemas.ERPComma
 		// attempt leaves the same state, so no reconciliation is needed.
 		err = c.Write(ctx, cmd.Model, cmd.IDs, values)
 		ids = cmd.IDs
+	case OpAction:
+		ids = cmd.IDs
+		_, err = c.CallMethod(ctx, cmd.Model, cmd.Method, cmd.IDs)
+		if e, ok := odoo.AsError(err); ok && reconcile && e.Kind == odoo.KindValidation {
+			// An earlier attempt whose answer was lost may have done it:
+			// Odoo now refuses the repeat (e.g. already confirmed).
+			err = &odoo.Error{Kind: odoo.KindValidation, Op: e.Op,
+				Message: e.Message + " (an earlier attempt of this confirmation may already have done it; check Odoo)"}
+		}
 	}
 	if err != nil && odoo.IsRetryable(err) {
 		return nil, err
@@ -259,11 +275,16 @@ func (s *Service) findCreated(ctx context.Context, c odoo.Client, model string, 
 func (s *Service) checkCommand(cmd *schemas.ERPCommand) (map[string]any, error) {
 	switch cmd.Op {
 	case OpCreate, OpWrite:
+	case OpAction:
+		return nil, s.checkAction(cmd)
 	default:
-		return nil, refused("op %q is not supported (create, write)", cmd.Op)
+		return nil, refused("op %q is not supported (create, write, action)", cmd.Op)
 	}
 	if cmd.Model == "" {
 		return nil, refused("model is required")
+	}
+	if cmd.Method != "" {
+		return nil, refused("%s takes no method (only action does)", cmd.Op)
 	}
 	if !s.cfg.Write.Model(cmd.Model) {
 		return nil, refused("model %s is not open to changes by Maria (allowed: %v)", cmd.Model, s.cfg.Write.Models())
@@ -344,7 +365,7 @@ func (s *Service) result(m *bus.Msg, cmd *schemas.ERPCommand, ids []int64, err e
 	}
 	res.OK, res.IDs = true, ids
 	if len(ids) == 1 && s.cfg.PublicURL != "" {
-		res.URL = schemas.OdooRecordURL(s.cfg.PublicURL, cmd.Model, ids[0])
+		res.URL = schemas.OdooRecordLink(s.cfg.PublicURL, cmd.Model, ids[0], s.odooMajor())
 	}
 	return res
 }
@@ -377,6 +398,9 @@ func auditDetail(cmd *schemas.ERPCommand, res *schemas.ERPResult) string {
 	}
 	sort.Strings(fields)
 	d := fmt.Sprintf("%s %s fields [%s]", cmd.Op, cmd.Model, strings.Join(fields, ", "))
+	if cmd.Op == OpAction {
+		d = fmt.Sprintf("action %s.%s", cmd.Model, cmd.Method)
+	}
 	if len(res.IDs) > 0 {
 		d += fmt.Sprintf(" ids %v", res.IDs)
 	} else if len(cmd.IDs) > 0 {
@@ -396,7 +420,7 @@ func outcomeWords(res *schemas.ERPResult) string {
 }
 
 func opLabel(op string) string {
-	if op == OpCreate || op == OpWrite {
+	if op == OpCreate || op == OpWrite || op == OpAction {
 		return op
 	}
 	return "other"

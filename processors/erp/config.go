@@ -23,6 +23,8 @@ type Config struct {
 	// Read is the allow-list for queries, Write the one for commands.
 	Read  *AllowList
 	Write *AllowList
+	// Actions are the business methods commands may call (MARIA_ERP_ACTIONS).
+	Actions *ActionList
 	// MaxLimit caps the records one query returns.
 	MaxLimit int
 	// CacheTTL and CacheSize bound the read cache (TTL 0 disables it).
@@ -102,6 +104,11 @@ func LoadConfig(env *config.Env) Config {
 
 	c.Read = loadAllow(env, "MARIA_ERP_ALLOW", "MARIA_ERP_ALLOW_FILE", DefaultReadAllow)
 	c.Write = loadAllow(env, "MARIA_ERP_WRITE_ALLOW", "MARIA_ERP_WRITE_ALLOW_FILE", DefaultWriteAllow)
+	var err error
+	if c.Actions, err = ParseActions(env.String("MARIA_ERP_ACTIONS", DefaultActions)); err != nil {
+		env.Fail(fmt.Errorf("MARIA_ERP_ACTIONS: %w", err))
+		c.Actions, _ = ParseActions(DefaultActions)
+	}
 	return c
 }
 

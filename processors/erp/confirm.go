@@ -137,6 +137,8 @@ func commandDiff(cmd, proposed *schemas.ERPCommand, proposalID string) string {
 		return fmt.Sprintf("op %q, proposed %q", cmd.Op, proposed.Op)
 	case cmd.Model != proposed.Model:
 		return fmt.Sprintf("model %q, proposed %q", cmd.Model, proposed.Model)
+	case cmd.Method != proposed.Method:
+		return fmt.Sprintf("method %q, proposed %q", cmd.Method, proposed.Method)
 	case !sameJSON(cmd.IDs, proposed.IDs):
 		return fmt.Sprintf("ids %v, proposed %v", cmd.IDs, proposed.IDs)
 	}

@@ -88,7 +88,7 @@ func (s *Service) connect(ctx context.Context, q schemas.ERPIdentity) schemas.ER
 	uid, err := s.authenticate(ctx, login, key)
 	if err != nil {
 		if e, ok := odoo.AsError(err); ok && e.Kind == odoo.KindAccessDenied {
-			s.log.Info().Str("team", q.Team).Str("user", q.User).Str("login", login).Msg("odoo account refused at connect")
+			s.log.Info().Str("team", q.Team).Str("user", q.User).Msg("odoo account refused at connect (the login typed is not logged)")
 			return schemas.ERPIdentityReply{Error: "Odoo did not accept this login and API key", Kind: "refused"}
 		}
 		return schemas.ERPIdentityReply{Error: plainError(err), Kind: replyKind(err)}
@@ -104,7 +104,7 @@ func (s *Service) connect(ctx context.Context, q schemas.ERPIdentity) schemas.ER
 		return schemas.ERPIdentityReply{Error: "could not store your Odoo account: " + err.Error(), Kind: "internal"}
 	}
 	s.personal.forget(q.Team, q.User)
-	s.log.Info().Str("team", q.Team).Str("user", q.User).Str("login", login).Int64("uid", uid).Msg("odoo account connected")
+	s.log.Info().Str("team", q.Team).Str("user", q.User).Int64("uid", uid).Msg("odoo account connected")
 	return schemas.ERPIdentityReply{Connected: true, Login: login, Name: name, UID: uid}
 }
 

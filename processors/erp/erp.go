@@ -49,6 +49,8 @@ type Service struct {
 	// probes it (readiness.go).
 	raw   odoo.Client
 	probe odooProbe
+	// companies caches each Odoo user's companies (companies.go).
+	companies companyCache
 }
 
 // WithIdentities lets people connect their own Odoo users: keys are
@@ -84,6 +86,9 @@ func New(cfg Config, client odoo.Client, log zerolog.Logger) *Service {
 	}
 	if cfg.Write == nil {
 		cfg.Write, _ = ParseAllowList(DefaultWriteAllow)
+	}
+	if cfg.Actions == nil {
+		cfg.Actions, _ = ParseActions(DefaultActions)
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = cfg.Odoo.URL

@@ -26,6 +26,7 @@ const (
 	MethodSearchCount = "search_count"
 	MethodFieldsGet   = "fields_get"
 	MethodNameSearch  = "name_search"
+	MethodReadGroup   = "read_group"
 )
 
 const maxOffset = 100_000
@@ -59,12 +60,13 @@ func (s *Service) queryAs(ctx context.Context, q schemas.ERPQuery) (*schemas.ERP
 		metricQueries.WithLabelValues(methodLabel(q.Method), "ok").Inc()
 	}
 	rep.BaseURL = s.cfg.PublicURL
+	rep.OdooMajor = s.odooMajor()
 	return rep, who
 }
 
 func methodLabel(m string) string {
 	switch m {
-	case MethodSearchRead, MethodRead, MethodSearchCount, MethodFieldsGet, MethodNameSearch:
+	case MethodSearchRead, MethodRead, MethodSearchCount, MethodFieldsGet, MethodNameSearch, MethodReadGroup:
 		return m
 	}
 	return "other"
@@ -81,6 +83,9 @@ type normalized struct {
 	Offset int      `json:"s,omitempty"`
 	Order  string   `json:"r,omitempty"`
 	Name   string   `json:"n,omitempty"`
+	// read_group
+	GroupBy    []string `json:"g,omitempty"`
+	Aggregates []string `json:"a,omitempty"`
 }
 
 func (n normalized) key() string {
@@ -96,11 +101,11 @@ func (n normalized) key() string {
 func (s *Service) validate(ctx context.Context, q schemas.ERPQuery) (normalized, error) {
 	n := normalized{Method: q.Method, Model: q.Model}
 	switch q.Method {
-	case MethodSearchRead, MethodRead, MethodSearchCount, MethodFieldsGet, MethodNameSearch:
+	case MethodSearchRead, MethodRead, MethodSearchCount, MethodFieldsGet, MethodNameSearch, MethodReadGroup:
 	case "":
-		return n, refused("method is required (search_read, read, search_count, fields_get, name_search)")
+		return n, refused("method is required (search_read, read, search_count, fields_get, name_search, read_group)")
 	default:
-		return n, refused("method %q is not served (search_read, read, search_count, fields_get, name_search)", q.Method)
+		return n, refused("method %q is not served (search_read, read, search_count, fields_get, name_search, read_group)", q.Method)
 	}
 	if q.Model == "" {
 		return n, refused("model is required")
@@ -114,14 +119,21 @@ func (s *Service) validate(ctx context.Context, q schemas.ERPQuery) (normalized,
 			return n, err
 		}
 	}
-	if q.Method == MethodSearchRead || q.Method == MethodSearchCount || q.Method == MethodNameSearch {
+	if q.Method == MethodSearchRead || q.Method == MethodSearchCount || q.Method == MethodNameSearch || q.Method == MethodReadGroup {
 		if n.Domain, err = validateDomain(ctx, s.cfg.Read, q.Model, q.Domain, s.relation); err != nil {
 			return n, err
 		}
 	} else if len(q.Domain) > 0 {
 		return n, refused("%s takes no domain", q.Method)
 	}
-	if q.Method == MethodSearchRead || q.Method == MethodNameSearch {
+	if q.Method == MethodReadGroup {
+		if err := s.validateGroup(ctx, q, &n); err != nil {
+			return n, err
+		}
+	} else if len(q.GroupBy) > 0 || len(q.Aggregates) > 0 {
+		return n, refused("groupby and aggregates belong to read_group")
+	}
+	if q.Method == MethodSearchRead || q.Method == MethodNameSearch || q.Method == MethodReadGroup {
 		n.Limit = q.Limit
 		if n.Limit <= 0 || n.Limit > s.cfg.MaxLimit {
 			n.Limit = s.cfg.MaxLimit
@@ -164,7 +176,16 @@ func (s *Service) query(ctx context.Context, q schemas.ERPQuery, who runAs) (*sc
 	if err != nil {
 		return nil, err
 	}
-	key := who.cachePrefix() + n.key()
+	companies, err := s.companiesOf(ctx, who)
+	if err != nil {
+		return nil, err
+	}
+	picked, err := pickCompanies(companies, q.Company)
+	if err != nil {
+		return nil, err
+	}
+	ctx = companyContext(ctx, picked)
+	key := who.cachePrefix() + companyKey(picked) + n.key()
 	if v, ok := s.cache.get(key); ok {
 		metricCache.WithLabelValues("hit").Inc()
 		rep := *v.(*schemas.ERPReply)
@@ -178,6 +199,10 @@ func (s *Service) query(ctx context.Context, q schemas.ERPQuery, who runAs) (*sc
 	rep, err := s.read(ctx, n, who.client)
 	if err != nil {
 		return nil, err
+	}
+	if len(companies) > 1 {
+		// The answer must say which company the data is from.
+		rep.Companies = companyNames(picked)
 	}
 	s.cache.put(key, n.Model, gen, rep)
 	cp := *rep
@@ -241,6 +266,15 @@ func (s *Service) read(ctx context.Context, n normalized, c odoo.Client) (*schem
 			recs[i] = map[string]any{"id": r.ID, "name": r.Name}
 		}
 		return &schemas.ERPReply{Records: recs}, nil
+	case MethodReadGroup:
+		groups, err := c.ReadGroup(ctx, n.Model, n.Domain, n.GroupBy, n.Aggregates, odoo.GroupOptions{Limit: n.Limit, Order: n.Order})
+		if err != nil {
+			return nil, err
+		}
+		if groups == nil {
+			groups = []map[string]any{}
+		}
+		return &schemas.ERPReply{Groups: groups}, nil
 	}
 	return nil, fmt.Errorf("unreachable: method %s", n.Method)
 }
@@ -290,7 +324,7 @@ func (s *Service) ServeQueries(ctx context.Context, nc *nats.Conn, js jetstream.
 	svc, err := micro.AddService(nc, micro.Config{
 		Name:        ServiceName,
 		Version:     "1.0.0",
-		Description: "Maria's allow-listed Odoo reads (search_read, read, search_count, fields_get, name_search)",
+		Description: "Maria's allow-listed Odoo reads (search_read, read, search_count, fields_get, name_search, read_group)",
 		QueueGroup:  ServiceName,
 		ErrorHandler: func(_ micro.Service, e *micro.NATSError) {
 			s.log.Error().Str("subject", e.Subject).Str("error", e.Description).Msg("erp query service error")

@@ -95,3 +95,13 @@ func (s *Service) watchOdoo(ctx context.Context) {
 		return err
 	}, backoff.WithContext(bo, ctx))
 }
+
+// odooMajor is the Odoo version found by the last detection (0 before):
+// it decides the record link format.
+func (s *Service) odooMajor() int {
+	if a, ok := s.raw.(*odoo.Auto); ok {
+		info, _ := a.Server()
+		return info.Major
+	}
+	return 0
+}
