@@ -23,7 +23,7 @@ signs), and waits for Maria's reply in that thread (conversations.replies with
 SLACK_BOT_TOKEN; SLACK_API_URL overrides the Web API base).
 
 Exit status: 0 and the latency when Maria replied within --timeout; 1 and the
-reason otherwise.`,
+reason on one line otherwise; 2 when a flag or variable is missing (all named).`,
 		Args: noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			cfg.SigningSecret, cfg.BotToken = os.Getenv("SLACK_SIGNING_SECRET"), os.Getenv("SLACK_BOT_TOKEN")
