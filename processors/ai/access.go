@@ -219,7 +219,9 @@ func toolsFor(a erpAccess) []openai.Tool {
 	return out
 }
 
-func isWriteTool(name string) bool { return name == ToolCreate || name == ToolWrite }
+func isWriteTool(name string) bool {
+	return name == ToolCreate || name == ToolWrite || name == ToolAction
+}
 
 // gate refuses a tool call the turn's access does not allow. It runs at
 // the tool-runner boundary for every call, so a model that calls a tool it

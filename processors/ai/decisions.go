@@ -275,8 +275,11 @@ func ResultText(r *schemas.ERPResult) string {
 		link = fmt.Sprintf(" — <%s|open in Odoo>", r.URL)
 	}
 	verb, failVerb := "Updated", "update"
-	if r.Op == "create" {
+	switch r.Op {
+	case "create":
 		verb, failVerb = "Created", "create"
+	case "action":
+		verb, failVerb = "Done on", "run the action on"
 	}
 	if r.OK {
 		return fmt.Sprintf("✅ %s %s%s", verb, what, link)

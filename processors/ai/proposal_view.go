@@ -25,7 +25,7 @@ const (
 // the names of the records a write changes.
 func Describe(p *Proposal) string {
 	c := p.Command
-	if c.Op != "write" {
+	if c.Op == "create" {
 		return fmt.Sprintf("create a `%s` record", c.Model)
 	}
 	ids := make([]string, len(c.IDs))
@@ -34,6 +34,9 @@ func Describe(p *Proposal) string {
 		if name := p.RecordNames[strconv.FormatInt(id, 10)]; name != "" && name != ids[i] {
 			ids[i] += " “" + mrkdwnEscape(name) + "”"
 		}
+	}
+	if c.Op == "action" {
+		return fmt.Sprintf("run `%s` on `%s` %s", c.Method, c.Model, strings.Join(ids, ", "))
 	}
 	return fmt.Sprintf("update `%s` %s", c.Model, strings.Join(ids, ", "))
 }

@@ -59,17 +59,18 @@ func ToolDefinitions() []openai.Tool {
 			Parameters: map[string]any{"type": "object", "properties": props, "required": required, "additionalProperties": false},
 		}}
 	}
-	return []openai.Tool{
+	tools := []openai.Tool{
 		fn(ToolSearchRead, "Search Odoo records and read fields. Use for any question about orders, invoices, customers, products, stock, leads.",
 			map[string]any{
-				"model":  modelSchema,
-				"domain": domainSchema,
-				"fields": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "Fields to read; keep it short (e.g. name, partner_id, state, amount_total)."},
-				"limit":  map[string]any{"type": "integer", "minimum": 1, "maximum": maxLimit, "description": "Maximum records (default 20)."},
-				"order":  map[string]any{"type": "string", "description": "Sort order, e.g. \"date_order desc\"."},
+				"model":   modelSchema,
+				"domain":  domainSchema,
+				"fields":  map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "Fields to read; keep it short (e.g. name, partner_id, state, amount_total)."},
+				"limit":   map[string]any{"type": "integer", "minimum": 1, "maximum": maxLimit, "description": "Maximum records (default 20)."},
+				"order":   map[string]any{"type": "string", "description": "Sort order, e.g. \"date_order desc\"."},
+				"company": companySchema,
 			}, "model"),
 		fn(ToolCount, "Count Odoo records matching a domain.",
-			map[string]any{"model": modelSchema, "domain": domainSchema}, "model"),
+			map[string]any{"model": modelSchema, "domain": domainSchema, "company": companySchema}, "model"),
 		fn(ToolFields, "List the fields of an Odoo model (name, type, label) to know what to read or filter on.",
 			map[string]any{"model": modelSchema}, "model"),
 		fn(ToolCreate, "PROPOSE creating an Odoo record. Nothing is written: the user gets Confirm/Cancel buttons and only their click executes it.",
@@ -82,6 +83,7 @@ func ToolDefinitions() []openai.Tool {
 				"values": map[string]any{"type": "object", "description": "Field values to set."}},
 			"model", "ids", "values"),
 	}
+	return append(tools, depthTools(fn)...)
 }
 
 var modelName = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$`)
@@ -95,6 +97,11 @@ type toolArgs struct {
 	Order  string         `json:"order"`
 	IDs    []int64        `json:"ids"`
 	Values map[string]any `json:"values"`
+	// erp_aggregate, odoo_action, and a company a question names.
+	GroupBy  []string `json:"groupby"`
+	Measures []string `json:"measures"`
+	Action   string   `json:"action"`
+	Company  string   `json:"company"`
 }
 
 // ProposeFunc turns a create/write into a proposal, shown with names, and
@@ -167,16 +174,20 @@ func (r *toolRunner) Run(ctx context.Context, call openai.ToolCall) (toolOutcome
 	}
 	switch name {
 	case ToolSearchRead:
-		return r.read(ctx, name, schemas.ERPQuery{Method: "search_read", Model: a.Model, Domain: a.Domain, Fields: a.Fields, Limit: clampLimit(a.Limit), Order: a.Order})
+		return r.read(ctx, name, schemas.ERPQuery{Method: "search_read", Model: a.Model, Domain: a.Domain, Fields: a.Fields, Limit: clampLimit(a.Limit), Order: a.Order, Company: a.Company})
 	case ToolCount:
-		return r.read(ctx, name, schemas.ERPQuery{Method: "search_count", Model: a.Model, Domain: a.Domain})
+		return r.read(ctx, name, schemas.ERPQuery{Method: "search_count", Model: a.Model, Domain: a.Domain, Company: a.Company})
+	case ToolAggregate:
+		return r.aggregate(ctx, a)
+	case ToolAction:
+		return r.actionProposal(ctx, call.ID, a)
 	case ToolFields:
 		return r.read(ctx, name, schemas.ERPQuery{Method: "fields_get", Model: a.Model})
 	case ToolCreate, ToolWrite:
 		return r.proposal(ctx, call.ID, name, a)
 	}
 	metricToolCalls.WithLabelValues("unknown", "invalid").Inc()
-	return errOutcome(name, a.Model, fmt.Sprintf("unknown tool %q; available: %s, %s, %s, %s, %s", name, ToolSearchRead, ToolCount, ToolFields, ToolCreate, ToolWrite)), nil
+	return errOutcome(name, a.Model, fmt.Sprintf("unknown tool %q; available: %s, %s, %s, %s, %s, %s, %s", name, ToolSearchRead, ToolCount, ToolFields, ToolAggregate, ToolCreate, ToolWrite, ToolAction)), nil
 }
 
 func (r *toolRunner) read(ctx context.Context, tool string, q schemas.ERPQuery) (toolOutcome, error) {
@@ -234,12 +245,16 @@ func (r *toolRunner) read(ctx context.Context, tool string, q schemas.ERPQuery) 
 func (r *toolRunner) render(tool string, q schemas.ERPQuery, reply *schemas.ERPReply) toolOutcome {
 	domain, _ := json.Marshal(q.Domain)
 	switch q.Method {
+	case "read_group":
+		return renderGroups(tool, q, reply)
 	case "search_count":
 		n := int64(0)
 		if reply.Count != nil {
 			n = *reply.Count
 		}
-		content, _ := json.Marshal(map[string]any{"model": q.Model, "count": n})
+		out := map[string]any{"model": q.Model, "count": n}
+		withCompanies(out, reply)
+		content, _ := json.Marshal(out)
 		return toolOutcome{Content: string(content), Model: q.Model,
 			Note: truncate(fmt.Sprintf("%s %s %s → %d", tool, q.Model, domain, n), maxNoteChars)}
 	case "fields_get":
@@ -262,14 +277,16 @@ func (r *toolRunner) render(tool string, q schemas.ERPQuery, reply *schemas.ERPR
 		id, hasID := recordID(rec)
 		label := recordLabel(rec, id)
 		if hasID && reply.BaseURL != "" {
-			u := schemas.OdooRecordURL(reply.BaseURL, q.Model, id)
+			u := schemas.OdooRecordLink(reply.BaseURL, q.Model, id, reply.OdooMajor)
 			out["url"] = u
 			r.addLink(RecordLink{Model: q.Model, ID: id, Label: label, URL: u})
 		}
 		records = append(records, out)
 		parts = append(parts, summarizeRecord(rec, label))
 	}
-	content, _ := json.Marshal(map[string]any{"model": q.Model, "count": len(records), "records": records})
+	out := map[string]any{"model": q.Model, "count": len(records), "records": records}
+	withCompanies(out, reply)
+	content, _ := json.Marshal(out)
 	c := string(content)
 	if len(c) > maxToolResultChars {
 		c = truncate(c, maxToolResultChars) + ` (truncated: ask for fewer fields or records)`
@@ -326,6 +343,13 @@ func (r *toolRunner) proposal(ctx context.Context, callID, tool string, a toolAr
 		}
 		cmd.Op, cmd.IDs = "write", a.IDs
 	}
+	return r.submit(ctx, callID, tool, cmd)
+}
+
+// submit posts cmd as a proposal (with the names of the records it
+// touches) and tells the model it awaits the user's click.
+func (r *toolRunner) submit(ctx context.Context, callID, tool string, cmd schemas.ERPCommand) (toolOutcome, error) {
+	a := toolArgs{Model: cmd.Model, Values: cmd.Values}
 	names, err := r.names(ctx, cmd)
 	var missing *errMissingRecords
 	if errors.As(err, &missing) {
@@ -348,8 +372,11 @@ func (r *toolRunner) proposal(ctx context.Context, callID, tool string, a toolAr
 	})
 	values, _ := json.Marshal(a.Values)
 	note := fmt.Sprintf("proposed %s %s %s (proposal %s, awaiting confirmation)", cmd.Op, cmd.Model, values, id)
-	if cmd.Op == "write" {
+	switch cmd.Op {
+	case "write":
 		note = fmt.Sprintf("proposed write %s ids %v %s (proposal %s, awaiting confirmation)", cmd.Model, cmd.IDs, values, id)
+	case "action":
+		note = fmt.Sprintf("proposed action %s.%s on ids %v (proposal %s, awaiting confirmation)", cmd.Model, cmd.Method, cmd.IDs, id)
 	}
 	return toolOutcome{Content: string(content), Model: a.Model, Note: truncate(note, maxNoteChars)}, nil
 }
@@ -366,7 +393,7 @@ func errOutcomeKind(tool, model, msg, kind string) toolOutcome {
 
 func toolLabel(name string) string {
 	switch name {
-	case ToolSearchRead, ToolCount, ToolFields, ToolCreate, ToolWrite:
+	case ToolSearchRead, ToolCount, ToolFields, ToolCreate, ToolWrite, ToolAggregate, ToolAction:
 		return name
 	}
 	return "unknown"

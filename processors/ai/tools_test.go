@@ -23,7 +23,7 @@ func TestToolDefinitionsNamesAndSchemas(t *testing.T) {
 		_ = json.Unmarshal(raw, &schema)
 		checkArraysHaveItems(t, tool.Function.Name, schema)
 	}
-	want := []string{"odoo_search_read", "odoo_count", "odoo_fields", "odoo_create", "odoo_write"}
+	want := []string{"odoo_search_read", "odoo_count", "odoo_fields", "odoo_create", "odoo_write", "erp_aggregate", "odoo_action"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("tools = %v", names)
 	}
@@ -34,7 +34,7 @@ func TestToolDefinitionsNamesAndSchemas(t *testing.T) {
 		}
 		return keys
 	}
-	if got := strings.Join(sortStrings(props(0)), ","); got != "domain,fields,limit,model,order" {
+	if got := strings.Join(sortStrings(props(0)), ","); got != "company,domain,fields,limit,model,order" {
 		t.Fatalf("odoo_search_read params = %s", got)
 	}
 	if got := strings.Join(sortStrings(props(4)), ","); got != "ids,model,values" {
