@@ -1,8 +1,10 @@
-# Least privilege per service. Only storage touches AWS: it gets object
-# read/write on the two buckets, item access on the table, and use of the
-# key that encrypts them — nothing else, no wildcards. ingress, egress, ai
-# and erp get no AWS identity at all. A separate role lets the External
-# Secrets Operator read Maria's secrets (infra/k8s/external-secrets.yaml).
+# Least privilege per service. storage gets object read/write on the two
+# buckets, item access on the table, and use of the key that encrypts them
+# (kms:Encrypt too: in multi-workspace mode it stores rotated Slack tokens,
+# sealed) — nothing else, no wildcards. ingress and egress reach only the
+# installation items (installations.tf); ai and erp get no AWS identity. A
+# separate role lets the External Secrets Operator read Maria's secrets
+# (infra/k8s/external-secrets.yaml).
 
 data "aws_iam_policy_document" "storage_trust" {
   statement {
@@ -78,7 +80,7 @@ data "aws_iam_policy_document" "storage" {
   statement {
     sid       = "EncryptionKey"
     effect    = "Allow"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"]
     resources = [aws_kms_key.maria.arn]
   }
 }

@@ -47,7 +47,7 @@ output "backups_bucket" {
 }
 
 output "workload_role_arns" {
-  description = "IRSA roles: collector (maria-otel-collector), backup (maria-backup), cloudwatch_agent (the observability add-on)"
+  description = "IRSA roles: collector (maria-otel-collector), backup (maria-backup), cloudwatch_agent (the observability add-on), ingress and egress (maria-ingress, maria-egress: Slack installations in multi-workspace mode)"
   value       = { for k, r in aws_iam_role.workload : k => r.arn }
 }
 

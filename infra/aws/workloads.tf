@@ -1,12 +1,16 @@
 # IRSA roles of the operations workloads, each trusted only by its own
 # service account: the OpenTelemetry Collector (writes the EMF metrics log
 # group), the backup CronJob (writes the backups bucket) and the CloudWatch
-# agent / Fluent Bit of the observability add-on (Container Insights).
+# agent / Fluent Bit of the observability add-on (Container Insights); and
+# ingress and egress, which in multi-workspace mode reach the Slack
+# installations (installations.tf).
 locals {
   workloads = {
     collector        = { namespace = var.kubernetes_namespace, service_account = "maria-otel-collector" }
     backup           = { namespace = var.kubernetes_namespace, service_account = "maria-backup" }
     cloudwatch_agent = { namespace = "amazon-cloudwatch", service_account = "cloudwatch-agent" }
+    ingress          = { namespace = var.kubernetes_namespace, service_account = "maria-ingress" }
+    egress           = { namespace = var.kubernetes_namespace, service_account = "maria-egress" }
   }
 }
 
@@ -72,6 +76,8 @@ resource "aws_iam_policy" "workload" {
   for_each = {
     collector = data.aws_iam_policy_document.collector.json
     backup    = data.aws_iam_policy_document.backup.json
+    ingress   = data.aws_iam_policy_document.installations.json
+    egress    = data.aws_iam_policy_document.installations.json
   }
   name   = "${local.name}-${each.key}"
   policy = each.value

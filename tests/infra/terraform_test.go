@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -509,7 +510,54 @@ var storageRules = map[string]policyRule{
 	"dynamodb": {actions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
 		"dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"},
 		resources: []string{"aws_dynamodb_table.maria"}},
-	"kms": {actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, resources: []string{"aws_kms_key.maria"}},
+	"kms": {actions: []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"}, resources: []string{"aws_kms_key.maria"}},
+}
+
+// installationRules: what ingress and egress may do in multi-workspace
+// mode — the installation items and the key, nothing else.
+var installationRules = map[string]policyRule{
+	"dynamodb": {actions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+		resources: []string{"aws_dynamodb_table.maria"}},
+	"kms": {actions: []string{"kms:Encrypt", "kms:Decrypt"}, resources: []string{"aws_kms_key.maria"}},
+}
+
+// checkedPolicy is the policy document name, held to rules.
+func checkedPolicy(t *testing.T, m *tfModule, name string, rules map[string]policyRule) *hclsyntax.Block {
+	t.Helper()
+	doc := m.data["aws_iam_policy_document"][name]
+	if doc == nil {
+		t.Fatalf("data.aws_iam_policy_document.%s is missing", name)
+	}
+	for _, p := range policyProblems(doc, rules) {
+		t.Errorf("%s policy: %s", name, p)
+	}
+	return doc
+}
+
+// grants lists "action resource" pairs of a policy document's statements.
+func grants(doc *hclsyntax.Block) map[string]bool {
+	granted := map[string]bool{}
+	for _, s := range blocks(doc, "statement") {
+		for _, a := range elems(attr(s, "actions")) {
+			for _, r := range elems(attr(s, "resources")) {
+				granted[literalString(a)+" "+render(r)] = true
+			}
+		}
+	}
+	return granted
+}
+
+// trustedSubject is the service account a role's trust policy admits.
+func trustedSubject(trust *hclsyntax.Block) string {
+	sub := ""
+	for _, c := range blocks(block(trust, "statement"), "condition") {
+		if strings.HasSuffix(render(attr(c, "variable")), ":sub") {
+			for _, v := range elems(attr(c, "values")) {
+				sub += render(v)
+			}
+		}
+	}
+	return sub
 }
 
 func TestTerraformIAM(t *testing.T) {
@@ -521,7 +569,7 @@ func TestTerraformIAM(t *testing.T) {
 		}
 		for name := range m.resources[typ] {
 			if name != "storage" && name != "external_secrets" && name != "workload" && name != "cloudwatch_agent" {
-				t.Errorf("%s.%s: only storage, external_secrets and the operations workloads get IAM resources", typ, name)
+				t.Errorf("%s.%s: only storage, external_secrets and the workloads (operations, ingress/egress installations) get IAM resources", typ, name)
 			}
 		}
 	}
@@ -529,27 +577,14 @@ func TestTerraformIAM(t *testing.T) {
 		t.Error("IAM users/access keys: services must use roles (IRSA), not long-lived keys")
 	}
 
-	storage := m.data["aws_iam_policy_document"]["storage"]
-	if storage == nil {
-		t.Fatal("data.aws_iam_policy_document.storage is missing")
-	}
-	for _, p := range policyProblems(storage, storageRules) {
-		t.Errorf("storage policy: %s", p)
-	}
-	// It must actually grant object read/write on both buckets and items on the table.
-	granted := map[string]bool{}
-	for _, s := range blocks(storage, "statement") {
-		for _, a := range elems(attr(s, "actions")) {
-			for _, r := range elems(attr(s, "resources")) {
-				granted[literalString(a)+" "+render(r)] = true
-			}
-		}
-	}
+	// It must actually grant object read/write on both buckets and items on
+	// the table, and seal rotated Slack tokens (kms:Encrypt).
+	granted := grants(checkedPolicy(t, m, "storage", storageRules))
 	for _, want := range []string{
 		"s3:PutObject ${aws_s3_bucket.files[images].arn}/*", "s3:GetObject ${aws_s3_bucket.files[images].arn}/*",
 		"s3:PutObject ${aws_s3_bucket.files[docs].arn}/*", "s3:GetObject ${aws_s3_bucket.files[docs].arn}/*",
 		"dynamodb:PutItem ${aws_dynamodb_table.maria.arn}", "dynamodb:Query ${aws_dynamodb_table.maria.arn}",
-		"kms:GenerateDataKey ${aws_kms_key.maria.arn}",
+		"kms:GenerateDataKey ${aws_kms_key.maria.arn}", "kms:Encrypt ${aws_kms_key.maria.arn}",
 	} {
 		if !granted[want] {
 			t.Errorf("storage policy does not grant %s", want)
@@ -562,20 +597,87 @@ func TestTerraformIAM(t *testing.T) {
 		}
 	}
 	// The storage role trusts only the maria-storage service account.
-	trust := m.data["aws_iam_policy_document"]["storage_trust"]
-	sub := ""
-	for _, c := range blocks(block(trust, "statement"), "condition") {
-		if strings.HasSuffix(render(attr(c, "variable")), ":sub") {
-			for _, v := range elems(attr(c, "values")) {
-				sub += render(v)
-			}
-		}
-	}
-	if sub != "system:serviceaccount:${var.kubernetes_namespace}:maria-storage" {
+	if sub := trustedSubject(m.data["aws_iam_policy_document"]["storage_trust"]); sub != "system:serviceaccount:${var.kubernetes_namespace}:maria-storage" {
 		t.Errorf("storage role trusts %q, want only the maria-storage service account", sub)
 	}
 	if got := refs(attr(m.resource(t, "aws_iam_role", "storage"), "assume_role_policy")); len(got) != 1 || !strings.HasPrefix(got[0], "data.aws_iam_policy_document.storage_trust") {
 		t.Errorf("storage role trust policy = %v", got)
+	}
+}
+
+// In multi-workspace mode ingress and egress read and write Slack
+// installations: each has its own role, trusted by its own service account
+// only (a workload), reaching only the INSTALL#/INSTALLLINK# items of the table and the
+// key that seals their tokens.
+func TestTerraformInstallationsIAM(t *testing.T) {
+	m := loadTerraform(t)
+	doc := checkedPolicy(t, m, "installations", installationRules)
+	granted := grants(doc)
+	for _, want := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} {
+		if !granted[want+" ${aws_dynamodb_table.maria.arn}"] {
+			t.Errorf("installations policy does not grant %s on the table", want)
+		}
+	}
+	for _, want := range []string{"kms:Encrypt", "kms:Decrypt"} {
+		if !granted[want+" ${aws_kms_key.maria.arn}"] {
+			t.Errorf("installations policy does not grant %s on the key", want)
+		}
+	}
+	// Every statement on the table is held to the installation items by
+	// their partition key.
+	onTable := 0
+	for i, s := range blocks(doc, "statement") {
+		if !slices.ContainsFunc(refs(attr(s, "resources")), func(r string) bool { return strings.HasPrefix(r, "aws_dynamodb_table.") }) {
+			continue
+		}
+		onTable++
+		var keys []string
+		for _, c := range blocks(s, "condition") {
+			if literalString(attr(c, "variable")) == "dynamodb:LeadingKeys" && literalString(attr(c, "test")) == "ForAllValues:StringLike" {
+				for _, v := range elems(attr(c, "values")) {
+					keys = append(keys, literalString(v))
+				}
+			}
+		}
+		if strings.Join(keys, ",") != "INSTALL#*,INSTALLLINK#*" {
+			t.Errorf("statement %d on the table: leading keys %v, want only INSTALL#* and INSTALLLINK#* (ForAllValues:StringLike)", i, keys)
+		}
+	}
+	if onTable == 0 {
+		t.Error("no statement on the table")
+	}
+	// ingress and egress are workloads: one role each, trusted by its own
+	// service account, whose policy is this one.
+	if sub := trustedSubject(m.data["aws_iam_policy_document"]["workload_trust"]); sub != "system:serviceaccount:${each.value.namespace}:${each.value.service_account}" {
+		t.Errorf("workload roles trust %q, want each workload's own service account", sub)
+	}
+	local := m.locals["workloads"]
+	if local == nil {
+		t.Fatal("local.workloads is missing")
+	}
+	accounts := map[string]string{}
+	for _, it := range local.Expr.(*hclsyntax.ObjectConsExpr).Items {
+		k, _ := it.KeyExpr.Value(nil)
+		for _, f := range it.ValueExpr.(*hclsyntax.ObjectConsExpr).Items {
+			if fk, _ := f.KeyExpr.Value(nil); fk.AsString() == "service_account" {
+				accounts[k.AsString()] = literalString(f.ValueExpr)
+			}
+		}
+	}
+	policies := attr(m.resource(t, "aws_iam_policy", "workload"), "for_each").(*hclsyntax.ObjectConsExpr)
+	for svc, account := range map[string]string{"ingress": "maria-ingress", "egress": "maria-egress"} {
+		if accounts[svc] != account {
+			t.Errorf("workload %s trusted by %q, want %s", svc, accounts[svc], account)
+		}
+		var got []string
+		for _, it := range policies.Items {
+			if k, _ := it.KeyExpr.Value(nil); k.AsString() == svc {
+				got = refs(it.ValueExpr)
+			}
+		}
+		if len(got) != 1 || !strings.HasPrefix(got[0], "data.aws_iam_policy_document.installations") {
+			t.Errorf("workload %s gets policy %v, want the installations document", svc, got)
+		}
 	}
 }
 
