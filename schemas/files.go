@@ -20,10 +20,15 @@ const (
 	FileKindTooBig      = "too_big"
 )
 
-// FileRead asks for a stored file's content (files.read.v1). MaxChars caps
-// the text returned; Image asks for an image's bytes, refused over
+// FileRead asks for a stored file's content (files.read.v1). Team is the
+// workspace the file was shared in: storage keeps one copy per workspace
+// (a Slack Connect channel shows the same file id to several) and answers
+// only with the asking workspace's; empty finds only files stored before
+// copies were kept per workspace with no team recorded. MaxChars caps the
+// text returned; Image asks for an image's bytes, refused over
 // MaxImageBytes (a reply must fit in one NATS message).
 type FileRead struct {
+	Team          string `json:"team,omitempty"`
 	FileID        string `json:"file_id" jsonschema:"minLength=1"`
 	MaxChars      int    `json:"max_chars,omitempty" jsonschema:"minimum=0"`
 	Image         bool   `json:"image,omitempty"`

@@ -93,7 +93,7 @@ func (p *Processor) readFiles(ctx context.Context, m *bus.Msg, q turn) (*turnFil
 			out.refused = append(out.refused, fileNotice{name, "the AI model I use (" + p.cfg.Model + ") does not read images; I can read " + readableKinds})
 			continue
 		}
-		want := schemas.FileRead{FileID: f.ID, MaxChars: max(budget, 1), Image: vision && isImage(f), MaxImageBytes: cfg.MaxImageBytes}
+		want := schemas.FileRead{Team: m.Env.Team, FileID: f.ID, MaxChars: max(budget, 1), Image: vision && isImage(f), MaxImageBytes: cfg.MaxImageBytes}
 		if budget <= 0 && !want.Image {
 			out.cut = append(out.cut, fileNotice{name, "it did not fit in what I can read in one question"})
 			continue

@@ -28,7 +28,7 @@ func (s *Service) FilesProcessor() bus.Processor {
 
 // handleFile stores one shared file exactly once:
 //
-//  1. a file record for the Slack file id exists → already stored: announce
+//  1. a file record for the Slack file id in this workspace exists → already stored: announce
 //     it again for this event (same object) and stop;
 //  2. claim the file id, so concurrent events for it download it once;
 //  3. download with the bot token into a temporary file, hashing and
@@ -53,7 +53,7 @@ func (s *Service) handleFile(ctx context.Context, m *bus.Msg) error {
 	log := m.Log.With().Str("file_id", f.ID).Logger()
 
 	octx, done := timed(ctx, backend, "get_file", fileAttr(f.ID))
-	rec, found, err := s.records.GetFile(octx, f.ID)
+	rec, found, err := s.records.GetFile(octx, m.Env.Team, f.ID)
 	done(err)
 	if err != nil {
 		return bus.Retry(err)
@@ -64,7 +64,7 @@ func (s *Service) handleFile(ctx context.Context, m *bus.Msg) error {
 		return s.announce(ctx, m, ev, rec)
 	}
 
-	claimKey := "file:" + f.ID
+	claimKey := "file:" + m.Env.Team + ":" + f.ID // each workspace stores its own copy
 	octx, done = timed(ctx, backend, "claim", fileAttr(f.ID))
 	err = s.records.Claim(octx, claimKey, s.claimStale())
 	done(err)

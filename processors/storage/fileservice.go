@@ -25,12 +25,13 @@ import (
 const FilesService = "maria-files"
 
 // ReadFile answers one FileRead from the records and objects: the
-// extracted text (cut at MaxChars) or, when asked, an image's bytes.
+// extracted text (cut at MaxChars) or, when asked, an image's bytes. Only
+// the copy stored for the asking workspace (q.Team) is read.
 func (s *Service) ReadFile(ctx context.Context, q schemas.FileRead) (schemas.FileContent, error) {
 	if q.FileID == "" {
 		return schemas.FileContent{}, errBadQuery("file_id is required")
 	}
-	rec, found, err := s.records.GetFile(ctx, q.FileID)
+	rec, found, err := s.records.GetFile(ctx, q.Team, q.FileID)
 	if err != nil || !found {
 		return schemas.FileContent{}, err
 	}
@@ -136,7 +137,7 @@ func (s *Service) serveFiles(ctx context.Context, nc *nats.Conn) (micro.Service,
 	return micro.AddService(nc, micro.Config{
 		Name:        FilesService,
 		Version:     "1.0.0",
-		Description: "Maria stored files for readers: " + schemas.SubjectFileRead + " {file_id, max_chars, image, max_image_bytes} -> {found, kind, text, image_base64, error}",
+		Description: "Maria stored files for readers: " + schemas.SubjectFileRead + " {team, file_id, max_chars, image, max_image_bytes} -> {found, kind, text, image_base64, error}",
 		Endpoint:    &micro.EndpointConfig{Subject: schemas.SubjectFileRead, Handler: micro.HandlerFunc(handler)},
 	})
 }

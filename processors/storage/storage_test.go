@@ -245,7 +245,7 @@ func acceptance(t *testing.T, extra map[string]string) {
 		if !bytes.Equal(body, tc.body) {
 			t.Errorf("%s: stored %d bytes differ from the %d shared", tc.id, len(body), len(tc.body))
 		}
-		rec, found, err := h.svc.Records().GetFile(ctx, tc.id)
+		rec, found, err := h.svc.Records().GetFile(ctx, team, tc.id)
 		if err != nil || !found || rec.Key != sf.Key || rec.SHA256 != sha(tc.body) || rec.ThreadTS != thread {
 			t.Errorf("%s: record %+v found=%v err=%v", tc.id, rec, found, err)
 		}
@@ -272,7 +272,7 @@ func acceptance(t *testing.T, extra map[string]string) {
 	if f3 := stored(t, storedMsgs())["F3"][0]; f3.Key != got["F1"][0].Key {
 		t.Errorf("F3 (same bytes, same thread) stored at %s, want F1's object %s", f3.Key, got["F1"][0].Key)
 	}
-	if rec, _, _ := h.svc.Records().GetFile(ctx, "F3"); rec.DuplicateOf != "F1" {
+	if rec, _, _ := h.svc.Records().GetFile(ctx, team, "F3"); rec.DuplicateOf != "F1" {
 		t.Errorf("F3 record duplicate_of = %q", rec.DuplicateOf)
 	}
 	for bucket, n := range map[string]int{h.cfg.ImagesBucket: 1, h.cfg.DocsBucket: 1} {
@@ -311,7 +311,7 @@ func acceptance(t *testing.T, extra map[string]string) {
 		t.Errorf("oversized F4 was downloaded %d times; its declared size should refuse it first", n)
 	}
 	for _, id := range []string{"F4", "F5", "F6"} {
-		if _, found, _ := h.svc.Records().GetFile(ctx, id); found {
+		if _, found, _ := h.svc.Records().GetFile(ctx, team, id); found {
 			t.Errorf("refused %s has a record", id)
 		}
 	}
@@ -488,7 +488,7 @@ func TestRedeliveredEventStoresOnce(t *testing.T) {
 	if err != nil || len(keys) != 1 {
 		t.Errorf("docs bucket = %v (%v), want one object", keys, err)
 	}
-	if rec, found, _ := records.GetFile(ctx, "F1"); !found || rec.Key != keys[0] {
+	if rec, found, _ := records.GetFile(ctx, team, "F1"); !found || rec.Key != keys[0] {
 		t.Errorf("record = %+v found=%v", rec, found)
 	}
 	// A third delivery of the same event changes nothing and announces the

@@ -182,7 +182,7 @@ func TestStorageDownloadHostileNetwork(t *testing.T) {
 		if strings.Contains(r, fileToken) {
 			t.Errorf("%s dead-letter reason leaks the token", id)
 		}
-		if _, found, err := svc.Records().GetFile(context.Background(), id); err != nil || found {
+		if _, found, err := svc.Records().GetFile(context.Background(), "T1", id); err != nil || found {
 			t.Errorf("%s: record found=%v err=%v; a refused file must not be stored", id, found, err)
 		}
 		if _, ok := fileIDs(stored())[id]; ok {

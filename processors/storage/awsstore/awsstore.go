@@ -5,7 +5,7 @@
 //	pk                                   sk                    item
 //	THREAD#<team>#<channel>#<thread_ts>  MSG#<ts>#<id>         history entry
 //	THREAD#<team>#<channel>#<thread_ts>  FILE#<sha256>         content index (same bytes in the thread)
-//	FILE#<file id>                       FILE                  file record
+//	FILE#<team>#<file id>                FILE                  file record (FILE#<file id> before: still read)
 //	IDEM#<key>                           IDEM                  work claim
 //
 // Every item carries a numeric `ttl` attribute (epoch seconds) when a
@@ -360,17 +360,32 @@ func (s *Store) putNew(ctx context.Context, pk, sk, kind string, v, existing any
 	return true, nil
 }
 
+// filePK is a file record's key: per workspace, as a Slack Connect
+// channel shows one file id to several. legacyFilePK is the key records
+// had before (the file id alone), still read (store.LegacyFileOf).
+func filePK(team, fileID string) string { return "FILE#" + keyPart(team) + "#" + keyPart(fileID) }
+
+func legacyFilePK(fileID string) string { return "FILE#" + keyPart(fileID) }
+
 // GetFile implements store.Records.
-func (s *Store) GetFile(ctx context.Context, fileID string) (store.FileRecord, bool, error) {
+func (s *Store) GetFile(ctx context.Context, team, fileID string) (store.FileRecord, bool, error) {
 	var r store.FileRecord
-	found, err := s.getItem(ctx, "FILE#"+keyPart(fileID), "FILE", &r)
-	return r, found, err
+	found, err := s.getItem(ctx, filePK(team, fileID), "FILE", &r)
+	if err != nil || found {
+		return r, found, err
+	}
+	var old store.FileRecord
+	found, err = s.getItem(ctx, legacyFilePK(fileID), "FILE", &old)
+	if err != nil || !found || !store.LegacyFileOf(old, team) {
+		return store.FileRecord{}, false, err
+	}
+	return old, true, nil
 }
 
 // CreateFile implements store.Records.
 func (s *Store) CreateFile(ctx context.Context, r store.FileRecord) (store.FileRecord, bool, error) {
 	var existing store.FileRecord
-	created, err := s.putNew(ctx, "FILE#"+keyPart(r.FileID), "FILE", "file", r, &existing)
+	created, err := s.putNew(ctx, filePK(r.Team, r.FileID), "FILE", "file", r, &existing)
 	return existing, created, err
 }
 

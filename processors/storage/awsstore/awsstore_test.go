@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/mariahq/maria/processors/storage/awsstore"
 	"github.com/mariahq/maria/processors/storage/awstest"
@@ -44,6 +47,17 @@ func newStore(t *testing.T, sse string) (*awsstore.Store, awsstore.Config) {
 func TestConformance(t *testing.T) {
 	s, cfg := newStore(t, awsstore.SSEAES256)
 	storetest.Run(t, s, s, cfg.DocsBucket)
+	storetest.LegacyFiles(t, s, func(ctx context.Context, r store.FileRecord) error {
+		item, err := attributevalue.MarshalMapWithOptions(r, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+		if err != nil {
+			return err
+		}
+		// The item as stored before records were per workspace.
+		item["pk"], item["sk"] = &ddbtypes.AttributeValueMemberS{Value: "FILE#" + r.FileID}, &ddbtypes.AttributeValueMemberS{Value: "FILE"}
+		item["kind"] = &ddbtypes.AttributeValueMemberS{Value: "file"}
+		_, err = s.DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(cfg.Table), Item: item})
+		return err
+	})
 }
 
 // headerRecorder keeps the headers of every S3 request.

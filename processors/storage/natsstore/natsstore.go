@@ -247,7 +247,12 @@ func esc(s string) string {
 	return b.String()
 }
 
-func fileKey(id string) string { return "file." + esc(id) }
+// fileKey is a file record's key: per workspace, as a Slack Connect
+// channel shows one file id to several. legacyFileKey is the key records
+// had before (the file id alone), still read (store.LegacyFileOf).
+func fileKey(team, id string) string { return "file." + esc(team) + "." + esc(id) }
+
+func legacyFileKey(id string) string { return "file." + esc(id) }
 
 func contentKey(team, channel, thread, sha string) string {
 	return "content." + esc(team) + "." + esc(channel) + "." + esc(thread) + "." + esc(sha)
@@ -281,14 +286,21 @@ func (s *Store) create(ctx context.Context, key string, r store.FileRecord) (sto
 }
 
 // GetFile implements store.Records.
-func (s *Store) GetFile(ctx context.Context, fileID string) (store.FileRecord, bool, error) {
-	e, found, err := s.files.Get(ctx, fileKey(fileID))
-	return e.Value, found, err
+func (s *Store) GetFile(ctx context.Context, team, fileID string) (store.FileRecord, bool, error) {
+	e, found, err := s.files.Get(ctx, fileKey(team, fileID))
+	if err != nil || found {
+		return e.Value, found, err
+	}
+	e, found, err = s.files.Get(ctx, legacyFileKey(fileID))
+	if err != nil || !found || !store.LegacyFileOf(e.Value, team) {
+		return store.FileRecord{}, false, err
+	}
+	return e.Value, true, nil
 }
 
 // CreateFile implements store.Records.
 func (s *Store) CreateFile(ctx context.Context, r store.FileRecord) (store.FileRecord, bool, error) {
-	return s.create(ctx, fileKey(r.FileID), r)
+	return s.create(ctx, fileKey(r.Team, r.FileID), r)
 }
 
 // GetContent implements store.Records.

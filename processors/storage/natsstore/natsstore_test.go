@@ -2,6 +2,7 @@ package natsstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,18 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.Run(t, s, s, "maria_docs")
+	storetest.LegacyFiles(t, s, func(ctx context.Context, r store.FileRecord) error {
+		kv, err := b.JetStream().KeyValue(ctx, natsstore.RecordsBucket)
+		if err != nil {
+			return err
+		}
+		raw, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		_, err = kv.Put(ctx, "file."+r.FileID, raw) // the key before records were per workspace
+		return err
+	})
 }
 
 // Replicas claiming one piece of work at once: exactly one holds it, and a

@@ -150,10 +150,14 @@ type Entry struct {
 
 // Records is the durable record store.
 type Records interface {
-	// GetFile returns the record of a Slack file id.
-	GetFile(ctx context.Context, fileID string) (FileRecord, bool, error)
-	// CreateFile stores r unless a record for r.FileID exists; then it
-	// returns the existing one and created=false.
+	// GetFile returns the record of a Slack file id as shared in team.
+	// Records are keyed by (team, file id): a Slack Connect channel shows
+	// one file id to several workspaces, each storing its own copy. A
+	// record stored before that, under the file id alone, is still found
+	// when it belongs to team (LegacyFileOf).
+	GetFile(ctx context.Context, team, fileID string) (FileRecord, bool, error)
+	// CreateFile stores r unless a record for (r.Team, r.FileID) exists;
+	// then it returns the existing one and created=false.
 	CreateFile(ctx context.Context, r FileRecord) (existing FileRecord, created bool, err error)
 	// GetContent returns the file stored with this sha256 in this thread.
 	GetContent(ctx context.Context, team, channel, threadTS, sha256 string) (FileRecord, bool, error)
@@ -196,6 +200,11 @@ func KeySafe(s string, max int) string {
 	}
 	return out
 }
+
+// LegacyFileOf reports whether a record stored under the file id alone
+// (before records were keyed by team) may answer team's lookup: only when
+// it was stored for that team, or for none recorded.
+func LegacyFileOf(r FileRecord, team string) bool { return r.Team == "" || r.Team == team }
 
 // ObjectKey is where a Slack file is stored: <team>/<channel>/<file id>/<name>.
 // It depends only on the event, so a retried upload overwrites itself.

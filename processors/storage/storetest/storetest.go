@@ -75,7 +75,7 @@ func Run(t *testing.T, blobs store.Blobs, records store.Records, bucket string) 
 		r := store.FileRecord{FileID: "F#1", Name: "a.png", Team: "T1", Channel: "C1", ThreadTS: "1700000000.000100",
 			User: "U1", TS: "1700000001.000200", Backend: blobs.Backend(), Bucket: bucket, Key: "k", ContentType: "image/png",
 			Size: 42, SHA256: "ab", StoredAt: time.Now().UTC().Truncate(time.Millisecond)}
-		if _, found, err := records.GetFile(ctx, r.FileID); err != nil || found {
+		if _, found, err := records.GetFile(ctx, r.Team, r.FileID); err != nil || found {
 			t.Fatalf("get before create: found=%v err=%v", found, err)
 		}
 		if _, created, err := records.CreateFile(ctx, r); err != nil || !created {
@@ -87,9 +87,24 @@ func Run(t *testing.T, blobs store.Blobs, records store.Records, bucket string) 
 		if err != nil || created || existing.Key != "k" {
 			t.Fatalf("second create: created=%v existing=%+v err=%v", created, existing, err)
 		}
-		got, found, err := records.GetFile(ctx, r.FileID)
+		got, found, err := records.GetFile(ctx, r.Team, r.FileID)
 		if err != nil || !found || !got.StoredAt.Equal(r.StoredAt) || got.Size != 42 || got.ThreadTS != r.ThreadTS {
 			t.Fatalf("get: %+v found=%v err=%v", got, found, err)
+		}
+		// Slack Connect: the same file id shared in another workspace is
+		// that workspace's own record, invisible to the first.
+		if _, found, err := records.GetFile(ctx, "T2", r.FileID); err != nil || found {
+			t.Fatalf("another workspace sees T1's record: found=%v err=%v", found, err)
+		}
+		theirs := r
+		theirs.Team, theirs.Key = "T2", "k2"
+		if _, created, err := records.CreateFile(ctx, theirs); err != nil || !created {
+			t.Fatalf("create in another workspace: created=%v err=%v", created, err)
+		}
+		for team, key := range map[string]string{"T1": "k", "T2": "k2"} {
+			if got, found, err := records.GetFile(ctx, team, r.FileID); err != nil || !found || got.Key != key || got.Team != team {
+				t.Fatalf("%s's record: %+v found=%v err=%v", team, got, found, err)
+			}
 		}
 
 		if _, found, _ := records.GetContent(ctx, "T1", "C1", r.ThreadTS, "ab"); found {
@@ -172,4 +187,46 @@ func Run(t *testing.T, blobs store.Blobs, records store.Records, bucket string) 
 			t.Fatalf("check: %v", err)
 		}
 	})
+}
+
+// LegacyFiles checks that file records stored before records were keyed
+// by workspace (under the file id alone; putLegacy writes one as the
+// backend did) are still found — by their own workspace only.
+func LegacyFiles(t *testing.T, records store.Records, putLegacy func(context.Context, store.FileRecord) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	old := store.FileRecord{FileID: "FOLD1", Name: "old.pdf", Team: "T1", Channel: "C1", Backend: "x", Bucket: "b", Key: "T1/C1/FOLD1/old.pdf",
+		ContentType: "application/pdf", Size: 7, StoredAt: time.Now().UTC().Truncate(time.Millisecond)}
+	noTeam := old
+	noTeam.FileID, noTeam.Team, noTeam.Key = "FOLD2", "", "old/FOLD2"
+	for _, r := range []store.FileRecord{old, noTeam} {
+		if err := putLegacy(ctx, r); err != nil {
+			t.Fatalf("legacy record %s: %v", r.FileID, err)
+		}
+	}
+	tests := []struct {
+		team, id string
+		found    bool
+	}{
+		{"T1", "FOLD1", true},
+		{"T2", "FOLD1", false}, // another workspace's old record stays hidden
+		{"", "FOLD1", false},
+		{"T1", "FOLD2", true}, // no team recorded: readable as before
+		{"", "FOLD2", true},
+	}
+	for _, tc := range tests {
+		got, found, err := records.GetFile(ctx, tc.team, tc.id)
+		if err != nil || found != tc.found || found && got.Size != 7 {
+			t.Errorf("GetFile(%q, %q) = %+v found=%v err=%v, want found=%v", tc.team, tc.id, got, found, err, tc.found)
+		}
+	}
+	// A newer record of the same file in its workspace wins over the old one.
+	newer := old
+	newer.Key = "new"
+	if _, created, err := records.CreateFile(ctx, newer); err != nil || !created {
+		t.Fatalf("create over a legacy record: created=%v err=%v", created, err)
+	}
+	if got, _, err := records.GetFile(ctx, "T1", "FOLD1"); err != nil || got.Key != "new" {
+		t.Fatalf("record after the new create: %+v err=%v", got, err)
+	}
 }
