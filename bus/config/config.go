@@ -35,6 +35,10 @@ type Config struct {
 	// under least-privilege NATS users cannot, and only check the streams
 	// exist; the operator declares them (`maria streams --declare`).
 	DeclareStreams bool
+	// PprofAddr, when set, serves Go's profiles (net/http/pprof) on a
+	// listener of its own: a debugging aid, off by default, on loopback
+	// unless a host is given (MARIA_PPROF_ADDR).
+	PprofAddr string
 }
 
 // Load reads the shared configuration.
@@ -51,6 +55,7 @@ func Load(env *Env) Config {
 	}
 	c.Replicas = env.Int("MARIA_STREAM_REPLICAS", 1, 1, 5)
 	c.DeclareStreams = env.Bool("MARIA_DECLARE_STREAMS", true)
+	c.PprofAddr = pprofAddr(env)
 	if c.NATSCreds != "" {
 		if err := natsconn.CheckCreds(c.NATSCreds); err != nil {
 			env.Fail(err)
@@ -65,4 +70,23 @@ func Load(env *Env) Config {
 		}
 	}
 	return c
+}
+
+// pprofAddr reads MARIA_PPROF_ADDR: empty (off), a port (":6060", bound to
+// 127.0.0.1 — profiles name code paths and must not reach the network
+// unless asked for) or host:port.
+func pprofAddr(env *Env) string {
+	v := env.String("MARIA_PPROF_ADDR", "")
+	if v == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		env.Fail(fmt.Errorf("MARIA_PPROF_ADDR=%q: want host:port or :port (loopback)", v))
+		return ""
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }

@@ -40,3 +40,23 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatalf("defaults = %+v, want %+v", c, want)
 	}
 }
+
+// MARIA_PPROF_ADDR is off unless set, binds to loopback when only a port
+// is given, and a malformed value is reported with the others.
+func TestPprofAddr(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"", ""},
+		{":6060", "127.0.0.1:6060"},
+		{"127.0.0.1:0", "127.0.0.1:0"},
+		{"0.0.0.0:6060", "0.0.0.0:6060"},
+	} {
+		env := config.NewEnvFrom(map[string]string{"MARIA_PPROF_ADDR": c.in})
+		if got := config.Load(env).PprofAddr; got != c.want || env.Err() != nil {
+			t.Errorf("%q: got %q, %v; want %q", c.in, got, env.Err(), c.want)
+		}
+	}
+	env := config.NewEnvFrom(map[string]string{"MARIA_PPROF_ADDR": "6060"})
+	if config.Load(env); env.Err() == nil {
+		t.Error("a bare port without a colon was accepted")
+	}
+}

@@ -117,6 +117,12 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 		}
 	}()
 
+	if cfg.PprofAddr != "" {
+		if err := servePprof(ctx, cfg.PprofAddr, log); err != nil {
+			return nil, fmt.Errorf("MARIA_PPROF_ADDR: %w", err)
+		}
+	}
+
 	connectCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	b, err := bus.Connect(connectCtx, cfg, log)
