@@ -117,17 +117,9 @@ func modal(t *testing.T, e *demo.Env, n int) slacksim.View {
 // view_submission's response body).
 func submit(t *testing.T, e *demo.Env, user string, v slacksim.View, login, key string) map[string]any {
 	t.Helper()
-	d, err := e.Events.SubmitView(context.Background(), slackevents.Submission{User: user, ViewID: v.ID, CallbackID: schemas.ERPConnectCallbackID,
-		Values: map[string]map[string]any{
-			schemas.ERPConnectLoginBlock: {schemas.ERPConnectLoginInput: slackevents.TextInput(login)},
-			schemas.ERPConnectKeyBlock:   {schemas.ERPConnectKeyInput: slackevents.TextInput(key)},
-		}})
-	if err != nil || d.Status != 200 {
-		t.Fatalf("submit: %v %d %s", err, d.Status, d.Body)
-	}
-	var out map[string]any
-	if err := json.Unmarshal([]byte(d.Body), &out); err != nil {
-		t.Fatalf("the submission was not answered with a response_action: %q", d.Body)
+	out, err := e.SubmitConnect(context.Background(), user, v, login, key)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,6 +111,10 @@ func secretEnv(t *testing.T, upstream string) (map[string]string, map[string]str
 		"AWS_SECRET_ACCESS_KEY": "SECRET-aws-wJalrXUtnFEMI-K7MDENG",
 		"AWS_SESSION_TOKEN":     "SECRET-aws-session-FwoGZXIvYXdz",
 		"NATS_CREDS (seed)":     seed,
+		// A person's Odoo login and API key, typed into the "Connect your
+		// Odoo account" modal (never published, never logged).
+		"Odoo API key (connect modal)": odooAPIKey,
+		"Odoo login (connect modal)":   odooLogin,
 	}
 	env := map[string]string{
 		"MARIA_HTTP_ADDR":      "127.0.0.1:0",
@@ -147,17 +153,41 @@ func startable(t *testing.T, env map[string]string) []string {
 	return ok
 }
 
+// What a person types into the connect modal (TestSecretsNeverLogged).
+const (
+	odooAPIKey = "SECRET-odoo-apikey-4e1f9c2b7a"
+	odooLogin  = "SECRET-login-marc@example.com"
+)
+
+// connectSubmission is the connect modal's view_submission, form-encoded.
+func connectSubmission() string {
+	payload, _ := json.Marshal(map[string]any{
+		"type": "view_submission", "team": map[string]any{"id": "T1"}, "user": map[string]any{"id": "U1", "team_id": "T1"},
+		"api_app_id": "A1", "trigger_id": "1.1700000000.abc",
+		"view": map[string]any{"id": "V1", "type": "modal", "callback_id": schemas.ERPConnectCallbackID, "state": map[string]any{"values": map[string]any{
+			schemas.ERPConnectLoginBlock: map[string]any{schemas.ERPConnectLoginInput: map[string]any{"type": "plain_text_input", "value": odooLogin}},
+			schemas.ERPConnectKeyBlock:   map[string]any{schemas.ERPConnectKeyInput: map[string]any{"type": "plain_text_input", "value": odooAPIKey}},
+		}}}})
+	return url.Values{"payload": {string(payload)}}.Encode()
+}
+
 // signed builds a Slack Events API request signed with secret.
 func signed(t *testing.T, base, secret, body string) *http.Request {
+	t.Helper()
+	return signedTo(t, base+"/slack/events", "application/json", secret, body)
+}
+
+// signedTo builds a Slack request to url signed with secret.
+func signedTo(t *testing.T, url, contentType, secret, body string) *http.Request {
 	t.Helper()
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(secret))
 	fmt.Fprintf(mac, "v0:%s:%s", ts, body)
-	req, err := http.NewRequest(http.MethodPost, base+"/slack/events", strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("X-Slack-Request-Timestamp", ts)
 	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
 	return req
@@ -226,6 +256,15 @@ func TestSecretsNeverLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The connect submission below needs the erp service's identity
+	// endpoint up (a loaded machine starts it late).
+	if slices.Contains(services, "erp") {
+		bustest.Eventually(t, 20*time.Second, func() bool {
+			_, err := r.Bus.Conn().Request(schemas.SubjectERPIdentity, []byte(`{"op":"status","team":"T1","user":"U1"}`), time.Second)
+			return err == nil
+		}, "the erp identity endpoint")
+	}
+
 	// HTTP: a badly signed and a correctly signed Slack event (if ingress runs).
 	client := &http.Client{Timeout: 5 * time.Second}
 	event := `{"type":"event_callback","team_id":"T1","api_app_id":"A1","event_id":"Ev-http-1","event_time":1700000000,` +
@@ -234,6 +273,9 @@ func TestSecretsNeverLogged(t *testing.T) {
 		signed(t, base, "wrong-secret", event),
 		signed(t, base, env["SLACK_SIGNING_SECRET"], event),
 		signed(t, base, env["SLACK_SIGNING_SECRET"], `{"type":"event_callback","event":`),
+		// The connect modal: ingress seals the key and hands it to erp,
+		// which tries it with Odoo (the stub refuses it).
+		signedTo(t, base+schemas.SlackPathInteractions, "application/x-www-form-urlencoded", env["SLACK_SIGNING_SECRET"], connectSubmission()),
 	} {
 		if resp, err := client.Do(req); err == nil {
 			resp.Body.Close()
@@ -248,6 +290,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	// Let the pipeline work: every consumer has received everything and no
 	// handler is running (scheduled retries have had their first attempt).
 	waitIdle(t, r.Bus)
+	assertNoSecretsInStreams(t, r.Bus, secrets)
 	cancel()
 	stopped = true
 	_ = r.Wait()
@@ -257,11 +300,44 @@ func TestSecretsNeverLogged(t *testing.T) {
 		t.Fatal("nothing was logged: the test would prove nothing")
 	}
 	assertNoSecrets(t, "logs", out, secrets)
+	if slices.Contains(services, "ingress") && slices.Contains(services, "erp") && !strings.Contains(out, "odoo account refused at connect") {
+		t.Error("the connect modal's key never reached the erp service: the check proves nothing about it")
+	}
 	if p := os.Getenv("MARIA_TEST_LOG_FILE"); p != "" {
 		_ = os.WriteFile(p, []byte(out), 0o600)
 	}
 	if testing.Verbose() {
 		t.Logf("%d bytes of logs checked", len(out))
+	}
+}
+
+// assertNoSecretsInStreams reads every message of every stream (KV
+// buckets included) looking for the secrets.
+func assertNoSecretsInStreams(t *testing.T, b *bus.Bus, secrets map[string]string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	n := 0
+	for name := range b.JetStream().StreamNames(ctx).Name() {
+		st, err := b.JetStream().Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+			m, err := st.GetMsg(ctx, seq)
+			if err != nil {
+				continue // deleted
+			}
+			n++
+			assertNoSecrets(t, "stream "+name+" ("+m.Subject+")", string(m.Data), secrets)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no stream message read: the check would prove nothing")
 	}
 }
 

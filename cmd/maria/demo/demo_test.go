@@ -121,8 +121,8 @@ func TestScriptReportsFailedSteps(t *testing.T) {
 	if err == nil {
 		t.Fatal("the script must fail when the model never reads the ERP")
 	}
-	if len(results) != 5 || results[0].OK() || results[2].OK() || !results[3].OK() || results[4].OK() {
-		t.Fatalf("want steps 1, 3 and 5 failed, 4 passed: %+v", results)
+	if len(results) != 6 || results[0].OK() || results[2].OK() || !results[3].OK() || results[4].OK() || results[5].OK() {
+		t.Fatalf("want steps 1, 3, 5 and 6 failed, 4 passed: %+v", results)
 	}
 	if !strings.Contains(out.String(), "✗ the AI read sale.order from the ERP (0 ERP queries: none)") {
 		t.Fatal("the failure is not explained")

@@ -21,6 +21,8 @@ import (
 const (
 	ScriptChannel = "C0SALES"
 	ScriptUser    = "U0ALICE"
+	// ScriptSeller is the second person, who connects their own Odoo user.
+	ScriptSeller = "U0MARC"
 	// ChatChannel is the DM channel of `maria chat`.
 	ChatChannel = "D0ALICE"
 )
@@ -30,6 +32,7 @@ const (
 	QuestionOrder    = "What is the status of S00042?"
 	QuestionFollowUp = "who is the customer and how much is it?"
 	QuestionLead     = "create a lead for Acme, 5k, for Mitchell"
+	QuestionUnpaid   = "Which invoices are unpaid?"
 	ImageName        = "delivery-S00042.png"
 )
 
@@ -82,6 +85,7 @@ func (e *Env) Script(ctx context.Context, p Printer) ([]StepResult, error) {
 	s.step("3. A change request → a proposal; the asker's Confirm click → one ERP write", func() { s.changeRequest(ctx) })
 	s.step("4. A shared image → stored", func() { s.sharedImage(ctx) })
 	s.step("5. A shared PDF with a question → the AI reads it", func() { s.sharedPDF(ctx) })
+	s.step("6. Each person's own Odoo rights: a salesperson is refused invoices; connected as the manager, answered", func() { s.ownOdooUser(ctx) })
 	return s.results, s.summary()
 }
 
