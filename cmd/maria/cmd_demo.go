@@ -36,17 +36,18 @@ func (f *demoFlags) bind(cmd *cobra.Command) {
 
 func newDemoCmd(c *cli) *cobra.Command {
 	var f demoFlags
-	var noChat bool
+	var noChat, second bool
 	cmd := &cobra.Command{
-		Use:   "demo [--no-chat] [--verbose] [--no-color]",
+		Use:   "demo [--no-chat] [--second-workspace] [--verbose] [--no-color]",
 		Short: "the whole pipeline offline (Slack, OpenAI, Odoo simulated): a scripted conversation, then a prompt",
 		Long:  demoLong,
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return c.runDemo(f, demo.RunOptions{Script: true, Chat: !noChat && c.inTTY, Prompt: c.inTTY})
+			return c.runDemo(f, demo.RunOptions{Script: true, Chat: !noChat && c.inTTY, Prompt: c.inTTY, SecondWorkspace: second})
 		},
 	}
 	cmd.Flags().BoolVar(&noChat, "no-chat", false, "exit after the scripted conversation (also when stdin is not a terminal)")
+	cmd.Flags().BoolVar(&second, "second-workspace", false, "Maria as an app installed through Slack's OAuth flow: the demo's workspace installs her, and after the script a second workspace installs her and asks a question")
 	f.bind(cmd)
 	return cmd
 }

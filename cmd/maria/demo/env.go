@@ -90,6 +90,10 @@ type Options struct {
 	// SettleTimeout bounds the wait for one turn (default 30 s with the
 	// simulators, 2 min with a real model).
 	SettleTimeout time.Duration
+	// MultiWorkspace runs Maria as an app workspaces install through OAuth
+	// (no SLACK_BOT_TOKEN): no workspace, the demo's own included, is
+	// served before InstallWorkspace installed it (workspaces.go).
+	MultiWorkspace bool
 }
 
 // Env is a running demo environment.
@@ -166,6 +170,12 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 		return nil, err
 	}
 	e.ownVars(vars, botToken, signingSecret)
+	if o.MultiWorkspace {
+		if err := e.enableOAuth(vars, &o); err != nil {
+			return nil, err
+		}
+		e.opts = o
+	}
 	for k, v := range o.Overrides {
 		vars[k] = v
 	}

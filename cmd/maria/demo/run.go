@@ -26,6 +26,10 @@ type RunOptions struct {
 	// LogOutput receives the services' logs; LogPath names it in the banner.
 	LogOutput io.Writer
 	LogPath   string
+	// SecondWorkspace runs Maria as an app workspaces install through
+	// OAuth: the demo's workspace installs her first, and after the script
+	// a second workspace installs her and asks a question (workspaces.go).
+	SecondWorkspace bool
 }
 
 // Run starts the environment (DataDir from MARIA_DATA_DIR, else a
@@ -45,23 +49,34 @@ func Run(ctx context.Context, o RunOptions) error {
 		httpAddr = "127.0.0.1:3000"
 	}
 	e, err := Start(ctx, Options{
-		DataDir:    env["MARIA_DATA_DIR"],
-		Environ:    env,
-		NATSListen: FreeListen(listen),
-		HTTPAddr:   FreeListen(httpAddr),
-		LogOutput:  o.LogOutput,
+		DataDir:        env["MARIA_DATA_DIR"],
+		Environ:        env,
+		NATSListen:     FreeListen(listen),
+		HTTPAddr:       FreeListen(httpAddr),
+		LogOutput:      o.LogOutput,
+		MultiWorkspace: o.SecondWorkspace,
 	})
 	if err != nil {
 		return err
 	}
 	defer e.Close()
 	e.Banner(p, o.LogPath)
+	if o.SecondWorkspace {
+		if err := e.installOwn(ctx, p); err != nil {
+			return err
+		}
+	}
 
 	var scriptErr error
 	if o.Script {
 		_, scriptErr = e.Script(ctx, p)
 		if ctx.Err() != nil {
 			return errors.New("interrupted")
+		}
+	}
+	if o.SecondWorkspace && ctx.Err() == nil {
+		if err := e.showSecondWorkspace(ctx, p); err != nil && scriptErr == nil {
+			scriptErr = err
 		}
 	}
 	if o.Chat && ctx.Err() == nil {

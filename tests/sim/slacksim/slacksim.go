@@ -1213,9 +1213,9 @@ func (s *Sim) download(w http.ResponseWriter, r *http.Request) {
 	id = strings.TrimPrefix(id, TeamID+"-")
 	s.mu.Lock()
 	f := s.files[id]
-	_, denied := s.authorizeCall(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), "")
+	team, denied := s.authorizeCall(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), "")
 	authed := denied == ""
-	call := Call{Method: "files.download", Params: url.Values{"file_id": {id}}, Status: http.StatusOK, At: time.Now()}
+	call := Call{Method: "files.download", Params: url.Values{"file_id": {id}}, Status: http.StatusOK, At: time.Now(), Team: team}
 	if !authed {
 		call.Status = http.StatusFound
 	} else if f == nil || !f.uploaded {
