@@ -13,6 +13,7 @@ import (
 
 	"github.com/mariahq/maria/bus/bustest"
 	"github.com/mariahq/maria/bus/telemetry"
+	"github.com/mariahq/maria/schemas"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
@@ -184,8 +185,11 @@ func TestSetupTracingRejectsUnknownExporter(t *testing.T) {
 func TestServerSpanIsChildOfTheRequester(t *testing.T) {
 	exp, tp := bustest.Tracing(t)
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "requester")
-	h := telemetry.RequestHeaders(telemetry.WithCorrelation(ctx, "corr-1"))
+	h := telemetry.RequestHeaders(telemetry.WithCause(telemetry.WithCorrelation(ctx, "corr-1"), "msg-1"))
 	parent.End()
+	if h.Get(schemas.HeaderCorrelationID) != "corr-1" || h.Get(schemas.HeaderCausationID) != "msg-1" {
+		t.Fatalf("request headers %v: want the correlation and the causing message", h)
+	}
 
 	sctx := telemetry.RequestContext(context.Background(), h)
 	sctx, span := telemetry.StartServerSpan(sctx, "erp query", attribute.String("maria.erp.kind", "search"))

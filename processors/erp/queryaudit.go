@@ -22,7 +22,8 @@ const AuditQueryKind = "erp_query"
 // went out: asynchronously, so it adds nothing to the query's latency, and
 // best effort — a read is not an effect, and a lost record must never fail
 // or delay the answer. The record carries the requester's correlation id
-// (the turn) as correlation and causation: the request names no message.
+// (the turn) and, as causation, the message the requester was handling
+// (Maria-Causation-Id; the turn when the request names none).
 func (s *Service) auditQuery(ctx context.Context, js jetstream.JetStream, h nats.Header, q schemas.ERPQuery, rep *schemas.ERPReply, who runAs, took time.Duration) {
 	if js == nil {
 		return
@@ -39,6 +40,9 @@ func (s *Service) auditQuery(ctx context.Context, js jetstream.JetStream, h nats
 	}
 	if corr := h.Get(schemas.HeaderCorrelationID); corr != "" {
 		env.CorrelationID, env.CausationID = corr, corr
+	}
+	if cause := h.Get(schemas.HeaderCausationID); cause != "" {
+		env.CausationID = cause
 	}
 	msg, err := bus.EnvelopeMsg(ctx, schemas.AuditSubject(AuditQueryKind), env)
 	if err == nil {

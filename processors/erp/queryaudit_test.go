@@ -17,7 +17,8 @@ import (
 // came back (how many records, never their values), refusals included.
 func TestAnsweredQueriesAreAuditedWithTheirTurn(t *testing.T) {
 	h := start(t, nil, nil)
-	ctx := telemetry.WithCorrelation(context.Background(), "turn-audit-1")
+	// As a processor handling message msg-audit-1 of the turn asks.
+	ctx := telemetry.WithCause(telemetry.WithCorrelation(context.Background(), "turn-audit-1"), "msg-audit-1")
 	rep, err := h.qc.Query(ctx, schemas.ERPQuery{Method: MethodSearchRead, Model: "res.partner", Fields: []string{"name"}, Limit: 2})
 	if err != nil || rep.Error != "" || len(rep.Records) == 0 {
 		t.Fatalf("query: %+v %v", rep, err)
@@ -47,7 +48,7 @@ func TestAnsweredQueriesAreAuditedWithTheirTurn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if env.CorrelationID != "turn-audit-1" || env.CausationID != "turn-audit-1" || env.Source != "erp" || env.Type != schemas.TypeAudit {
+		if env.CorrelationID != "turn-audit-1" || env.CausationID != "msg-audit-1" || env.Source != "erp" || env.Type != schemas.TypeAudit {
 			t.Errorf("audit %d envelope %+v", i, env)
 		}
 		w, known := want[a.Model]
