@@ -33,7 +33,7 @@ func (c *callbackCtx) homeOpened() error {
 	if e.View != nil {
 		p.ViewID = e.View.ID
 	}
-	return c.add(schemas.KindHome, schemas.TypeSlackHome, c.cb.EventID, e.User, e.User, "", p)
+	return c.add(schemas.KindHome, schemas.TypeSlackHome, c.cb.EventID, c.eventTurn(), e.User, e.User, "", p)
 }
 
 // viewPayload is what a view interaction adds to the common fields.
@@ -123,7 +123,8 @@ func (n *Normalizer) viewInteraction(in *interaction, body []byte, res *Result) 
 			}
 		}
 	}
-	env, err := schemas.New(schemas.SlackViewID(res.Team, res.User, vp.View.ID, in.TriggerID), schemas.TypeSlackView, Source, p)
+	id := schemas.SlackViewID(res.Team, res.User, vp.View.ID, in.TriggerID)
+	env, err := inbound(id, schemas.SlackInteractionTurn(res.Team, id), schemas.TypeSlackView, p)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +150,8 @@ func (n *Normalizer) viewActions(in *interaction, vp viewPayload, res *Result) (
 		if vp.View != nil {
 			p.ViewID = vp.View.ID
 		}
-		env, err := schemas.New(schemas.SlackActionID(res.Team, res.User, a.ActionTS, a.ActionID, a.BlockID, in.TriggerID), schemas.TypeSlackAction, Source, p)
+		id := schemas.SlackActionID(res.Team, res.User, a.ActionTS, a.ActionID, a.BlockID, in.TriggerID)
+		env, err := inbound(id, schemas.SlackInteractionTurn(res.Team, id), schemas.TypeSlackAction, p)
 		if err != nil {
 			return nil, err
 		}

@@ -40,7 +40,7 @@ var (
 	}, []string{"kind", "outcome"})
 	metricIgnored = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "maria_ingress_ignored_total",
-		Help: "Deliveries acknowledged without publishing, by reason (own_message, unsupported_event, unsupported_interaction, app_rate_limited).",
+		Help: "Deliveries acknowledged without publishing, by reason (own_message, unsupported_event, unsupported_interaction, app_rate_limited, file_in_message).",
 	}, []string{"reason"})
 	metricRateLimited = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "maria_ingress_rate_limited_total",

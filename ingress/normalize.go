@@ -25,6 +25,7 @@ const (
 	IgnoredUnsupportedEvent       = "unsupported_event"
 	IgnoredUnsupportedInteraction = "unsupported_interaction"
 	IgnoredAppRateLimited         = "app_rate_limited"
+	IgnoredFileInMessage          = "file_in_message"
 )
 
 // Out is one envelope to publish and where.
@@ -361,8 +362,8 @@ func (c *callbackCtx) mentionsBot(text string) bool {
 	}
 }
 
-func (c *callbackCtx) add(kind, typ, id, channel, user, threadTS string, payload any) error {
-	env, err := schemas.New(id, typ, Source, payload)
+func (c *callbackCtx) add(kind, typ, id, turn, channel, user, threadTS string, payload any) error {
+	env, err := inbound(id, turn, typ, payload)
 	if err != nil {
 		return err
 	}
@@ -424,29 +425,28 @@ func (c *callbackCtx) message(kind, typ string, m *slackMessage, decodeErr error
 	// The envelope names the thread the conversation lives in: a reply's
 	// thread, or the message itself when it starts one.
 	thread := firstNonEmpty(p.ThreadTS, p.PreviousTS, p.TS)
-	if err := c.add(kind, typ, c.cb.EventID, m.Channel, user, thread, p); err != nil {
+	turn := c.messageTurn(m.Channel, m.TS)
+	if err := c.add(kind, typ, c.cb.EventID, turn, m.Channel, user, thread, p); err != nil {
 		return err
 	}
 	if m.Subtype == "message_changed" || m.Subtype == "message_deleted" {
 		return nil // the files of an edited message were announced when it was posted
 	}
 	// A file shared with a message is part of the message's turn: its event
-	// carries the message's correlation id, caused by the message, so one
-	// trace shows the question and the stored file. (Its id stays the
-	// file's: file_shared announcing the same file is dropped as a
-	// duplicate. Only when file_shared arrives first is the file a turn of
-	// its own: that event does not say which message carried the file.)
-	turn := c.res.Events[len(c.res.Events)-1].Env
+	// carries the message's turn, caused by the message, so one trace shows
+	// the question and the stored file. (Its id stays the file's, so the
+	// app_mention for the same message announces it only once; file_shared
+	// for it is not published at all: see fileShared.)
+	msg := c.res.Events[len(c.res.Events)-1].Env
 	for _, f := range m.Files {
 		if f.ID == "" {
 			continue
 		}
 		fp := schemas.SlackFileShared{EventID: c.cb.EventID, TS: m.TS, File: f.schema()}
-		if err := c.add(schemas.KindFile, schemas.TypeSlackFile, schemas.SlackFileEventID(c.cb.TeamID, m.Channel, f.ID), m.Channel, user, thread, fp); err != nil {
+		if err := c.add(schemas.KindFile, schemas.TypeSlackFile, schemas.SlackFileEventID(c.cb.TeamID, m.Channel, f.ID), turn, m.Channel, user, thread, fp); err != nil {
 			return err
 		}
-		file := c.res.Events[len(c.res.Events)-1].Env
-		file.CorrelationID, file.CausationID = turn.CorrelationID, turn.ID
+		c.res.Events[len(c.res.Events)-1].Env.CausationID = msg.ID
 	}
 	return nil
 }
@@ -484,8 +484,18 @@ func (c *callbackCtx) fileShared() error {
 		c.res.Ignored = IgnoredOwnMessage // Maria's own uploads
 		return nil
 	}
+	if e.ChannelID != "" {
+		// A file shared in a conversation comes with a message (subtype
+		// file_share, or the user's text) carrying it in files[]: Maria
+		// subscribes to the message events of every conversation she is
+		// in, and the message announces the file as part of its turn.
+		// file_shared does not say which message that is and may arrive
+		// first, when publishing it would make the file a turn of its own.
+		c.res.Ignored = IgnoredFileInMessage
+		return nil
+	}
 	p := schemas.SlackFileShared{EventID: c.cb.EventID, TS: e.EventTS, File: file.schema()}
-	return c.add(schemas.KindFile, schemas.TypeSlackFile, schemas.SlackFileEventID(c.cb.TeamID, e.ChannelID, file.ID), e.ChannelID, e.UserID, "", p)
+	return c.add(schemas.KindFile, schemas.TypeSlackFile, schemas.SlackFileEventID(c.cb.TeamID, e.ChannelID, file.ID), c.eventTurn(), e.ChannelID, e.UserID, "", p)
 }
 
 func (c *callbackCtx) reaction() error {
@@ -503,7 +513,7 @@ func (c *callbackCtx) reaction() error {
 	}
 	p := schemas.SlackReaction{EventID: c.cb.EventID, Reaction: e.Reaction, ItemTS: e.Item.TS, ItemUser: e.ItemUser}
 	// Slack does not say which thread the reacted message is in: ThreadTS stays empty.
-	return c.add(schemas.KindReaction, schemas.TypeSlackReaction, c.cb.EventID, e.Item.Channel, e.User, "", p)
+	return c.add(schemas.KindReaction, schemas.TypeSlackReaction, c.cb.EventID, c.eventTurn(), e.Item.Channel, e.User, "", p)
 }
 
 func (c *callbackCtx) assistant(event string) error {
@@ -517,7 +527,7 @@ func (c *callbackCtx) assistant(event string) error {
 	}
 	c.res.User = t.UserID
 	p := schemas.SlackAssistant{EventID: c.cb.EventID, Event: event, ContextChannel: t.Context.ChannelID, ContextTeam: t.Context.TeamID}
-	return c.add(schemas.KindAssistant, schemas.TypeSlackAssistant, c.cb.EventID, t.ChannelID, t.UserID, t.ThreadTS, p)
+	return c.add(schemas.KindAssistant, schemas.TypeSlackAssistant, c.cb.EventID, c.eventTurn(), t.ChannelID, t.UserID, t.ThreadTS, p)
 }
 
 // Command normalizes a slash command (HTTP form or Socket Mode payload).
@@ -531,7 +541,7 @@ func (n *Normalizer) Command(sc slack.SlashCommand) (*Result, error) {
 	id := commandID(sc)
 	p := schemas.SlackCommand{Command: sc.Command, Text: sc.Text, ResponseURL: sc.ResponseURL, TriggerID: sc.TriggerID,
 		UserName: sc.UserName, ChannelName: sc.ChannelName}
-	env, err := schemas.New(id, schemas.TypeSlackCommand, Source, p)
+	env, err := inbound(id, schemas.SlackInteractionTurn(sc.TeamID, id), schemas.TypeSlackCommand, p)
 	if err != nil {
 		return nil, err
 	}
@@ -649,7 +659,8 @@ func (n *Normalizer) Interaction(body []byte) (*Result, error) {
 		}
 		p := schemas.SlackAction{ActionID: a.ActionID, BlockID: a.BlockID, Value: value, MessageTS: msgTS,
 			ResponseURL: in.ResponseURL, TriggerID: in.TriggerID}
-		env, err := schemas.New(schemas.SlackActionID(res.Team, res.User, a.ActionTS, a.ActionID, a.BlockID, in.TriggerID), schemas.TypeSlackAction, Source, p)
+		id := schemas.SlackActionID(res.Team, res.User, a.ActionTS, a.ActionID, a.BlockID, in.TriggerID)
+		env, err := inbound(id, schemas.SlackInteractionTurn(res.Team, id), schemas.TypeSlackAction, p)
 		if err != nil {
 			return nil, err
 		}

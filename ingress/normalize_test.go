@@ -37,7 +37,9 @@ func decodeInto(t *testing.T, env *schemas.Envelope, like any) any {
 	return v.Interface()
 }
 
-func checkEvents(t *testing.T, res *Result, wants []want) {
+// checkEvents checks res's envelopes against wants, and that all of them
+// carry the correlation id turn (a schemas.TurnID).
+func checkEvents(t *testing.T, res *Result, turn string, wants []want) {
 	t.Helper()
 	if len(res.Events) != len(wants) {
 		t.Fatalf("got %d events, want %d (ignored=%q)", len(res.Events), len(wants), res.Ignored)
@@ -54,11 +56,11 @@ func checkEvents(t *testing.T, res *Result, wants []want) {
 		if got != w2 {
 			t.Errorf("event %d envelope:\n got  %+v\n want %+v", i, got, w2)
 		}
-		// One correlation per user turn: the first event's (a message's
-		// files are caused by it and carry its correlation).
-		turn := res.Events[0].Env
-		if e.Source != Source || e.CorrelationID != turn.ID || (i > 0 && e.CausationID != turn.ID) {
-			t.Errorf("event %d: source %q correlation %q causation %q, want turn %q", i, e.Source, e.CorrelationID, e.CausationID, turn.ID)
+		// One correlation per user turn (a message's files are caused by
+		// the message and carry its turn).
+		first := res.Events[0].Env
+		if e.Source != Source || e.CorrelationID != turn || !schemas.IsTurnID(e.CorrelationID) || (i > 0 && e.CausationID != first.ID) {
+			t.Errorf("event %d: source %q correlation %q causation %q, want turn %q caused by %q", i, e.Source, e.CorrelationID, e.CausationID, turn, first.ID)
 		}
 		if w.payload != nil {
 			if p := decodeInto(t, e, w.payload); !reflect.DeepEqual(p, w.payload) {
@@ -75,37 +77,38 @@ func TestNormalizeEvents(t *testing.T) {
 		file    string
 		ignored string
 		user    string
+		turn    string
 		wants   []want
 	}{
-		{file: "app_mention.json", user: "U123ABC456", wants: []want{{
+		{file: "app_mention.json", user: "U123ABC456", turn: schemas.SlackMessageTurn(team, "C123ABC456", "1515449522.000016"), wants: []want{{
 			subject: "maria.in.mention.T123ABC456.C123ABC456", typ: schemas.TypeSlackMention, id: "Ev123ABC456",
 			team: team, channel: "C123ABC456", user: "U123ABC456", threadT: "1515449522.000016",
 			payload: &schemas.SlackMessage{EventID: "Ev123ABC456", TS: "1515449522.000016", Text: "What is the hour of the pearl, <@U0LAN0Z89>?", Mentioned: true},
 		}}},
-		{file: "message_im.json", user: "U2147483697", wants: []want{{
+		{file: "message_im.json", user: "U2147483697", turn: schemas.SlackMessageTurn(team, "D024BE91L", "1355517523.000005"), wants: []want{{
 			subject: "maria.in.message.T123ABC456.D024BE91L", typ: schemas.TypeSlackMessage, id: "Ev0PV52K21",
 			team: team, channel: "D024BE91L", user: "U2147483697", threadT: "1355517523.000005",
 			payload: &schemas.SlackMessage{EventID: "Ev0PV52K21", TS: "1355517523.000005", Text: "Hello hello can you hear me?", ChannelType: "im"},
 		}}},
-		{file: "message_thread_reply.json", user: "U2147483697", wants: []want{{
+		{file: "message_thread_reply.json", user: "U2147483697", turn: schemas.SlackMessageTurn(team, "C123ABC456", "1355517529.000006"), wants: []want{{
 			subject: "maria.in.message.T123ABC456.C123ABC456", typ: schemas.TypeSlackMessage, id: "Ev0PV52K22",
 			team: team, channel: "C123ABC456", user: "U2147483697", threadT: "1355517523.000005",
 			payload: &schemas.SlackMessage{EventID: "Ev0PV52K22", TS: "1355517529.000006", ThreadTS: "1355517523.000005",
 				Text: "and what about <@U0LAN0Z89|maria> here?", ChannelType: "channel", Mentioned: true},
 		}}},
-		{file: "message_changed.json", user: "U2147483697", wants: []want{{
+		{file: "message_changed.json", user: "U2147483697", turn: schemas.SlackMessageTurn(team, "C123ABC456", "1358878755.000001"), wants: []want{{
 			subject: "maria.in.message.T123ABC456.C123ABC456", typ: schemas.TypeSlackMessage, id: "Ev0PV52K23",
 			team: team, channel: "C123ABC456", user: "U2147483697", threadT: "1355517523.000005",
 			payload: &schemas.SlackMessage{EventID: "Ev0PV52K23", TS: "1358878755.000001", Text: "Hello, world!", ChannelType: "channel",
 				Subtype: "message_changed", PreviousTS: "1355517523.000005"},
 		}}},
-		{file: "message_deleted.json", user: "U2147483697", wants: []want{{
+		{file: "message_deleted.json", user: "U2147483697", turn: schemas.SlackMessageTurn(team, "C123ABC456", "1358878755.000001"), wants: []want{{
 			subject: "maria.in.message.T123ABC456.C123ABC456", typ: schemas.TypeSlackMessage, id: "Ev0PV52K24",
 			team: team, channel: "C123ABC456", user: "U2147483697", threadT: "1358878700.000001",
 			payload: &schemas.SlackMessage{EventID: "Ev0PV52K24", TS: "1358878755.000001", ThreadTS: "1358878700.000001", ChannelType: "channel",
 				Subtype: "message_deleted", PreviousTS: "1358878749.000002"},
 		}}},
-		{file: "message_file_share.json", user: "U2147483697", wants: []want{
+		{file: "message_file_share.json", user: "U2147483697", turn: schemas.SlackMessageTurn(team, "C123ABC456", "1700000000.000100"), wants: []want{
 			{subject: "maria.in.message.T123ABC456.C123ABC456", typ: schemas.TypeSlackMessage, id: "Ev0FILEMSG1",
 				team: team, channel: "C123ABC456", user: "U2147483697", threadT: "1700000000.000100"},
 			{subject: "maria.in.file.T123ABC456.C123ABC456", typ: schemas.TypeSlackFile, id: schemas.SlackFileEventID(team, "C123ABC456", "F0ABC1111"),
@@ -117,22 +120,19 @@ func TestNormalizeEvents(t *testing.T) {
 			{subject: "maria.in.file.T123ABC456.C123ABC456", typ: schemas.TypeSlackFile, id: schemas.SlackFileEventID(team, "C123ABC456", "F0ABC2222"),
 				team: team, channel: "C123ABC456", user: "U2147483697", threadT: "1700000000.000100"},
 		}},
-		{file: "file_shared.json", user: "U2147483697", wants: []want{{
-			subject: "maria.in.file.T123ABC456.C123ABC456", typ: schemas.TypeSlackFile, id: schemas.SlackFileEventID(team, "C123ABC456", "F2147483862"),
-			team: team, channel: "C123ABC456", user: "U2147483697",
-			payload: &schemas.SlackFileShared{EventID: "Ev0FILESH1", TS: "1361482916.000004", File: schemas.SlackFile{ID: "F2147483862"}},
-		}}},
-		{file: "reaction_added.json", user: "U123ABC456", wants: []want{{
+		// The message carrying the file announces it (TestFileSharedIsTheMessagesTurn).
+		{file: "file_shared.json", ignored: IgnoredFileInMessage, user: "U2147483697"},
+		{file: "reaction_added.json", user: "U123ABC456", turn: schemas.SlackEventTurn(team, "Ev0REACT1"), wants: []want{{
 			subject: "maria.in.reaction.T123ABC456.C123ABC456", typ: schemas.TypeSlackReaction, id: "Ev0REACT1",
 			team: team, channel: "C123ABC456", user: "U123ABC456",
 			payload: &schemas.SlackReaction{EventID: "Ev0REACT1", Reaction: "thumbsup", ItemTS: "1360782400.498405", ItemUser: "U222222222"},
 		}}},
-		{file: "assistant_thread_started.json", user: "U123ABC456", wants: []want{{
+		{file: "assistant_thread_started.json", user: "U123ABC456", turn: schemas.SlackEventTurn(team, "Ev0ASSIST1"), wants: []want{{
 			subject: "maria.in.assistant.T123ABC456.D123ABC456", typ: schemas.TypeSlackAssistant, id: "Ev0ASSIST1",
 			team: team, channel: "D123ABC456", user: "U123ABC456", threadT: "1729999327.187299",
 			payload: &schemas.SlackAssistant{EventID: "Ev0ASSIST1", Event: "assistant_thread_started", ContextChannel: "C123ABC456", ContextTeam: "T07XY8FPJ5C"},
 		}}},
-		{file: "assistant_thread_context_changed.json", user: "U123ABC456", wants: []want{{
+		{file: "assistant_thread_context_changed.json", user: "U123ABC456", turn: schemas.SlackEventTurn(team, "Ev0ASSIST2"), wants: []want{{
 			subject: "maria.in.assistant.T123ABC456.D123ABC456", typ: schemas.TypeSlackAssistant, id: "Ev0ASSIST2",
 			team: team, channel: "D123ABC456", user: "U123ABC456", threadT: "1729999327.187299",
 			payload: &schemas.SlackAssistant{EventID: "Ev0ASSIST2", Event: "assistant_thread_context_changed", ContextChannel: "C789XYZ000", ContextTeam: "T07XY8FPJ5C"},
@@ -151,7 +151,7 @@ func TestNormalizeEvents(t *testing.T) {
 			if res.Team != team || res.User != c.user {
 				t.Errorf("rate keys team=%q user=%q, want %q %q", res.Team, res.User, team, c.user)
 			}
-			checkEvents(t, res, c.wants)
+			checkEvents(t, res, c.turn, c.wants)
 		})
 	}
 }
@@ -291,7 +291,7 @@ func TestNormalizeCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := schemas.StableID("slack-command", "T0001", "13345224609.738474920.8088930838d88f008e0")
-	checkEvents(t, res, []want{{subject: "maria.in.command.T0001.C2147483705", typ: schemas.TypeSlackCommand, id: id,
+	checkEvents(t, res, schemas.SlackInteractionTurn("T0001", id), []want{{subject: "maria.in.command.T0001.C2147483705", typ: schemas.TypeSlackCommand, id: id,
 		team: "T0001", channel: "C2147483705", user: "U2147483697",
 		payload: &schemas.SlackCommand{Command: "/weather", Text: "94070", ResponseURL: "https://hooks.slack.com/commands/1234/5678",
 			TriggerID: "13345224609.738474920.8088930838d88f008e0", UserName: "Steve", ChannelName: "test"}}})
@@ -328,7 +328,7 @@ func TestNormalizeInteraction(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := schemas.SlackActionID("T123ABC456", "U123ABC456", "1548426417.840180", "erp_confirm", "proposal_1", "12466734323.1395872398.a1b2c3d4e5f6")
-	checkEvents(t, res, []want{{subject: "maria.in.action.T123ABC456.C123ABC456", typ: schemas.TypeSlackAction, id: id,
+	checkEvents(t, res, schemas.SlackInteractionTurn("T123ABC456", id), []want{{subject: "maria.in.action.T123ABC456.C123ABC456", typ: schemas.TypeSlackAction, id: id,
 		team: "T123ABC456", channel: "C123ABC456", user: "U123ABC456", threadT: "1548261200.000100",
 		payload: &schemas.SlackAction{ActionID: "erp_confirm", BlockID: "proposal_1", Value: "proposal-42", MessageTS: "1548261231.000200",
 			ResponseURL: "https://hooks.slack.com/actions/AABA1ABCD/1232321423432/D09sSasdasdAS9091209", TriggerID: "12466734323.1395872398.a1b2c3d4e5f6"}}})
@@ -375,17 +375,56 @@ func TestNormalizeInteraction(t *testing.T) {
 	}
 }
 
-func TestFileIDsDedupAcrossDeliveries(t *testing.T) {
-	// The same file announced by its message and by file_shared gets one id.
+// A file shared with a question is one turn whichever delivery comes
+// first: the message and the app_mention for it share the turn and
+// announce the file under one id; file_shared in the conversation is not
+// published (it would be a turn of its own when it arrives first).
+func TestFileSharedIsTheMessagesTurn(t *testing.T) {
 	n := NewNormalizer(nil, nil)
-	msg, _ := n.Event(readTestdata(t, "message_file_share.json"))
-	fs, _ := n.Event(mutate(t, "file_shared.json", func(_, ev map[string]any) {
+	const team, channel = "T123ABC456", "C123ABC456"
+	msg, err := n.Event(readTestdata(t, "message_file_share.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mention, err := n.Event(mutate(t, "message_file_share.json", func(cb, ev map[string]any) {
+		cb["event_id"] = "Ev0FILEMENTION"
+		ev["type"] = "app_mention"
+		delete(ev, "subtype")
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn := schemas.SlackMessageTurn(team, channel, "1700000000.000100")
+	for i := range msg.Events {
+		m, a := msg.Events[i].Env, mention.Events[i].Env
+		if m.CorrelationID != turn || a.CorrelationID != turn {
+			t.Errorf("event %d: correlations %s (message) and %s (app_mention), want the turn %s", i, m.CorrelationID, a.CorrelationID, turn)
+		}
+		if i > 0 && m.ID != a.ID {
+			t.Errorf("file %d: ids %s and %s, want one", i, m.ID, a.ID)
+		}
+	}
+	if msg.Events[0].Env.ID == mention.Events[0].Env.ID {
+		t.Error("the message and its app_mention got one envelope id: the stream would drop one")
+	}
+
+	fs, err := n.Event(mutate(t, "file_shared.json", func(_, ev map[string]any) {
 		ev["file_id"] = "F0ABC1111"
 		ev["file"] = map[string]any{"id": "F0ABC1111"}
 	}))
-	if msg.Events[1].Env.ID != fs.Events[0].Env.ID {
-		t.Fatal("file_shared and the message's file got different ids")
+	if err != nil || fs.Ignored != IgnoredFileInMessage || len(fs.Events) != 0 {
+		t.Fatalf("file_shared in a channel: err %v ignored %q events %d, want %q and none", err, fs.Ignored, len(fs.Events), IgnoredFileInMessage)
 	}
+	// Without a conversation nothing else announces the file.
+	alone, err := n.Event(mutate(t, "file_shared.json", func(_, ev map[string]any) { delete(ev, "channel_id") }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEvents(t, alone, schemas.SlackEventTurn(team, "Ev0FILESH1"), []want{{
+		subject: schemas.InSubject(schemas.KindFile, team, ""), typ: schemas.TypeSlackFile, id: schemas.SlackFileEventID(team, "", "F2147483862"),
+		team: team, user: "U2147483697",
+		payload: &schemas.SlackFileShared{EventID: "Ev0FILESH1", TS: "1361482916.000004", File: schemas.SlackFile{ID: "F2147483862"}},
+	}})
 }
 
 func TestMentionsBot(t *testing.T) {

@@ -145,7 +145,8 @@ func (in *Ingress) envelopeOutcome(ctx context.Context, smc *socketmode.Client, 
 	if err != nil {
 		// Slack would resend these bytes forever: record them and acknowledge.
 		reason := "invalid socket mode envelope: " + err.Error()
-		env, eerr := schemas.New(schemas.StableID("socket-invalid", req.EnvelopeID), "slack.invalid.v1", Source, json.RawMessage(validJSONOrString(req.Payload)))
+		id := schemas.StableID("socket-invalid", req.EnvelopeID)
+		env, eerr := inbound(id, schemas.TurnID("", "socket-invalid", req.EnvelopeID), "slack.invalid.v1", json.RawMessage(validJSONOrString(req.Payload)))
 		if eerr == nil {
 			pctx, cancel := context.WithTimeout(ctx, in.cfg.PublishTimeout)
 			eerr = in.deadLetter(pctx, DLQInvalid, schemas.InSubject("invalid", "_", "_"), env, reason)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mariahq/maria/schemas"
 	"github.com/mariahq/maria/tests/sim/slackevents"
 	"github.com/mariahq/maria/tests/sim/slacksim"
 )
@@ -29,9 +30,11 @@ type conv struct {
 	sent     time.Time
 	accepted bool // ingress answered 2xx (after Slack-like retries)
 	// acceptedAt is when ingress answered 2xx; eventID is Slack's
-	// event_id, the correlation id of everything Maria does for it.
+	// event_id and turn the correlation id of everything Maria does for
+	// it (schemas.SlackMessageTurn of the message).
 	acceptedAt time.Time
 	eventID    string
+	turn       string
 	err        error
 }
 
@@ -52,7 +55,7 @@ func (c *conv) send(ctx context.Context, slack *slacksim.Sim, events *slackevent
 	c.sent = time.Now()
 	w.add(c)
 	body, eventID := events.Callback(slackevents.AppMentionEvent(slacksim.TeamID, c.channel, c.user, text, c.threadTS, ""))
-	c.eventID = eventID
+	c.eventID, c.turn = eventID, schemas.SlackMessageTurn(slacksim.TeamID, c.channel, c.threadTS)
 	for attempt := 0; ; attempt++ {
 		var opts []slackevents.Option
 		if attempt > 0 {

@@ -144,7 +144,7 @@ func writeTimeline(ctx context.Context, e *env, dir string, start time.Time, con
 	}
 	at := func(stream string, last bool) func(c *conv) time.Time {
 		return func(c *conv) time.Time {
-			s := streams[stream][c.eventID]
+			s := streams[stream][c.turn]
 			switch {
 			case s == nil:
 				return time.Time{}

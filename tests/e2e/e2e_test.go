@@ -589,14 +589,20 @@ func TestCorrelationIDFromIngressToDelivery(t *testing.T) {
 	} {
 		types := map[string]int{}
 		sources := map[string]bool{}
+		// The chain starts at the event ingress published (its id is the
+		// Slack event's); the correlation id is the turn's (a turn id).
+		event := tc.turn.Delivery.ID
+		if !schemas.IsTurnID(tc.turn.ID) {
+			t.Errorf("turn %q: correlation id %q is not a turn id", tc.turn.Text, tc.turn.ID)
+		}
 		for _, m := range msgs {
 			r := root(m)
 			switch {
-			case m.Env.CorrelationID == tc.turn.ID && r != tc.turn.ID:
-				t.Errorf("%s %s (%s) carries turn %s but chains to %s", m.Stream, m.Env.Type, m.Env.ID, tc.turn.ID, r)
-			case m.Env.CorrelationID != tc.turn.ID && r == tc.turn.ID:
-				t.Errorf("%s %s (%s) descends from turn %s but carries correlation %s", m.Stream, m.Env.Type, m.Env.ID, tc.turn.ID, m.Env.CorrelationID)
-			case r == tc.turn.ID:
+			case m.Env.CorrelationID == tc.turn.ID && r != event:
+				t.Errorf("%s %s (%s) carries turn %s but chains to %s, not to %s", m.Stream, m.Env.Type, m.Env.ID, tc.turn.ID, r, event)
+			case m.Env.CorrelationID != tc.turn.ID && r == event:
+				t.Errorf("%s %s (%s) descends from event %s but carries correlation %s, not %s", m.Stream, m.Env.Type, m.Env.ID, event, m.Env.CorrelationID, tc.turn.ID)
+			case r == event:
 				types[m.Env.Type]++
 				sources[m.Env.Source] = true
 			}

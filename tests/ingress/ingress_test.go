@@ -76,12 +76,12 @@ func TestEveryEventTypeLandsOnItsSubject(t *testing.T) {
 	}
 
 	type expect struct {
-		name, id, subject, typ, channel, user, thread string
-		check                                         func(*schemas.Envelope) error
+		name, id, turn, subject, typ, channel, user, thread string
+		check                                               func(*schemas.Envelope) error
 	}
 	var exps []expect
 	add := func(name string, d slackevents.Delivery, subject, typ, channel, user, thread string, check func(*schemas.Envelope) error) {
-		exps = append(exps, expect{name, d.ID, subject, typ, channel, user, thread, check})
+		exps = append(exps, expect{name, d.ID, d.Turn, subject, typ, channel, user, thread, check})
 	}
 	msgCheck := func(want func(*schemas.SlackMessage) bool) func(*schemas.Envelope) error {
 		return func(e *schemas.Envelope) error {
@@ -133,16 +133,17 @@ func TestEveryEventTypeLandsOnItsSubject(t *testing.T) {
 			return nil
 		}
 	}
-	add("file of the message", slackevents.Delivery{ID: schemas.SlackFileEventID(team, "C0DOCS", "F0INVOICE")},
+	// One turn: the file shared with a question carries its turn, caused by the message.
+	add("file of the message", slackevents.Delivery{ID: schemas.SlackFileEventID(team, "C0DOCS", "F0INVOICE"), Turn: withFile.Turn},
 		"maria.in.file."+team+".C0DOCS", schemas.TypeSlackFile, "C0DOCS", "U0BOB", withFile.TS, func(e *schemas.Envelope) error {
-			// One turn: the file shared with a question carries its correlation.
-			if e.CorrelationID != withFile.ID || e.CausationID != withFile.ID {
-				return errors.New("file of the message: correlation " + e.CorrelationID + ", causation " + e.CausationID + ", want the message's " + withFile.ID)
+			if e.CausationID != withFile.ID {
+				return errors.New("file of the message: causation " + e.CausationID + ", want the message " + withFile.ID)
 			}
 			return fileCheck("F0INVOICE", "invoice.pdf")(e)
 		})
+	// file_shared in a conversation is acknowledged and not published: the
+	// message carrying the file announces it (tests/ops TestFileSharedWithAQuestionIsOneTurnInEitherOrder).
 	fs := okf(t)(c.FileShared(ctx, "C0DOCS", "U0BOB", "F0PHOTO"))
-	add("file_shared", fs, "maria.in.file."+team+".C0DOCS", schemas.TypeSlackFile, "C0DOCS", "U0BOB", "", fileCheck("F0PHOTO", ""))
 	re := okf(t)(c.Reaction(ctx, "C0SALES", "U0BOB", "white_check_mark", m.TS, "U0ALICE"))
 	add("reaction", re, "maria.in.reaction."+team+".C0SALES", schemas.TypeSlackReaction, "C0SALES", "U0BOB", "", nil)
 	as := okf(t)(c.AssistantThreadStarted(ctx, "D0PANE", "U0ALICE", "1729999327.187299", "C0SALES"))
@@ -192,15 +193,18 @@ func TestEveryEventTypeLandsOnItsSubject(t *testing.T) {
 			continue
 		}
 		if ms[0].Subject != e.subject || env.Type != e.typ || env.Team != team || env.Channel != e.channel || env.User != e.user ||
-			env.ThreadTS != e.thread || env.Source != ingress.Source || env.ID != e.id {
-			t.Errorf("%s: subject %s envelope %+v\n want subject %s type %s channel %s user %s thread %s", e.name, ms[0].Subject, env,
-				e.subject, e.typ, e.channel, e.user, e.thread)
+			env.ThreadTS != e.thread || env.Source != ingress.Source || env.ID != e.id || env.CorrelationID != e.turn || !schemas.IsTurnID(env.CorrelationID) {
+			t.Errorf("%s: subject %s envelope %+v\n want subject %s type %s channel %s user %s thread %s turn %s", e.name, ms[0].Subject, env,
+				e.subject, e.typ, e.channel, e.user, e.thread, e.turn)
 		}
 		if e.check != nil {
 			if err := e.check(env); err != nil {
 				t.Errorf("%s: %v", e.name, err)
 			}
 		}
+	}
+	if len(got[fs.ID]) != 0 {
+		t.Errorf("file_shared published %d events", len(got[fs.ID]))
 	}
 	if n := bustest.StreamMsgs(t, b, schemas.StreamIn); n != uint64(len(exps)) {
 		t.Errorf("MARIA_IN holds %d messages, want %d (own message must not be stored)", n, len(exps))

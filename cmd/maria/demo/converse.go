@@ -17,9 +17,9 @@ import (
 
 // Turn is one thing a user did in Slack, delivered to ingress.
 type Turn struct {
-	// ID is the correlation id of everything the turn causes (the ingress
-	// envelope id: the Events API event_id, or the id ingress derives for
-	// a click or a shared file).
+	// ID is the correlation id of everything the turn causes (a
+	// schemas.TurnID, derived from the Slack event; Delivery.ID is the
+	// envelope id of the event ingress published first).
 	ID string
 	// Channel and ThreadTS locate the conversation; TS is the user's
 	// message (empty for a click).
@@ -52,7 +52,7 @@ func (e *Env) Mention(ctx context.Context, channel, user, text, threadTS string)
 	ts := e.Slack.AddUserMessage(channel, user, text, threadTS)
 	t := &Turn{Channel: channel, ThreadTS: firstNonEmpty(threadTS, ts), TS: ts, User: user, Text: text, Started: time.Now()}
 	d, err := e.Events.Event(ctx, slackevents.AppMentionEvent(Team, channel, user, text, ts, threadTS))
-	t.ID, t.Delivery = d.ID, d
+	t.ID, t.Delivery = d.Turn, d
 	return t, e.send("app_mention", d, err)
 }
 
@@ -72,7 +72,7 @@ func (e *Env) message(ctx context.Context, channel, channelType, user, text, thr
 	ts := e.Slack.AddUserMessage(channel, user, text, threadTS)
 	t := &Turn{Channel: channel, ThreadTS: firstNonEmpty(threadTS, ts), TS: ts, User: user, Text: text, Started: time.Now()}
 	d, err := e.Events.Event(ctx, slackevents.MessageEvent(Team, channel, channelType, user, text, ts, threadTS))
-	t.ID, t.Delivery = d.ID, d
+	t.ID, t.Delivery = d.Turn, d
 	return t, e.send("message", d, err)
 }
 
@@ -92,7 +92,7 @@ func (e *Env) Resend(ctx context.Context, t *Turn, n int) error {
 // text, in channel (in threadTS when set), as Slack delivers a file share
 // (a message with subtype file_share carrying the file). The turn's ID is
 // the message's: ingress gives the file event (and so storage's
-// maria.stored.file) the correlation id of the message that carried it.
+// maria.stored.file) the turn of the message that carried it.
 func (e *Env) ShareFile(ctx context.Context, channel, channelType, user, text, threadTS, name, mimetype string, content []byte) (*Turn, schemas.SlackFile, error) {
 	f := e.Slack.AddFile(name, mimetype, content)
 	ts := e.Slack.AddUserMessage(channel, user, text, threadTS, f.ID)
@@ -101,7 +101,7 @@ func (e *Env) ShareFile(ctx context.Context, channel, channelType, user, text, t
 			URLPrivate: f.URLPrivate, URLPrivateDownload: f.URLPrivateDownload})
 	t := &Turn{Channel: channel, ThreadTS: firstNonEmpty(threadTS, ts), TS: ts, User: user, Text: text, Started: time.Now()}
 	d, err := e.Events.Event(ctx, ev)
-	t.ID, t.Delivery = d.ID, d
+	t.ID, t.Delivery = d.Turn, d
 	return t, f, e.send("file_share", d, err)
 }
 
@@ -168,7 +168,7 @@ func (e *Env) Click(ctx context.Context, user string, m slacksim.Message, b Butt
 	t := &Turn{Channel: m.Channel, ThreadTS: firstNonEmpty(m.ThreadTS, m.TS), User: user, Text: "[clicks " + b.Text + "]", Started: time.Now()}
 	d, err := e.Events.ClickAction(ctx, slackevents.Click{Channel: m.Channel, User: user, MessageTS: m.TS, ThreadTS: m.ThreadTS,
 		ActionID: b.ActionID, BlockID: b.BlockID, Value: b.Value})
-	t.ID, t.Delivery = d.ID, d
+	t.ID, t.Delivery = d.Turn, d
 	return t, e.send("block_actions", d, err)
 }
 

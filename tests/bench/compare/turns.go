@@ -173,7 +173,7 @@ func wholeTurns(ctx context.Context, bin turnBinaries, rate float64, dur time.Du
 	}
 	defer nc.Close()
 	var mu sync.Mutex
-	sent := map[string]time.Time{}
+	sent := map[string]time.Time{} // channel → when its question was posted
 	var latencies []time.Duration
 	var lastAnswer time.Time
 	all := make(chan struct{})
@@ -190,8 +190,8 @@ func wholeTurns(ctx context.Context, bin turnBinaries, rate float64, dur time.Du
 		now := time.Now()
 		mu.Lock()
 		defer mu.Unlock()
-		if t0, ok := sent[env.CorrelationID]; ok {
-			delete(sent, env.CorrelationID)
+		if t0, ok := sent[env.Channel]; ok {
+			delete(sent, env.Channel)
 			latencies = append(latencies, now.Sub(t0))
 			lastAnswer = now
 			if len(latencies) == total {
@@ -231,9 +231,11 @@ func wholeTurns(ctx context.Context, bin turnBinaries, rate float64, dur time.Du
 		posts.Go(func() {
 			text := events.MentionText(turnQuestion)
 			ts := slack.AddUserMessage(channel, "U0BENCH", text, "")
-			body, id := events.Callback(slackevents.AppMentionEvent(slackevents.DefaultTeam, channel, "U0BENCH", text, ts, ""))
+			body, _ := events.Callback(slackevents.AppMentionEvent(slackevents.DefaultTeam, channel, "U0BENCH", text, ts, ""))
 			mu.Lock()
-			sent[id] = time.Now()
+			// By channel, one per turn: the trees compared may derive
+			// correlation ids differently (event ids before turn ids).
+			sent[channel] = time.Now()
 			mu.Unlock()
 			if st, resp, err := events.PostEvent(ctx, body); err != nil || st != http.StatusOK {
 				errOnce.Do(func() { postErr = fmt.Errorf("turn %d: ingress answered %d %s (%v)", i, st, resp, err) })

@@ -41,6 +41,9 @@ type Delivery struct {
 	// ID is the envelope id ingress gives the (first) event: the Events API
 	// event_id, or the hash ingress derives for a command or a click.
 	ID string
+	// Turn is the correlation id ingress gives the events (a
+	// schemas.TurnID): what trace and every message of the turn carry.
+	Turn string
 	// TS is the ts of the message created by Message/DM/Mention, if any.
 	TS string
 	// Status and Body are the HTTP answer.
@@ -190,7 +193,19 @@ func (c *Client) Event(ctx context.Context, ev Event, opts ...Option) (Delivery,
 	body, id := c.Callback(ev)
 	st, resp, err := c.PostEvent(ctx, body, opts...)
 	ts, _ := ev["ts"].(string)
-	return Delivery{ID: id, TS: ts, Status: st, Body: resp, Payload: body}, err
+	return Delivery{ID: id, Turn: c.eventTurn(id, ev), TS: ts, Status: st, Body: resp, Payload: body}, err
+}
+
+// eventTurn is the turn ingress gives the Events API event ev delivered
+// as eventID: a message's or mention's (channel, ts), else the event's.
+func (c *Client) eventTurn(eventID string, ev Event) string {
+	typ, _ := ev["type"].(string)
+	channel, _ := ev["channel"].(string)
+	ts, _ := ev["ts"].(string)
+	if (typ == "message" || typ == "app_mention") && channel != "" && ts != "" {
+		return schemas.SlackMessageTurn(c.team(), channel, ts)
+	}
+	return schemas.SlackEventTurn(c.team(), eventID)
 }
 
 // URLVerification performs the Request URL handshake; Body is the answer.
@@ -239,10 +254,15 @@ func (c *Client) Delete(ctx context.Context, channel, user, ts, oldText, threadT
 	return c.Event(ctx, MessageDeletedEvent(c.team(), channel, "channel", user, ts, oldText, threadTS))
 }
 
-// FileShared delivers file_shared; Delivery.ID is the kind=file envelope id.
+// FileShared delivers file_shared. Ingress publishes nothing for it when
+// channel is set (the message carrying the file announces it, in its
+// turn); otherwise Delivery.ID is the kind=file envelope id.
 func (c *Client) FileShared(ctx context.Context, channel, user, fileID string) (Delivery, error) {
 	d, err := c.Event(ctx, FileSharedEvent(channel, user, fileID))
 	d.ID = schemas.SlackFileEventID(c.team(), channel, fileID)
+	if channel != "" {
+		d.Turn = ""
+	}
 	return d, err
 }
 
@@ -269,7 +289,8 @@ func (c *Client) Command(ctx context.Context, channel, user, command, text strin
 		form.Set("enterprise_id", c.Enterprise)
 	}
 	st, resp, err := c.PostForm(ctx, schemas.SlackPathCommands, form, opts...)
-	return Delivery{ID: schemas.SlackCommandKeyFromForm(form).ID(), Status: st, Body: resp, Payload: []byte(form.Encode())}, err
+	id := schemas.SlackCommandKeyFromForm(form).ID()
+	return Delivery{ID: id, Turn: schemas.SlackInteractionTurn(c.team(), id), Status: st, Body: resp, Payload: []byte(form.Encode())}, err
 }
 
 // Click delivers a block_actions button click by user on the message
@@ -299,5 +320,5 @@ func (c *Client) ClickAction(ctx context.Context, click Click, opts ...Option) (
 	form := InteractionForm(payload)
 	st, resp, err := c.PostForm(ctx, schemas.SlackPathInteractions, form, opts...)
 	id := schemas.SlackActionID(c.team(), click.User, click.ActionTS, click.ActionID, click.BlockID, click.TriggerID)
-	return Delivery{ID: id, Status: st, Body: resp, Payload: []byte(form.Encode())}, err
+	return Delivery{ID: id, Turn: schemas.SlackInteractionTurn(c.team(), id), Status: st, Body: resp, Payload: []byte(form.Encode())}, err
 }

@@ -64,7 +64,7 @@ func (c *Client) ClickInView(ctx context.Context, click ViewClick, opts ...Optio
 	form := InteractionForm(ViewClickPayload(c.team(), c.appID(), click))
 	st, resp, err := c.PostForm(ctx, schemas.SlackPathInteractions, form, opts...)
 	id := schemas.SlackActionID(c.team(), click.User, click.ActionTS, click.ActionID, click.BlockID, click.TriggerID)
-	return Delivery{ID: id, Status: st, Body: resp, Payload: []byte(form.Encode())}, err
+	return Delivery{ID: id, Turn: schemas.SlackInteractionTurn(c.team(), id), Status: st, Body: resp, Payload: []byte(form.Encode())}, err
 }
 
 // Submission is a view_submission: the values are block_id → action_id →
@@ -110,5 +110,5 @@ func (c *Client) SubmitView(ctx context.Context, s Submission, opts ...Option) (
 	form := InteractionForm(ViewSubmissionPayload(c.team(), c.appID(), s))
 	st, resp, err := c.PostForm(ctx, schemas.SlackPathInteractions, form, opts...)
 	id := schemas.SlackViewID(c.team(), s.User, s.ViewID, s.TriggerID)
-	return Delivery{ID: id, Status: st, Body: resp, Payload: []byte(form.Encode())}, err
+	return Delivery{ID: id, Turn: schemas.SlackInteractionTurn(c.team(), id), Status: st, Body: resp, Payload: []byte(form.Encode())}, err
 }
