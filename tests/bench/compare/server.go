@@ -26,8 +26,13 @@ func startServer() (*natsServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Maria's streams reserve their MaxBytes (39 GiB together) against the
+	// server's file store limit, by default 75 % of the free disk: on a
+	// machine whose disk fills up the declaration would be refused. A
+	// trial stores a few MiB, so the limit is set well above the
+	// reservations instead.
 	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
-		StoreDir: dir, NoLog: true, NoSigs: true})
+		StoreDir: dir, JetStreamMaxStore: 1 << 40, NoLog: true, NoSigs: true})
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("nats-server: %w", err)
