@@ -154,7 +154,7 @@ func TestProbeSkipsWithOneLineReason(t *testing.T) {
 		t.Fatalf("erp without ODOO_URL started: ok=%v skipped=%v", ok, skipped)
 	}
 	want := "ODOO_URL is required (the erp service reads and writes Odoo there, e.g. https://mycompany.odoo.com; `maria demo` points it at the Odoo simulator); " +
-		"ODOO_DB is required (the Odoo database name, needed by XML-RPC); ODOO_USERNAME is required (the login of Maria's Odoo user, needed by XML-RPC)"
+		"ODOO_DB is required (the Odoo database name, needed by XML-RPC (ODOO_PROTOCOL=auto or xmlrpc)); ODOO_USERNAME is required (the login of Maria's Odoo user, needed by XML-RPC (ODOO_PROTOCOL=auto or xmlrpc))"
 	if reason.Error() != want {
 		t.Fatalf("reason\n%s\nwant\n%s", reason, want)
 	}
