@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/jsm.go"
 	"github.com/nats-io/jsm.go/api"
 	"github.com/nats-io/nats.go"
@@ -101,12 +102,26 @@ func restoreStream(ctx context.Context, mgr *jsm.Manager, e Entry, o RestoreOpti
 		opts = append(opts, jsm.RestoreConfiguration(cfg))
 	}
 	start := time.Now()
-	_, state, err := mgr.RestoreSnapshotFromDirectory(ctx, e.Name, dir, opts...)
+	state, err := backoff.RetryWithData(func() (*api.StreamState, error) {
+		_, state, err := mgr.RestoreSnapshotFromDirectory(ctx, e.Name, dir, opts...)
+		if err != nil && !storageDirRace(err) {
+			return nil, backoff.Permanent(err)
+		}
+		return state, err
+	}, backoff.WithContext(backoff.WithMaxRetries(backoff.NewConstantBackOff(200*time.Millisecond), 5), ctx))
 	if err != nil {
 		return nil, fmt.Errorf("restore %s: %w", e.Name, err)
 	}
 	r.finished("restore", Entry{Name: e.Name, Kind: e.Kind, Messages: state.Msgs, Bytes: state.Bytes, Consumers: state.Consumers}, time.Since(start))
 	return state, nil
+}
+
+// storageDirRace tells the one restore failure worth another attempt: right
+// after --replace deleted every stream of the account, nats-server may still
+// be removing the account's storage directory while the restore creates the
+// stream's directory in it ("could not create storage directory").
+func storageDirRace(err error) bool {
+	return strings.Contains(err.Error(), "could not create storage directory")
 }
 
 // snapshotConfig reads the stream configuration the snapshot carries.
