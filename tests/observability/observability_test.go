@@ -89,11 +89,23 @@ func (p probeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- p.d }
 func (p probeCollector) Collect(chan<- prometheus.Metric)    {}
 
 // upstreams answers Slack, OpenAI and Odoo calls with failures (auth.test
-// succeeds so services verifying the token at start run).
+// succeeds so services verifying the token at start run, and Odoo's
+// version and login succeed so erp's readiness, which waits for them, turns
+// green).
 func upstreams(t *testing.T) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
+		case r.URL.Path == "/xmlrpc/2/common":
+			// Odoo answers and accepts the login (erp turns ready only
+			// then); every model call below is refused.
+			body, _ := io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", "text/xml")
+			if strings.Contains(string(body), "<methodName>version</methodName>") {
+				_, _ = w.Write([]byte(`<?xml version="1.0"?><methodResponse><params><param><value><struct><member><name>server_version</name><value><string>17.0</string></value></member><member><name>server_version_info</name><value><array><data><value><int>17</int></value><value><int>0</int></value></data></array></value></member></struct></value></param></params></methodResponse>`))
+				return
+			}
+			_, _ = w.Write([]byte(`<?xml version="1.0"?><methodResponse><params><param><value><int>2</int></value></param></params></methodResponse>`))
 		case strings.HasPrefix(r.URL.Path, "/xmlrpc"):
 			w.Header().Set("Content-Type", "text/xml")
 			_, _ = w.Write([]byte(`<?xml version="1.0"?><methodResponse><fault><value><struct><member><name>faultCode</name><value><int>3</int></value></member><member><name>faultString</name><value><string>Access Denied</string></value></member></struct></value></fault></methodResponse>`))
