@@ -35,6 +35,8 @@ func StartEmbedded(dataDir, listen string) (*server.Server, error) {
 		NoSigs:     true,
 		NoLog:      true,
 		MaxPayload: 8 << 20, // uploads ride inline on MARIA_OUT
+		// Room for what the streams reserve, also on a small disk.
+		JetStreamMaxStore: maxStore(filepath.Join(abs, "jetstream")),
 	}
 	if listen == "-" || listen == "" {
 		opts.DontListen = true

@@ -366,6 +366,31 @@ func TestNATSHelmValues(t *testing.T) {
 			t.Errorf("stream %s accepts %d-byte messages but max_payload is %d", s.Name, s.MaxMsgSize, maxPayload)
 		}
 	}
+	// Every server of an R3 cluster holds a replica of every stream, so each
+	// must have room for all the streams' reservations: JetStream refuses a
+	// stream whose MaxBytes does not fit ("insufficient storage resources").
+	var reserved int64
+	for _, s := range schemas.Streams {
+		reserved += s.MaxBytes
+	}
+	maxSize := parseSize(t, str(v, "config", "jetstream", "fileStore", "maxSize"))
+	pvc := parseSize(t, str(v, "config", "jetstream", "fileStore", "pvc", "size"))
+	if maxSize < reserved {
+		t.Errorf("jetstream.fileStore.maxSize %d bytes is less than the %d bytes Maria's streams reserve", maxSize, reserved)
+	}
+	if pvc <= maxSize {
+		t.Errorf("jetstream.fileStore.pvc.size %d bytes leaves no headroom above maxSize %d", pvc, maxSize)
+	}
+	for _, conf := range []string{"nats-server.conf", "cluster.conf"} {
+		m := regexp.MustCompile(`max_file_store:\s*(\S+)`).FindSubmatch(readFile(t, "infra", "nats", conf))
+		if m == nil {
+			t.Errorf("infra/nats/%s sets no max_file_store", conf)
+			continue
+		}
+		if got := parseSize(t, string(m[1])); got < reserved {
+			t.Errorf("infra/nats/%s: max_file_store %d bytes is less than the %d bytes Maria's streams reserve", conf, got, reserved)
+		}
+	}
 	cm := byKind(k8sObjects(t), "ConfigMap")["maria-config"]
 	if got := str(cm, "data", "MARIA_STREAM_REPLICAS"); got != str(v, "config", "cluster", "replicas") {
 		t.Errorf("MARIA_STREAM_REPLICAS %q differs from the cluster's %s servers", got, str(v, "config", "cluster", "replicas"))
@@ -450,4 +475,18 @@ func TestNATSHelmValuesAuth(t *testing.T) {
 			t.Errorf("%v: no TLS section with a secretName", p)
 		}
 	}
+}
+
+// parseSize reads a Kubernetes quantity (18Gi) or a nats-server size (50GB):
+// binary suffixes Ki/Mi/Gi/Ti, and nats-server's K/M/G/T (with or without a
+// trailing B), which it also counts in powers of 1024.
+func parseSize(t *testing.T, s string) int64 {
+	t.Helper()
+	m := regexp.MustCompile(`^(\d+)\s*([KMGT]?)(i|B)?$`).FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		t.Fatalf("size %q: want a number with an optional K/M/G/T suffix", s)
+	}
+	n, _ := strconv.ParseInt(m[1], 10, 64)
+	shift := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30, "T": 40}[m[2]]
+	return n << shift
 }
