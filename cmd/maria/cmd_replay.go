@@ -58,7 +58,7 @@ func bindReplayFlags(cmd *cobra.Command, r *ops.ReplayRequest) {
 	fl.StringVar(&r.RunID, "run-id", "", "replay run id (default: new); reuse it when resuming an interrupted original replay")
 	fl.StringVar(&r.Services, "services", "", "sandbox: comma-separated services to run (default: all configurable except ingress)")
 	fl.DurationVar(&r.Timeout, "timeout", 2*time.Minute, "sandbox: how long to wait for the services to settle")
-	fl.DurationVar(&r.Quiet, "quiet", time.Second, "sandbox: how long the sandbox must stay idle to be done")
+	fl.DurationVar(&r.Quiet, "quiet", ops.DefaultSandboxQuiet, "sandbox: how long the sandbox must stay idle (every consumer caught up, no stream growing) to be done")
 	fl.BoolVar(&r.Progress, "progress", false, "show the progress bar even when stderr is not a terminal")
 	fl.BoolVar(&r.Verbose, "verbose", false, "sandbox: print the sandbox services' logs on stderr")
 	fl.BoolVar(&r.JSON, "json", false, "print JSON")

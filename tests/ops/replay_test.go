@@ -142,39 +142,57 @@ func TestReplayOriginalBySequenceRange(t *testing.T) {
 	}
 }
 
-// Cancelling (Ctrl-C) stops between messages and says where to resume.
+// Cancelling (Ctrl-C) stops between messages and says where to resume, to
+// the live pipeline (each publish waits for its PubAck) as into a sandbox
+// (pipelined, but a paced replay counts what is out before each wait).
 func TestReplayInterruptedReportsResumeSeq(t *testing.T) {
-	b := bustest.New(t)
-	for i := 0; i < 5; i++ {
-		publishMessage(t, b, "Ev-"+string(rune('0'+i)), "C1", "hi")
-	}
-	ctx := ctxT(t)
-	sel, err := ops.Select(ctx, b.JetStream(), schemas.StreamIn, ops.Window{FromSeq: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// original speed with an hour between "messages": cancel while waiting.
-	for i := range sel {
-		sel[i].Time = sel[0].Time.Add(time.Duration(i) * time.Hour)
-	}
-	// The progress bar is drawn after each PubAck: the first draw is the
-	// operator's Ctrl-C.
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var bar bytes.Buffer
-	res, err := ops.Replay(cctx, b.JetStream(), schemas.StreamIn, sel, b, ops.ReplayOptions{Mode: ops.ToOriginal, RunID: "r", Speed: 1,
-		Progress: cancelOnWrite{w: &bar, cancel: cancel}})
-	if err == nil {
-		t.Fatal("want an interruption error")
-	}
-	if res.Published != 1 || res.Resume != 2 {
-		t.Fatalf("result %+v, want 1 published and resume at 2", res)
-	}
-	if !strings.Contains(bar.String(), "1/5") {
-		t.Fatalf("progress %q", bar.String())
-	}
-	if got := streamLastSeq(t, b, schemas.StreamIn); got != 6 {
-		t.Fatalf("last seq %d, want 6", got)
+	for _, c := range []struct {
+		name        string
+		mode        ops.ReplayMode
+		ownSandbox  bool
+		wantLastSeq uint64 // of the destination's MARIA_IN
+	}{
+		{"original", ops.ToOriginal, false, 6},
+		{"sandbox", ops.ToSandbox, true, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := bustest.New(t)
+			dst := b
+			if c.ownSandbox {
+				dst = bustest.New(t)
+			}
+			for i := 0; i < 5; i++ {
+				publishMessage(t, b, "Ev-"+string(rune('0'+i)), "C1", "hi")
+			}
+			ctx := ctxT(t)
+			sel, err := ops.Select(ctx, b.JetStream(), schemas.StreamIn, ops.Window{FromSeq: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// original speed with an hour between "messages": cancel while waiting.
+			for i := range sel {
+				sel[i].Time = sel[0].Time.Add(time.Duration(i) * time.Hour)
+			}
+			// The progress bar is drawn after each PubAck: the first draw is the
+			// operator's Ctrl-C.
+			cctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			var bar bytes.Buffer
+			res, err := ops.Replay(cctx, b.JetStream(), schemas.StreamIn, sel, dst, ops.ReplayOptions{Mode: c.mode, RunID: "r", Speed: 1,
+				Progress: cancelOnWrite{w: &bar, cancel: cancel}})
+			if err == nil {
+				t.Fatal("want an interruption error")
+			}
+			if res.Published != 1 || res.Resume != 2 {
+				t.Fatalf("result %+v, want 1 published and resume at 2", res)
+			}
+			if !strings.Contains(bar.String(), "1/5") {
+				t.Fatalf("progress %q", bar.String())
+			}
+			if got := streamLastSeq(t, dst, schemas.StreamIn); got != c.wantLastSeq {
+				t.Fatalf("last seq %d, want %d", got, c.wantLastSeq)
+			}
+		})
 	}
 }
 
@@ -254,5 +272,42 @@ func TestScanAcrossBatches(t *testing.T) {
 	n := 0
 	if err := ops.Scan(ctx, b.JetStream(), schemas.StreamIn, ops.Window{}, ops.ScanOptions{Batch: 3}, func(ops.Stored) (bool, error) { n++; return n < 5, nil }); err != nil || n != 5 {
 		t.Fatalf("early stop after %d (%v)", n, err)
+	}
+}
+
+// Into a sandbox the replay pipelines its publishes across several read
+// chunks: every message lands, in the original order, with its own id; a
+// second replay of the same messages is dropped whole by the dedup window.
+func TestReplayToSandboxKeepsOrderAcrossChunks(t *testing.T) {
+	src, dst := bustest.New(t), bustest.New(t)
+	ctx := ctxT(t)
+	const n = 1100 // more than two read chunks
+	for i := range n {
+		publishMessage(t, src, fmt.Sprintf("Ev-%04d", i), fmt.Sprintf("C%d", i%7), "hi")
+	}
+	sel, err := ops.Select(ctx, src.JetStream(), schemas.StreamIn, ops.Window{FromSeq: 1})
+	if err != nil || len(sel) != n {
+		t.Fatalf("%d selected, %v", len(sel), err)
+	}
+	res, err := ops.Replay(ctx, src.JetStream(), schemas.StreamIn, sel, dst, ops.ReplayOptions{Mode: ops.ToSandbox, RunID: "sb"})
+	if err != nil || res.Published != n || res.Duplicates != 0 || res.Resume != 0 {
+		t.Fatalf("first replay %+v, %v", res, err)
+	}
+	st, err := dst.JetStream().Stream(ctx, schemas.StreamIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seq := range []uint64{1, 2, 512, 513, 1024, 1025, n} {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("Ev-%04d", seq-1); m.Header.Get(schemas.HeaderMsgID) != want || m.Header.Get(schemas.HeaderReplay) != "sb" {
+			t.Fatalf("sandbox seq %d holds %s (replay %q), want %s", seq, m.Header.Get(schemas.HeaderMsgID), m.Header.Get(schemas.HeaderReplay), want)
+		}
+	}
+	res, err = ops.Replay(ctx, src.JetStream(), schemas.StreamIn, sel, dst, ops.ReplayOptions{Mode: ops.ToSandbox, RunID: "sb"})
+	if err != nil || res.Published != 0 || res.Duplicates != n {
+		t.Fatalf("second replay %+v, %v", res, err)
 	}
 }

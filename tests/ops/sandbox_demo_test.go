@@ -18,7 +18,7 @@ import (
 // report as printed, and the command's error (its exit status).
 func sandboxReplay(t *testing.T, live *bus.Bus, r ops.ReplayRequest) (string, error) {
 	t.Helper()
-	r.Stream, r.FromSeq, r.To, r.Quiet, r.Timeout, r.Verbose = schemas.StreamIn, 1, "sandbox", 500*time.Millisecond, 30*time.Second, false
+	r.Stream, r.FromSeq, r.To, r.Timeout, r.Verbose = schemas.StreamIn, 1, "sandbox", 30*time.Second, false
 	if r.Environ == nil {
 		r.Environ = map[string]string{} // an operator's shell with nothing of Maria's set
 	}

@@ -34,53 +34,43 @@ func (o Output) Key() string { return o.Type + " " + o.Subject }
 // OutputStreams are the streams whose messages count as a run's outputs.
 var OutputStreams = []string{schemas.StreamOut, schemas.StreamERP, schemas.StreamStored, schemas.StreamDelivered}
 
-// IsContext tells outputs that are listed for context only.
-func IsContext(subject string) bool {
-	return strings.HasPrefix(subject, "maria.delivered.") || strings.HasPrefix(subject, "maria.erp.result.")
+// IsContext tells outputs that are listed for context only: deliveries and
+// ERP results (simulated in a sandbox), and thread statuses, which the ai
+// publishes only when a turn is slower than MARIA_AI_STATUS_DELAY — a
+// matter of timing (a replay's burst is not the original's pace), not of
+// what the turn did.
+func IsContext(subject, typ string) bool {
+	return strings.HasPrefix(subject, "maria.delivered.") || strings.HasPrefix(subject, "maria.erp.result.") || typ == schemas.TypeOutStatus
 }
 
 // CollectOutputs reads, from the given streams since a time, every message
 // whose Maria-Correlation-Id is in corrs, except the messages with an id in
 // inputs (the replayed messages themselves), grouped by correlation id in
-// time order (headers-only scan, then the matches in full).
+// time order. One pass with the bodies: nearly every message of a sandbox
+// matches, and a second request per match (headers first, then each match
+// by sequence) cost more than the bodies of the few that do not.
 func CollectOutputs(ctx context.Context, js jetstream.JetStream, streams []string, since time.Time, corrs, inputs map[string]bool) (map[string][]Output, error) {
 	out := map[string][]Output{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	errs := make([]error, len(streams))
 	for i, name := range streams {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var seqs []uint64
-			err := Scan(ctx, js, name, Window{Since: since}, ScanOptions{HeadersOnly: true, Batch: 1024}, func(s Stored) (bool, error) {
-				if corrs[s.Header.Get(schemas.HeaderCorrelationID)] && !inputs[s.Header.Get(schemas.HeaderMsgID)] {
-					seqs = append(seqs, s.Sequence)
-				}
-				return true, nil
-			})
-			if err != nil {
-				if !isNotFound(err) {
-					errs[i] = err
-				}
-				return
-			}
-			for _, seq := range seqs {
-				s, err := GetMsg(ctx, js, name, seq)
-				if err != nil {
-					if isNotFound(err) {
-						continue
-					}
-					errs[i] = err
-					return
+		wg.Go(func() {
+			err := Scan(ctx, js, name, Window{Since: since}, ScanOptions{}, func(s Stored) (bool, error) {
+				if !corrs[s.Header.Get(schemas.HeaderCorrelationID)] || inputs[s.Header.Get(schemas.HeaderMsgID)] {
+					return true, nil
 				}
 				in := Describe(s.Header, s.Data)
-				o := Output{Stream: name, Seq: seq, Time: s.Time, Subject: s.Subject, Type: in.Type, ID: in.ID, Data: in.Data, Context: IsContext(s.Subject)}
+				o := Output{Stream: name, Seq: s.Sequence, Time: s.Time, Subject: s.Subject, Type: in.Type, ID: in.ID, Data: in.Data, Context: IsContext(s.Subject, in.Type)}
 				mu.Lock()
 				out[in.CorrelationID] = append(out[in.CorrelationID], o)
 				mu.Unlock()
+				return true, nil
+			})
+			if err != nil && !isNotFound(err) {
+				errs[i] = err
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {

@@ -8,7 +8,7 @@ import (
 )
 
 func out(typ, subject, data string) Output {
-	return Output{Type: typ, Subject: subject, Data: data, Context: IsContext(subject)}
+	return Output{Type: typ, Subject: subject, Data: data, Context: IsContext(subject, typ)}
 }
 
 func marks(lines []DiffLine) string {
@@ -21,6 +21,7 @@ func marks(lines []DiffLine) string {
 
 func TestDiffAlignsAndMarks(t *testing.T) {
 	status := out("out.status.v1", "maria.out.T.C", `{"status":"thinking…"}`)
+	post := out("out.post.v1", "maria.out.T.C", `{"text":"on it"}`)
 	start := out("out.stream.start.v1", "maria.out.T.C", `{}`)
 	appendA := out("out.stream.append.v1", "maria.out.T.C", `{"text":"S00042 is confirmed"}`)
 	appendB := out("out.stream.append.v1", "maria.out.T.C", `{"text":"S00042 is cancelled"}`)
@@ -34,13 +35,14 @@ func TestDiffAlignsAndMarks(t *testing.T) {
 		orig, sandbox []Output
 		want          string
 	}{
-		{"identical", []Output{status, start, appendA, stop}, []Output{status, start, appendA, stop}, "===="},
-		{"changed answer", []Output{status, start, appendA, stop}, []Output{status, start, appendB, stop}, "==~="},
-		{"sandbox adds an ERP command", []Output{status, appendA}, []Output{status, cmd, appendA}, "=+="},
-		{"sandbox lost the answer", []Output{status, start, appendA, stop}, []Output{status}, "=---"},
-		{"nothing in the sandbox", []Output{status}, nil, "-"},
-		{"nothing originally", nil, []Output{status}, "+"},
-		{"context is listed, not compared", []Output{status, delivered}, []Output{status, result}, "=··"},
+		{"identical", []Output{post, start, appendA, stop}, []Output{post, start, appendA, stop}, "===="},
+		{"changed answer", []Output{post, start, appendA, stop}, []Output{post, start, appendB, stop}, "==~="},
+		{"sandbox adds an ERP command", []Output{post, appendA}, []Output{post, cmd, appendA}, "=+="},
+		{"sandbox lost the answer", []Output{post, start, appendA, stop}, []Output{post}, "=---"},
+		{"nothing in the sandbox", []Output{post}, nil, "-"},
+		{"nothing originally", nil, []Output{post}, "+"},
+		{"context is listed, not compared", []Output{post, delivered}, []Output{post, result}, "=··"},
+		{"a slow turn's status is listed, not compared", []Output{start, stop}, []Output{status, start, stop}, "==·"},
 		{"both empty", nil, nil, ""},
 	}
 	for _, c := range cases {

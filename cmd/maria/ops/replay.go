@@ -132,6 +132,9 @@ type ReplayOptions struct {
 	// SandboxResponseURL replaces every response_url replayed into a
 	// sandbox (see SandboxCapabilities); empty redacts it.
 	SandboxResponseURL string
+	// Subject is the selection's subject filter, if any: bodies are read
+	// through it, so a rare subject does not mean reading the whole range.
+	Subject string
 }
 
 // ReplayResult says what a replay did.
@@ -148,8 +151,11 @@ type ReplayResult struct {
 	Resume uint64 `json:"resume_from_seq,omitempty"`
 }
 
-// Replay reads each selected message (with its body) from the source stream
-// and publishes it through dst, in order, paced by o.Speed. When ctx ends
+// Replay reads the selected messages (with their bodies, a chunk at a
+// time) from the source stream and publishes them through dst, in order,
+// paced by o.Speed. Into a sandbox the publishes are pipelined (PubAcks
+// awaited in a window, not one by one); into the live pipeline each waits
+// for its PubAck and retries like any publish of Maria's. When ctx ends
 // (Ctrl-C) it stops between two messages and reports where to resume.
 func Replay(ctx context.Context, src jetstream.JetStream, stream string, sel []Selected, dst *bus.Bus, o ReplayOptions) (ReplayResult, error) {
 	res := ReplayResult{RunID: o.RunID, Selected: len(sel)}
@@ -161,50 +167,43 @@ func Replay(ctx context.Context, src jetstream.JetStream, stream string, sel []S
 		bar = NewProgress(o.Progress, len(sel))
 		defer bar.Done()
 	}
+	pub := newReplayPublisher(dst, o.Mode, &res, bar)
 	start := time.Now()
-	for i, s := range sel {
-		if o.Speed > 0 && i > 0 {
-			at := start.Add(time.Duration(float64(s.Time.Sub(sel[0].Time)) / o.Speed))
-			if err := sleepUntil(ctx, at); err != nil {
-				res.Resume = s.Sequence
-				return res, err
-			}
-		}
-		if err := ctx.Err(); err != nil {
-			res.Resume = s.Sequence
-			return res, err
-		}
-		if o.Mode == ToOriginal && Effectful(s.Subject) {
-			res.Skipped++
-			if bar != nil {
-				bar.Set(i + 1)
-			}
-			continue
-		}
-		orig, err := GetMsg(ctx, src, stream, s.Sequence)
+	for lo := 0; lo < len(sel); lo += replayChunk {
+		part := sel[lo:min(lo+replayChunk, len(sel))]
+		bodies, err := readBodies(ctx, src, stream, o.Subject, part)
 		if err != nil {
-			res.Resume = s.Sequence
-			return res, err
+			return pub.stop(part[0].Sequence, err)
 		}
-		msg := ReplayMsg(orig, o.Mode, o.RunID)
-		if o.Mode == ToSandbox {
-			msg.Data = SandboxCapabilities(msg.Data, o.SandboxResponseURL)
-		}
-		ack, err := dst.PublishMsg(ctx, msg)
-		if err != nil {
-			res.Resume = s.Sequence
-			return res, fmt.Errorf("replay seq %d: %w", s.Sequence, err)
-		}
-		if ack.Duplicate {
-			res.Duplicates++
-		} else {
-			res.Published++
-		}
-		if bar != nil {
-			bar.Set(i + 1)
+		for i, s := range part {
+			if o.Speed > 0 && lo+i > 0 {
+				at := start.Add(time.Duration(float64(s.Time.Sub(sel[0].Time)) / o.Speed))
+				// Count what is out before waiting, so the progress bar
+				// (and an interruption) see it.
+				if err := pub.flushBefore(ctx, at); err != nil {
+					return pub.stop(s.Sequence, err)
+				}
+				if err := sleepUntil(ctx, at); err != nil {
+					return pub.stop(s.Sequence, err)
+				}
+			}
+			if err := ctx.Err(); err != nil {
+				return pub.stop(s.Sequence, err)
+			}
+			if o.Mode == ToOriginal && Effectful(s.Subject) {
+				pub.skip(lo + i)
+				continue
+			}
+			msg := ReplayMsg(bodies[i], o.Mode, o.RunID)
+			if o.Mode == ToSandbox {
+				msg.Data = SandboxCapabilities(msg.Data, o.SandboxResponseURL)
+			}
+			if err := pub.publish(ctx, lo+i, s.Sequence, msg); err != nil {
+				return pub.stop(s.Sequence, err)
+			}
 		}
 	}
-	return res, nil
+	return pub.stop(0, nil)
 }
 
 func sleepUntil(ctx context.Context, at time.Time) error {

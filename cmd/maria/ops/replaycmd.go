@@ -93,7 +93,7 @@ func RunReplay(ctx context.Context, live *bus.Bus, p ReplayPlan, c Console) erro
 	if p.DryRun {
 		return c.Emit(p.JSON, sel, func(w io.Writer) { PrintSelection(w, sel) })
 	}
-	ro := ReplayOptions{Mode: p.Mode, RunID: p.RunID, Speed: p.Factor}
+	ro := ReplayOptions{Mode: p.Mode, RunID: p.RunID, Speed: p.Factor, Subject: p.Subject}
 	if p.Progress {
 		ro.Progress = c.Err
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/mariahq/maria/bus/telemetry"
 	"github.com/mariahq/maria/cmd/maria/app"
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // SandboxSlackToken replaces the operator's bot token in the sandbox: even a
@@ -240,101 +239,6 @@ func (sb *Sandbox) Consumers(ctx context.Context, stream string) ([]string, erro
 	return names, cl.Err()
 }
 
-func (sb *Sandbox) settledConsumers(ctx context.Context, stream string, stable, limit time.Duration) ([]string, error) {
-	deadline := time.Now().Add(limit)
-	var last string
-	start := time.Now()
-	since := start
-	for {
-		names, err := sb.Consumers(ctx, stream)
-		if err != nil {
-			return nil, err
-		}
-		now := time.Now()
-		if key := strings.Join(names, ","); key != last {
-			last, since = key, now
-		}
-		// An empty set may just mean "not started yet": give it longer.
-		if (now.Sub(since) >= stable && (len(names) > 0 || now.Sub(start) >= 2*time.Second)) || now.After(deadline) {
-			return names, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// WaitQuiet waits until the sandbox has settled: no consumer has pending or
-// unacknowledged messages and no stream grew, for the whole quiet period. It
-// gives up after timeout with an error saying what is still busy.
-func (sb *Sandbox) WaitQuiet(ctx context.Context, quiet, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var calmSince time.Time
-	lastTotal := uint64(0)
-	busy := ""
-	for {
-		total, b, err := sandboxActivity(ctx, sb.Bus.JetStream())
-		if err != nil {
-			return err
-		}
-		now := time.Now()
-		if b == "" && total == lastTotal {
-			if calmSince.IsZero() {
-				calmSince = now
-			}
-			if now.Sub(calmSince) >= quiet {
-				return nil
-			}
-		} else {
-			calmSince = time.Time{}
-		}
-		lastTotal, busy = total, b
-		if now.After(deadline) {
-			if busy == "" {
-				busy = "streams still growing"
-			}
-			return fmt.Errorf("sandbox not quiet after %s: %s", timeout, busy)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// sandboxActivity sums the streams' last sequences and names a busy
-// consumer. The KV_ and OBJ_ streams do not count: services keep state
-// there on their own schedule (heartbeats, claims), so they never stop
-// "growing" and would keep the sandbox from ever settling.
-func sandboxActivity(ctx context.Context, js jetstream.JetStream) (uint64, string, error) {
-	var total uint64
-	busy := ""
-	names := js.StreamNames(ctx)
-	for name := range names.Name() {
-		if IsInternalStream(name) {
-			continue
-		}
-		st, err := js.Stream(ctx, name)
-		if err != nil {
-			return 0, "", fmt.Errorf("sandbox stream %s: %w", name, err)
-		}
-		total += st.CachedInfo().State.LastSeq
-		cl := st.ListConsumers(ctx)
-		for ci := range cl.Info() {
-			if busy == "" && (ci.NumPending > 0 || ci.NumAckPending > 0) {
-				busy = fmt.Sprintf("consumer %s/%s has %d pending, %d unacknowledged", name, ci.Name, ci.NumPending, ci.NumAckPending)
-			}
-		}
-		if err := cl.Err(); err != nil {
-			return 0, "", fmt.Errorf("sandbox consumers of %s: %w", name, err)
-		}
-	}
-	return total, busy, names.Err()
-}
-
 // SlackSink stands in for the Slack Web API inside the sandbox: egress runs
 // in dry-run mode and should never call it, but if anything does, the call
 // is recorded and refused instead of reaching Slack.
@@ -405,96 +309,7 @@ type SandboxReport struct {
 	DeadLetters []DeadLetterRow   `json:"dead_letters,omitempty"`
 	Diffs       []CorrelationDiff `json:"correlations"`
 	Differences int               `json:"differences"`
-}
-
-// SandboxReplayOptions tune SandboxReplay.
-type SandboxReplayOptions struct {
-	Sandbox SandboxOptions
-	Replay  ReplayOptions
-	// Quiet is how long the sandbox must stay idle to be done (default 1s);
-	// Timeout bounds the wait (default 2m).
-	Quiet, Timeout time.Duration
-}
-
-// SandboxReplay is the incident debugging loop: start a sandbox, replay the
-// selected messages of the live stream into it, wait until it settles, and
-// compare per correlation id what the sandbox produced with what the
-// original run produced.
-func SandboxReplay(ctx context.Context, live *bus.Bus, stream string, sel []Selected, o SandboxReplayOptions) (*SandboxReport, error) {
-	if o.Quiet <= 0 {
-		o.Quiet = time.Second
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 2 * time.Minute
-	}
-	o.Replay.Mode = ToSandbox
-	sb, err := StartSandbox(ctx, o.Sandbox)
-	if err != nil {
-		return nil, err
-	}
-	defer sb.Close()
-	rep := &SandboxReport{RunID: o.Replay.RunID, Stream: stream, Services: sb.Started, Skipped: sb.Skipped}
-	// Processors declare their consumers as they start: let that settle so
-	// the report says who consumes the stream (a late consumer would still
-	// see every replayed message: they deliver from the start).
-	if rep.Consumers, err = sb.settledConsumers(ctx, stream, 300*time.Millisecond, 10*time.Second); err != nil {
-		return nil, fmt.Errorf("sandbox consumers: %w", err)
-	}
-	// A replayed response_url may still be valid: the sandbox gets its
-	// Slack sink's instead, where any call is recorded and refused.
-	o.Replay.SandboxResponseURL = sb.Slack.URL() + "response_url"
-	rep.Replay, err = Replay(ctx, live.JetStream(), stream, sel, sb.Bus, o.Replay)
-	if err != nil {
-		return rep, err
-	}
-	if err := sb.WaitQuiet(ctx, o.Quiet, o.Timeout); err != nil {
-		if ctx.Err() != nil {
-			return rep, err
-		}
-		rep.QuietError = err.Error()
-	}
-	if err := rep.compare(ctx, live, sb, sel); err != nil {
-		return rep, err
-	}
-	if rep.DeadLetters, err = ListDLQ(ctx, sb.Bus.JetStream(), "", "", time.Time{}); err != nil {
-		return rep, fmt.Errorf("sandbox dead letters: %w", err)
-	}
-	rep.SlackBlocked = sb.Slack.Calls()
-	if sb.Odoo != nil {
-		rep.OdooRefused = sb.Odoo.Refused()
-	}
-	return rep, nil
-}
-
-// compare collects, per correlation id of the selection, what the original
-// run and the sandbox produced, and diffs them.
-func (rep *SandboxReport) compare(ctx context.Context, live *bus.Bus, sb *Sandbox, sel []Selected) error {
-	corrs, inputs := map[string]bool{}, map[string]bool{}
-	since := time.Time{}
-	for _, s := range sel {
-		inputs[s.Info.ID] = true
-		if s.Info.CorrelationID != "" {
-			corrs[s.Info.CorrelationID] = true
-		}
-		if since.IsZero() || s.Time.Before(since) {
-			since = s.Time
-		}
-	}
-	sandboxOut, err := CollectOutputs(ctx, sb.Bus.JetStream(), OutputStreams, time.Time{}, corrs, inputs)
-	if err != nil {
-		return fmt.Errorf("sandbox outputs: %w", err)
-	}
-	var origOut map[string][]Output
-	if len(corrs) > 0 {
-		if origOut, err = CollectOutputs(ctx, live.JetStream(), OutputStreams, since, corrs, inputs); err != nil {
-			return fmt.Errorf("original outputs: %w", err)
-		}
-	}
-	rep.Diffs = DiffRuns(sel, origOut, sandboxOut)
-	for _, d := range rep.Diffs {
-		rep.Differences += d.Differences
-	}
-	return nil
+	Timings     SandboxTimings    `json:"timings"`
 }
 
 // PrintSandboxReport writes the header and the side-by-side comparison.
@@ -502,6 +317,7 @@ func PrintSandboxReport(w io.Writer, rep *SandboxReport, width int, color bool) 
 	p := Painter(color)
 	fmt.Fprintf(w, "sandbox replay %s of %s: %d message(s) replayed\n", rep.RunID, rep.Stream, rep.Replay.Published+rep.Replay.Duplicates)
 	fmt.Fprintf(w, "services: %s\n", strings.Join(rep.Services, ", "))
+	fmt.Fprintf(w, "took: %s\n", rep.Timings)
 	if len(rep.Skipped) > 0 {
 		keys := make([]string, 0, len(rep.Skipped))
 		for k := range rep.Skipped {

@@ -48,7 +48,17 @@ func startSims(env map[string]string) (*sandboxSims, error) {
 	if public != "" {
 		env["ODOO_PUBLIC_URL"] = public
 	}
+	for k, v := range simulatedTuning {
+		env[k] = v
+	}
 	return s, nil
+}
+
+// simulatedTuning replaces, on the simulators, the tuning that protects
+// the real model and Odoo (their rate limits, their cost): the simulators
+// answer at once, so a replay is bound only by how many turns run at once.
+var simulatedTuning = map[string]string{
+	"MARIA_AI_CONCURRENCY": "64",
 }
 
 func (s *sandboxSims) Close() {

@@ -29,6 +29,7 @@ func main() {
 	flag.StringVar(&c.results, "results", os.Getenv("BENCH_RESULTS"), "RESULTS.md to write the table into (default $BENCH_RESULTS; empty: stdout only)")
 	flag.Float64Var(&c.turnRate, "turn-rate", 100, "turns per second offered in each whole-turn trial (0: none)")
 	flag.DurationVar(&c.turnFor, "turn-for", 10*time.Second, "how long each whole-turn trial offers turns")
+	flag.IntVar(&c.sandboxEvents, "sandbox-events", 2000, "events recorded, then replayed into a sandbox, per sandbox-replay trial (0: none)")
 	flag.StringVar(&c.only, "only", "", "run only the variants whose name contains this")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
 	flag.Parse()

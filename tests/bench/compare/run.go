@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 )
@@ -24,6 +24,9 @@ type runConfig struct {
 	// trial; 0 skips them.
 	turnRate float64
 	turnFor  time.Duration
+	// sandboxEvents are recorded, then replayed into a sandbox, in each
+	// sandbox-replay trial; 0 skips them.
+	sandboxEvents int
 }
 
 // variant is one side of a comparison.
@@ -58,19 +61,21 @@ func run(ctx context.Context, c runConfig, out, progress io.Writer) error {
 	var bins turnBinaries
 	var turns []turnResult
 	var turnsSkipped error
+	var sandboxes []sandboxResult
 	runTurns := c.turnRate > 0 && strings.Contains("whole turn", c.only)
-	if runTurns {
+	runSandbox := c.sandboxEvents > 0 && strings.Contains("sandbox replay", c.only)
+	if runTurns || runSandbox {
 		dir, err := os.MkdirTemp("", "bench-compare-bin-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		fmt.Fprintln(progress, "building maria and nats-server for the whole-turn trials")
+		fmt.Fprintln(progress, "building maria and nats-server for the whole-turn and sandbox-replay trials")
 		if bins, err = buildTurnBinaries(c.repo, dir); err != nil {
 			// The other comparisons need no build: they still run, and
 			// the table says why the whole turns did not.
-			fmt.Fprintln(progress, "whole turns skipped:", err)
-			runTurns, turnsSkipped = false, err
+			fmt.Fprintln(progress, "whole turns and sandbox replays skipped:", err)
+			runTurns, runSandbox, turnsSkipped = false, false, err
 		}
 	}
 	started := time.Now()
@@ -100,8 +105,20 @@ func run(ctx context.Context, c runConfig, out, progress io.Writer) error {
 			fmt.Fprintf(progress, "rep %d  whole turns: %d/%d answered, %.1f/s at %.1f/s offered, p99 %v, CPU per turn: maria %v, nats-server %v\n",
 				rep+1, t.answered, t.turns, t.completed, t.offered, t.p99.Round(time.Millisecond), t.mariaCPU.Round(10*time.Microsecond), t.natsCPU.Round(10*time.Microsecond))
 		}
+		if runSandbox {
+			s, err := sandboxReplayTrial(ctx, bins, c.sandboxEvents)
+			if err != nil {
+				return fmt.Errorf("sandbox replay, repetition %d: %w", rep+1, err)
+			}
+			sandboxes = append(sandboxes, s)
+			fmt.Fprintf(progress, "rep %d  sandbox replay of %d events: %.0f/s (%s), dry-run scan %.0f/s\n", rep+1, s.events, s.sandbox, s.timings, s.scan)
+		}
 	}
-	table := render(c, vs, time.Since(started)) + renderTurns(c, turns, turnsSkipped)
+	sandboxSkipped := turnsSkipped
+	if c.sandboxEvents == 0 {
+		sandboxSkipped = errors.New("-sandbox-events 0")
+	}
+	table := render(c, vs, time.Since(started)) + renderTurns(c, turns, turnsSkipped) + renderSandbox(c, sandboxes, sandboxSkipped)
 	if _, err := io.WriteString(out, table); err != nil {
 		return err
 	}
@@ -154,14 +171,7 @@ func renderTurns(c runConfig, ts []turnResult, skipped error) string {
 		fmt.Fprintf(&b, "\nWhole turns: not run (%s).\n", first)
 	}
 	if len(ts) > 0 {
-		med := func(f func(turnResult) float64) float64 {
-			v := make([]float64, len(ts))
-			for i, t := range ts {
-				v[i] = f(t)
-			}
-			slices.Sort(v)
-			return median(v)
-		}
+		med := func(f func(turnResult) float64) float64 { return medianOf(ts, f) }
 		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 		fmt.Fprintf(&b, "\nWhole turns: `maria run` (every default service, one process) against a nats-server process, simulators answering at once; %.0f turns/s offered for %s, each a new conversation with one ERP read; CPU per answered turn from /proc (utime + stime).\n\n", c.turnRate, c.turnFor)
 		b.WriteString("| offered | completed | p99 turn latency | answered | Maria CPU per turn | nats-server CPU per turn |\n|---|---|---|---|---|---|\n")
@@ -171,7 +181,6 @@ func renderTurns(c runConfig, ts []turnResult, skipped error) string {
 			med(func(t turnResult) float64 { return ms(t.p99) }), med(func(t turnResult) float64 { return float64(t.answered) }), ts[0].turns,
 			med(func(t turnResult) float64 { return ms(t.mariaCPU) }), med(func(t turnResult) float64 { return ms(t.natsCPU) }))
 	}
-	b.WriteString("\nTODO(issue 17): sandbox replay events/s is not measured by this program yet.\n")
 	return b.String()
 }
 
