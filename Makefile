@@ -1,4 +1,4 @@
-# Maria — one binary, one workspace. `make run` and `make test` are all a
+# Maria — one binary, one Go workspace (go.work). `make run` and `make test` are all a
 # newcomer needs; both work on a fresh machine with Go and Node installed.
 SHELL := /bin/bash
 GO ?= go
