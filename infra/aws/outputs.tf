@@ -60,3 +60,8 @@ output "alarm_topic_arn" {
   description = "SNS topic every CloudWatch alarm notifies"
   value       = aws_sns_topic.alarms.arn
 }
+
+output "deploy_role_arn" {
+  description = "Role of the deploy workflow (GitHub OIDC): the AWS_DEPLOY_ROLE_ARN secret of the GitHub environment(s) in github_environments; null without github_repository"
+  value       = one(aws_iam_role.deploy[*].arn)
+}

@@ -88,3 +88,33 @@ variable "alarm_emails" {
   type        = set(string)
   default     = []
 }
+
+variable "github_repository" {
+  description = "GitHub repository (owner/name) whose deploy workflow may assume the deploy role (deploy.tf); empty: no deploy role."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.github_repository == "" || can(regex("^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$", var.github_repository))
+    error_message = "github_repository: owner/name, no wildcards."
+  }
+}
+
+variable "github_environments" {
+  description = "GitHub environments (staging, production) whose deploy job may assume the deploy role: the one deploying to this apply's cluster and namespace."
+  type        = set(string)
+  default     = []
+  validation {
+    condition     = length(setsubtract(var.github_environments, ["staging", "production"])) == 0
+    error_message = "github_environments: only \"staging\" and \"production\" (the environments of .github/workflows/deploy.yml)."
+  }
+}
+
+variable "github_oidc_provider_arn" {
+  description = "ARN of an existing IAM OIDC provider for token.actions.githubusercontent.com (one per account); empty: this apply creates it."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.github_oidc_provider_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/token\\.actions\\.githubusercontent\\.com$", var.github_oidc_provider_arn))
+    error_message = "github_oidc_provider_arn: the ARN of the token.actions.githubusercontent.com provider, or empty."
+  }
+}

@@ -24,6 +24,7 @@ type tfModule struct {
 	locals    map[string]*hclsyntax.Attribute
 	terraform []*hclsyntax.Block
 	providers map[string]*hclsyntax.Block
+	outputs   map[string]*hclsyntax.Block
 }
 
 func parseTerraform(files map[string][]byte) (*tfModule, error) {
@@ -33,6 +34,7 @@ func parseTerraform(files map[string][]byte) (*tfModule, error) {
 		variables: map[string]*hclsyntax.Block{},
 		locals:    map[string]*hclsyntax.Attribute{},
 		providers: map[string]*hclsyntax.Block{},
+		outputs:   map[string]*hclsyntax.Block{},
 	}
 	p := hclparse.NewParser()
 	names := sortedKeys(files)
@@ -69,6 +71,8 @@ func parseTerraform(files map[string][]byte) (*tfModule, error) {
 				m.terraform = append(m.terraform, b)
 			case "provider":
 				m.providers[b.Labels[0]] = b
+			case "output":
+				m.outputs[b.Labels[0]] = b
 			}
 		}
 	}
@@ -76,6 +80,16 @@ func parseTerraform(files map[string][]byte) (*tfModule, error) {
 }
 
 func loadTerraform(t *testing.T) *tfModule {
+	t.Helper()
+	m, err := parseTerraform(terraformFiles(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// terraformFiles reads infra/aws/*.tf by file name.
+func terraformFiles(t *testing.T) map[string][]byte {
 	t.Helper()
 	dir := filepath.Join(repoRoot(t), "infra", "aws")
 	entries, err := os.ReadDir(dir)
@@ -95,11 +109,7 @@ func loadTerraform(t *testing.T) *tfModule {
 	if len(files) == 0 {
 		t.Fatal("no .tf files in infra/aws")
 	}
-	m, err := parseTerraform(files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return files
 }
 
 func (m *tfModule) resource(t *testing.T, typ, name string) *hclsyntax.Block {
@@ -568,8 +578,8 @@ func TestTerraformIAM(t *testing.T) {
 			continue
 		}
 		for name := range m.resources[typ] {
-			if name != "storage" && name != "external_secrets" && name != "workload" && name != "cloudwatch_agent" {
-				t.Errorf("%s.%s: only storage, external_secrets and the workloads (operations, ingress/egress installations) get IAM resources", typ, name)
+			if name != "storage" && name != "external_secrets" && name != "workload" && name != "cloudwatch_agent" && name != "deploy" && name != "github" {
+				t.Errorf("%s.%s: only storage, external_secrets, the workloads (operations, ingress/egress installations) and the deploy workflow (GitHub OIDC) get IAM resources", typ, name)
 			}
 		}
 	}
