@@ -8,11 +8,12 @@ import (
 
 	"github.com/mariahq/maria/bus/kv"
 	"github.com/mariahq/maria/bus/sealed"
+	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Bucket is the NATS KV bucket of installations.
-const Bucket = "maria_installs"
+const Bucket = schemas.InstallsBucket
 
 // linkKey holds which enterprise a team belongs to (org-wide installs).
 func linkKey(team string) string { return "link." + team }

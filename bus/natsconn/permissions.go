@@ -37,7 +37,10 @@ func Permissions(user string) (*server.Permissions, bool) {
 			// dead letters of events it cannot publish (rate limited, invalid)
 			"maria.dlq.MARIA_IN.ingress-ratelimit", "maria.dlq.MARIA_IN.ingress-invalid",
 			// hands a sealed Odoo API key to the erp service (connect modal)
-			schemas.SubjectERPIdentity),
+			schemas.SubjectERPIdentity,
+			// Slack installations: the OAuth install stores them, uninstall
+			// deletes them, users.info uses each workspace's token
+			bucket("KV", schemas.InstallsBucket)),
 			inbox), true
 	case "egress":
 		// its partition consumers on MARIA_OUT (egress-<i>-of-<n>, and
@@ -45,7 +48,9 @@ func Permissions(user string) (*server.Permissions, bool) {
 		return perms(pub(consumer(schemas.StreamOut, "*"),
 			"$JS.API.CONSUMER.UNPIN.MARIA_OUT.*",
 			"$JS.API.STREAM.MSG.GET.MARIA_OUT", "maria.delivered.>", "maria.dlq.>",
-			bucket("KV", "maria_egress"), bucket("KV", "maria_egress_refs")),
+			bucket("KV", "maria_egress"), bucket("KV", "maria_egress_refs"),
+			// each workspace's bot token, refreshed before it expires
+			bucket("KV", schemas.InstallsBucket)),
 			inbox, maxDeliveries), true
 	case "ai":
 		return perms(pub(consumer(schemas.StreamIn, "ai"), consumer(schemas.StreamERP, "ai-results"),
@@ -54,6 +59,8 @@ func Permissions(user string) (*server.Permissions, bool) {
 			"maria.out.>", "maria.erp.command.>", "maria.audit.>", "maria.dlq.>",
 			// requests: ERP reads, /maria connect|disconnect, thread history
 			schemas.SubjectERPQuery, schemas.SubjectERPIdentity, schemas.SubjectHistoryQuery,
+			// a shared file's text or image, from storage
+			schemas.SubjectFileRead,
 			bucket("KV", "maria_ai_turns"), bucket("KV", "maria_proposals"),
 			bucket("KV", "maria_memory"), bucket("KV", "maria_ai_budget"),
 			// per-workspace settings (App Home; processors/settings)
@@ -85,9 +92,11 @@ func Permissions(user string) (*server.Permissions, bool) {
 			"$JS.API.STREAM.MSG.GET.MARIA_IN", "$JS.API.STREAM.MSG.GET.MARIA_DELIVERED",
 			"maria.stored.>", "maria.dlq.>",
 			bucket("KV", "maria_records"), bucket("KV", "maria_storage_claims"),
-			bucket("OBJ", "maria_images"), bucket("OBJ", "maria_docs")),
-			// serves maria.history.query (nats micro)
-			inbox, schemas.SubjectHistoryQuery, "$SRV.>", maxDeliveries)
+			bucket("OBJ", "maria_images"), bucket("OBJ", "maria_docs"),
+			// each workspace's bot token for file downloads
+			bucket("KV", schemas.InstallsBucket)),
+			// serves maria.history.query and maria.files.read (nats micro)
+			inbox, schemas.SubjectHistoryQuery, schemas.SubjectFileRead, "$SRV.>", maxDeliveries)
 		p.Response = answerOnce()
 		return p, true
 	case "example":

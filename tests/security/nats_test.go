@@ -560,9 +560,33 @@ func TestStorageOwnsItsBuckets(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = st.Conn().Flush()
+		if err := svc.AddEndpoint("files", micro.HandlerFunc(func(r micro.Request) { _ = r.Respond([]byte(`{}`)) }),
+			micro.WithEndpointSubject(schemas.SubjectFileRead)); err != nil {
+			t.Fatal(err)
+		}
+		_ = st.Conn().Flush()
 		ai := s.connect(t, "ai")
 		if rep, err := ai.Conn().Request(schemas.SubjectHistoryQuery, []byte(`{}`), 5*time.Second); err != nil || string(rep.Data) != "[]" {
 			t.Fatalf("ai → history query: %v %v", rep, err)
+		}
+		if rep, err := ai.Conn().Request(schemas.SubjectFileRead, []byte(`{}`), 5*time.Second); err != nil || string(rep.Data) != "{}" {
+			t.Fatalf("ai → files.read: %v %v", rep, err)
+		}
+		// Multi-workspace mode: ingress stores installations, egress and
+		// storage read each workspace's token and store rotated ones.
+		for _, user := range []string{"ingress", "egress", "storage"} {
+			c := s.connect(t, user)
+			kv, err := c.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: schemas.InstallsBucket})
+			if err != nil {
+				t.Fatalf("%s: installs bucket: %v", user, err)
+			}
+			if _, err := kv.Put(ctx, "team.T1", []byte("sealed")); err != nil {
+				t.Fatalf("%s: put installation: %v", user, err)
+			}
+			if e, err := kv.Get(ctx, "team.T1"); err != nil || string(e.Value()) != "sealed" {
+				t.Fatalf("%s: get installation: %v %v", user, e, err)
+			}
+			c.noViolations()
 		}
 
 		for _, name := range []string{"storage-files", "storage-history-in", "storage-history-out"} {
@@ -587,6 +611,10 @@ func TestStorageOwnsItsBuckets(t *testing.T) {
 		st.noViolations()
 		ai.noViolations()
 
+		ai.jsDenied("$JS.API.STREAM.INFO.KV_maria_installs", func(ctx context.Context) error {
+			_, err := ai.JetStream().KeyValue(ctx, schemas.InstallsBucket)
+			return err
+		})
 		st.publishDenied("maria.out.T1.C1")
 		st.publishDenied("maria.in.file.T1.C1")
 		st.subscribeDenied("maria.erp.query")
