@@ -111,7 +111,9 @@ var DefaultBackOff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Sec
 var Consumers = []ConsumerSpec{
 	{Durable: "ai", Stream: StreamIn, FilterSubjects: []string{InKindFilter(KindMention), InKindFilter(KindMessage), InKindFilter(KindCommand), InKindFilter(KindAssistant), InKindFilter(KindAction), InKindFilter(KindHome)},
 		AckWait: FailoverAckWait, MaxDeliver: 5, BackOff: DefaultBackOff, MaxAckPending: 64},
-	// egress: MaxDeliver is only a backstop. A command waiting behind an
+	// egress: the template of its partition consumers (egress-<i>-of-<n>,
+	// egress/partitions.go); no consumer is named "egress" itself.
+	// MaxDeliver is only a backstop. A command waiting behind an
 	// earlier one of its thread, or behind a channel's 429, is nak'd without
 	// failing, and each such delivery counts; egress bounds real failures
 	// itself (MARIA_EGRESS_MAX_ATTEMPTS) and dead-letters with the reason.
