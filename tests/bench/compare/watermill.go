@@ -46,7 +46,11 @@ func hopWatermill(ctx context.Context, n int) (trial, error) {
 	}
 	var done atomic.Int64
 	finished := make(chan struct{})
-	router.AddHandler("hop", schemas.SubjectInAll, sub, hopOutSubject, pub, func(m *message.Message) ([]*message.Message, error) {
+	// Counted once the child's PubAck came back (the router then acks m;
+	// the last few acks may still be on their way, as in the other
+	// variants), never before: the trial checks every child is stored.
+	counted := &countingPublisher{Publisher: pub, done: &done, n: int64(n), finished: finished}
+	router.AddHandler("hop", schemas.SubjectInAll, sub, hopOutSubject, counted, func(m *message.Message) ([]*message.Message, error) {
 		msg, err := hopChild(m.Context(), m.Payload)
 		if err != nil {
 			return nil, err
@@ -58,11 +62,6 @@ func hopWatermill(ctx context.Context, n int) (trial, error) {
 			if k != schemas.HeaderMsgID {
 				child.Metadata.Set(k, msg.Header.Get(k))
 			}
-		}
-		// The router acks m after the child is published; counted here,
-		// the last few acks may still be on their way, as in the other variants.
-		if done.Add(1) == int64(n) {
-			close(finished)
 		}
 		return []*message.Message{child}, nil
 	})
@@ -76,4 +75,23 @@ func hopWatermill(ctx context.Context, n int) (trial, error) {
 	_ = pub.Close()
 	_ = sub.Close()
 	return t, err
+}
+
+// countingPublisher counts the messages its Publisher stored and closes
+// finished when the n-th is.
+type countingPublisher struct {
+	message.Publisher
+	done     *atomic.Int64
+	n        int64
+	finished chan struct{}
+}
+
+func (c *countingPublisher) Publish(topic string, msgs ...*message.Message) error {
+	if err := c.Publisher.Publish(topic, msgs...); err != nil {
+		return err
+	}
+	if c.done.Add(int64(len(msgs))) == c.n {
+		close(c.finished)
+	}
+	return nil
 }
