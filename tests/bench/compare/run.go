@@ -174,12 +174,13 @@ func renderTurns(c runConfig, ts []turnResult, skipped error) string {
 		med := func(f func(turnResult) float64) float64 { return medianOf(ts, f) }
 		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 		fmt.Fprintf(&b, "\nWhole turns: `maria run` (every default service, one process) against a nats-server process, simulators answering at once; %.0f turns/s offered for %s, each a new conversation with one ERP read; CPU per answered turn from /proc (utime + stime).\n\n", c.turnRate, c.turnFor)
-		b.WriteString("| offered | completed | p99 turn latency | answered | Maria CPU per turn | nats-server CPU per turn |\n|---|---|---|---|---|---|\n")
-		b.WriteString("| goal: 100 turns/s | ≥ offered | ≤ 100 ms | all | ≤ 4 ms | ≤ 5 ms |\n")
-		fmt.Fprintf(&b, "| %.1f turns/s | %.1f turns/s | %.0f ms | %.0f of %d | %.2f ms | %.2f ms |\n",
+		b.WriteString("| offered | completed | p99 turn latency | answered | Maria CPU per turn | nats-server CPU per turn | Maria peak RSS |\n|---|---|---|---|---|---|---|\n")
+		b.WriteString("| goal: 100 turns/s | ≥ offered | ≤ 100 ms | all | ≤ 4 ms | ≤ 5 ms | ≤ 64 MiB |\n")
+		fmt.Fprintf(&b, "| %.1f turns/s | %.1f turns/s | %.0f ms | %.0f of %d | %.2f ms | %.2f ms | %.1f MiB |\n",
 			med(func(t turnResult) float64 { return t.offered }), med(func(t turnResult) float64 { return t.completed }),
 			med(func(t turnResult) float64 { return ms(t.p99) }), med(func(t turnResult) float64 { return float64(t.answered) }), ts[0].turns,
-			med(func(t turnResult) float64 { return ms(t.mariaCPU) }), med(func(t turnResult) float64 { return ms(t.natsCPU) }))
+			med(func(t turnResult) float64 { return ms(t.mariaCPU) }), med(func(t turnResult) float64 { return ms(t.natsCPU) }),
+			med(func(t turnResult) float64 { return float64(t.mariaPeakRSS) / (1 << 20) }))
 	}
 	return b.String()
 }

@@ -33,6 +33,7 @@ type turnResult struct {
 	p99                time.Duration
 	mariaCPU, natsCPU  time.Duration // per completed turn
 	turns, answered    int
+	mariaPeakRSS       int64 // bytes, the maria process' high-water mark
 }
 
 // turnBinaries are `maria` built from this tree and nats-server from its
@@ -265,6 +266,9 @@ func wholeTurns(ctx context.Context, bin turnBinaries, rate float64, dur time.Du
 	}
 	r.completed = float64(r.answered) / lastAnswer.Sub(start).Seconds()
 	r.p99 = percentile(latencies, 99)
+	if r.mariaPeakRSS, err = peakRSS(maria.cmd.Process.Pid); err != nil {
+		return r, err
+	}
 	r.mariaCPU = (cpu1[0] - cpu0[0]) / time.Duration(r.answered)
 	r.natsCPU = (cpu1[1] - cpu0[1]) / time.Duration(r.answered)
 	return r, nil
