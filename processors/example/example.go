@@ -71,7 +71,11 @@ func (p *Processor) Consumer() bus.Processor {
 		Name:     Durable,
 		Stream:   schemas.StreamIn,
 		Subjects: []string{schemas.InKindFilter(schemas.KindMessage), schemas.InKindFilter(schemas.KindMention)},
-		Handle:   p.handle,
+		// One person's thanks one at a time, in the order they were said:
+		// the count is per person, and "1 thanks" must come before "2".
+		// Other people's messages go on meanwhile.
+		Key:    func(m *bus.Msg) string { return m.Env.Team + "/" + m.Env.User },
+		Handle: p.handle,
 	}
 }
 

@@ -55,7 +55,11 @@ func TestSandboxReplayReproducesWithoutSideEffects(t *testing.T) {
 	go func() { done <- svc.Run(pctx) }()
 	thanks, _ := publishMessage(t, live, "Ev-thanks", "C1", "thanks Maria!")
 	question, _ := publishMessage(t, live, "Ev-q", "C1", "what is S00042?")
-	bustest.Eventually(t, 10*time.Second, func() bool { return consumerIdle(ctx, live, schemas.StreamIn, example.Durable) }, "original run done")
+	// Done when the example's reply is stored and its consumer is idle (idle
+	// alone can be read before the consumer has counted what was published).
+	bustest.Eventually(t, 10*time.Second, func() bool {
+		return streamLastSeq(t, live, schemas.StreamOut) >= 1 && consumerIdle(ctx, live, schemas.StreamIn, example.Durable)
+	}, "original run done")
 	cancel()
 	<-done
 	answer, err := question.Child("answer", schemas.TypeOutPost, "ai", schemas.OutPost{Text: "S00042 is confirmed"})
