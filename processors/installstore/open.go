@@ -27,7 +27,7 @@ type Config struct {
 func LoadConfig(env *config.Env, required bool) Config {
 	c := Config{Backend: env.OneOf("MARIA_STORAGE", store.BackendNATS, store.BackendNATS, store.BackendAWS)}
 	if required && c.Backend == store.BackendAWS {
-		c.AWS = awsstore.DynamoDBFromEnv(env)
+		c.AWS = awsstore.FromEnv(env)
 		c.Table = env.Required("MARIA_DYNAMODB_TABLE", "the DynamoDB table for installations, with MARIA_STORAGE=aws")
 	}
 	return c

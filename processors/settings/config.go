@@ -46,13 +46,7 @@ func LoadConfig(env *config.Env) Config {
 	c := Config{
 		Backend:  env.OneOf("MARIA_STORAGE", BackendNATS, BackendNATS, BackendAWS),
 		CacheTTL: env.Duration("MARIA_SETTINGS_CACHE_TTL", DefaultCacheTTL),
-		AWS: awsstore.ClientConfig{
-			Region:           env.String("AWS_REGION", env.String("AWS_DEFAULT_REGION", "")),
-			DynamoDBEndpoint: env.String("AWS_ENDPOINT_URL_DYNAMODB", env.String("AWS_ENDPOINT_URL", "")),
-			AccessKeyID:      env.String("AWS_ACCESS_KEY_ID", ""),
-			SecretAccessKey:  env.String("AWS_SECRET_ACCESS_KEY", ""),
-			SessionToken:     env.String("AWS_SESSION_TOKEN", ""),
-		},
+		AWS:      awsstore.FromEnv(env),
 	}
 	c.Defaults.AssistantTitle = strings.TrimSpace(env.String("MARIA_ASSISTANT_TITLE", DefaultTitle))
 	if n := len([]rune(c.Defaults.AssistantTitle)); n == 0 || n > MaxTitle {

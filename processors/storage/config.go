@@ -88,14 +88,7 @@ func LoadConfig(env *config.Env) Config {
 		TempDir:         env.String("MARIA_STORAGE_TMP_DIR", ""),
 		Concurrency:     env.Int("MARIA_STORAGE_CONCURRENCY", 4, 1, 64),
 		Extract:         loadExtractLimits(env),
-		AWS: awsstore.ClientConfig{
-			Region:           env.String("AWS_REGION", env.String("AWS_DEFAULT_REGION", "")),
-			S3Endpoint:       env.String("AWS_ENDPOINT_URL_S3", env.String("AWS_ENDPOINT_URL", "")),
-			DynamoDBEndpoint: env.String("AWS_ENDPOINT_URL_DYNAMODB", env.String("AWS_ENDPOINT_URL", "")),
-			AccessKeyID:      env.String("AWS_ACCESS_KEY_ID", ""),
-			SecretAccessKey:  env.String("AWS_SECRET_ACCESS_KEY", ""),
-			SessionToken:     env.String("AWS_SESSION_TOKEN", ""),
-		},
+		AWS:             awsstore.FromEnv(env),
 	}
 	for _, h := range strings.Split(env.String("MARIA_STORAGE_FILE_HOSTS", DefaultFileHosts), ",") {
 		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {

@@ -9,13 +9,10 @@ import (
 )
 
 // S3Client builds the S3 client from the same variables the storage
-// processor reads (AWS_REGION, AWS_ENDPOINT_URL_S3, MARIA_S3_PATH_STYLE, the
-// SDK's credential chain: IRSA on EKS), so a CronJob needs nothing new.
+// processor reads (awsstore.FromEnv and MARIA_S3_PATH_STYLE; without static
+// credentials the SDK's chain: IRSA on EKS), so a CronJob needs nothing new.
 func S3Client(ctx context.Context, env *config.Env) (*s3.Client, error) {
-	cc := awsstore.ClientConfig{
-		Region:     env.String("AWS_REGION", env.String("AWS_DEFAULT_REGION", "")),
-		S3Endpoint: env.String("AWS_ENDPOINT_URL_S3", env.String("AWS_ENDPOINT_URL", "")),
-	}
+	cc := awsstore.FromEnv(env)
 	pathStyle := env.Bool("MARIA_S3_PATH_STYLE", false)
 	if err := env.Err(); err != nil {
 		return nil, err

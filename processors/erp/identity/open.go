@@ -24,7 +24,7 @@ type Config struct {
 func LoadConfig(env *config.Env) Config {
 	c := Config{Backend: env.OneOf("MARIA_STORAGE", store.BackendNATS, store.BackendNATS, store.BackendAWS)}
 	if c.Backend == store.BackendAWS {
-		c.AWS = awsstore.DynamoDBFromEnv(env)
+		c.AWS = awsstore.FromEnv(env)
 		c.Table = env.Required("MARIA_DYNAMODB_TABLE", "the DynamoDB table for records, settings and connected Odoo accounts, with MARIA_STORAGE=aws")
 	}
 	return c

@@ -2,13 +2,15 @@ package awsstore
 
 import "github.com/mariahq/maria/bus/config"
 
-// DynamoDBFromEnv is the SDK configuration of a DynamoDB client from the
-// standard AWS_* variables (region, endpoint, static credentials; without
-// them the SDK's default chain: IRSA, instance roles), for the stores that
-// keep their records in MARIA_DYNAMODB_TABLE.
-func DynamoDBFromEnv(env *config.Env) ClientConfig {
+// FromEnv is the SDK configuration of Maria's AWS clients from the
+// standard AWS_* variables (region, per-service endpoints, static
+// credentials; without them the SDK's default chain: IRSA, instance
+// roles): one reader for storage, settings, installations, connected Odoo
+// accounts and backups, so they all honour the same variables.
+func FromEnv(env *config.Env) ClientConfig {
 	return ClientConfig{
 		Region:           env.String("AWS_REGION", env.String("AWS_DEFAULT_REGION", "")),
+		S3Endpoint:       env.String("AWS_ENDPOINT_URL_S3", env.String("AWS_ENDPOINT_URL", "")),
 		DynamoDBEndpoint: env.String("AWS_ENDPOINT_URL_DYNAMODB", env.String("AWS_ENDPOINT_URL", "")),
 		AccessKeyID:      env.String("AWS_ACCESS_KEY_ID", ""),
 		SecretAccessKey:  env.String("AWS_SECRET_ACCESS_KEY", ""),
