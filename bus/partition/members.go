@@ -3,12 +3,12 @@ package partition
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/mariahq/maria/bus/kv"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -55,23 +55,12 @@ func (m *members) watch(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("partition membership watch: %w", err)
 	}
-	defer func() { _ = w.Stop() }()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return errors.New("partition membership watch ended")
-			}
-			if e != nil {
-				m.record(e.Key()[len(m.prefix):], e.Operation() == jetstream.KeyValuePut, e.Created())
-			}
-		}
+	if err := kv.Follow(ctx, w, func(e jetstream.KeyValueEntry) {
+		m.record(e.Key()[len(m.prefix):], e.Operation() == jetstream.KeyValuePut, e.Created())
+	}); err != nil {
+		return fmt.Errorf("partition membership: %w", err)
 	}
+	return nil
 }
 
 func (m *members) record(id string, alive bool, at time.Time) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/mariahq/maria/bus/kv"
 	"github.com/mariahq/maria/schemas"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -19,20 +20,10 @@ func (s *Proposals) ForUser(ctx context.Context, team, user string) (open, done 
 	if err != nil {
 		return nil, nil, fmt.Errorf("list proposals: %w", err)
 	}
-	defer func() { _ = w.Stop() }()
-	for {
-		var e jetstream.KeyValueEntry
-		select {
-		case <-ctx.Done():
-			return nil, nil, fmt.Errorf("list proposals: %w", ctx.Err())
-		case e = <-w.Updates():
-		}
-		if e == nil {
-			break // the initial values are all delivered
-		}
+	err = kv.Initial(ctx, w, func(e jetstream.KeyValueEntry) error {
 		var p schemas.Proposal
 		if json.Unmarshal(e.Value(), &p) != nil || p.Team != team || p.User != user {
-			continue
+			return nil
 		}
 		switch p.Status {
 		case schemas.ProposalPending:
@@ -40,6 +31,10 @@ func (s *Proposals) ForUser(ctx context.Context, team, user string) (open, done 
 		case schemas.ProposalDone, schemas.ProposalFailed:
 			done = append(done, p)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list proposals: %w", err)
 	}
 	newest := func(ps []schemas.Proposal) {
 		sort.Slice(ps, func(i, j int) bool { return ps[i].Created.After(ps[j].Created) })

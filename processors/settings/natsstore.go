@@ -69,18 +69,8 @@ func (s *NATSStore) Watch(ctx context.Context, changed func(team string)) error 
 	if err != nil {
 		return fmt.Errorf("watch settings: %w", err)
 	}
-	defer func() { _ = w.Stop() }()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return errors.New("settings watch ended")
-			}
-			if e != nil {
-				changed(e.Key())
-			}
-		}
+	if err := kv.Follow(ctx, w, func(e jetstream.KeyValueEntry) { changed(e.Key()) }); err != nil {
+		return fmt.Errorf("settings: %w", err)
 	}
+	return nil
 }

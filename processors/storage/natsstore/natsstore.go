@@ -373,30 +373,23 @@ func (s *Store) Entries(ctx context.Context, team, channel, threadTS string, max
 	if err != nil {
 		return nil, fmt.Errorf("kv watch thread: %w", err)
 	}
-	defer func() { _ = w.Stop() }()
 	var out []store.Entry
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("read thread history: %w", ctx.Err())
-		case kve, ok := <-w.Updates():
-			if !ok {
-				return nil, errors.New("read thread history: watcher closed")
-			}
-			if kve == nil {
-				sortEntries(out)
-				if maxEntries > 0 && len(out) > maxEntries {
-					out = out[len(out)-maxEntries:]
-				}
-				return out, nil
-			}
-			var e store.Entry
-			if err := json.Unmarshal(kve.Value(), &e); err != nil {
-				return nil, fmt.Errorf("history entry %s: %w", kve.Key(), err)
-			}
-			out = append(out, e)
+	err = kv.Initial(ctx, w, func(kve jetstream.KeyValueEntry) error {
+		var e store.Entry
+		if err := json.Unmarshal(kve.Value(), &e); err != nil {
+			return fmt.Errorf("history entry %s: %w", kve.Key(), err)
 		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read thread history: %w", err)
 	}
+	sortEntries(out)
+	if maxEntries > 0 && len(out) > maxEntries {
+		out = out[len(out)-maxEntries:]
+	}
+	return out, nil
 }
 
 func sortEntries(es []store.Entry) {
