@@ -38,7 +38,8 @@ func startServer(t *testing.T) *natsServer {
 func (n *natsServer) start() {
 	n.t.Helper()
 	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: n.port, JetStream: true, StoreDir: n.dir,
-		NoLog: true, NoSigs: true})
+		// Room for the streams' reservations whatever the free disk (as the embedded server does).
+		JetStreamMaxStore: 1 << 40, NoLog: true, NoSigs: true})
 	if err != nil {
 		n.t.Fatal(err)
 	}

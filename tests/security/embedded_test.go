@@ -203,7 +203,8 @@ func startStop(t *testing.T, dir, when string) {
 func TestEmbeddedKeepsStreamsOfAnonymousDataDir(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	old, err := server.NewServer(&server.Options{JetStream: true, StoreDir: filepath.Join(dir, "jetstream"), DontListen: true, NoLog: true, NoSigs: true})
+	old, err := server.NewServer(&server.Options{JetStream: true, StoreDir: filepath.Join(dir, "jetstream"), DontListen: true, NoLog: true, NoSigs: true,
+		JetStreamMaxStore: 1 << 40}) // room for the stream's reservation whatever the free disk
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,8 +111,14 @@ func wholeTurns(ctx context.Context, bin turnBinaries, rate float64, dur time.Du
 	if err != nil {
 		return turnResult{}, err
 	}
+	// A max store that fits the streams' reservations whatever the free
+	// disk (nats-server's default is three quarters of it).
+	conf := filepath.Join(dir, "nats.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf("jetstream {\n  store_dir: %q\n  max_file_store: 1TB\n}\n", filepath.Join(dir, "js"))), 0o600); err != nil {
+		return turnResult{}, err
+	}
 	ns, err := startProcess(bin.natsServer, []string{"PATH=" + os.Getenv("PATH")}, filepath.Join(dir, "nats.log"),
-		"-a", "127.0.0.1", "-p", strconv.Itoa(natsPort), "-js", "-sd", filepath.Join(dir, "js"))
+		"-a", "127.0.0.1", "-p", strconv.Itoa(natsPort), "-c", conf)
 	if err != nil {
 		return turnResult{}, err
 	}
